@@ -1,0 +1,3 @@
+from squasher.cli import main
+
+main()

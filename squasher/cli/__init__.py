@@ -1,0 +1,66 @@
+"""The ``squasher`` command: a thin click layer over the library.
+
+Subcommands live one per module in this package and are loaded only when used, so
+``squasher --help`` stays fast (the docker SDK is imported only by commands that need an engine).
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+from squasher import __version__
+from squasher.errors import SquasherError
+
+# name -> "module:function". One line per subcommand; keep it sorted.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "parse": ("squasher.cli.parse_cmd", "Print the parsed Dockerfile (buildkit AST dump or JSON)."),
+}
+
+
+class LazyGroup(click.Group):
+    """A group that imports a subcommand's module only when that subcommand runs."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module = importlib.import_module(COMMANDS[cmd_name][0])
+        command: click.Command = module.command
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][1]) for name in sorted(COMMANDS)]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SquasherError as err:
+            click.echo(f"squasher: {err}" if err.path is None else str(err), err=True)
+            ctx.exit(err.exit_code)
+        except KeyboardInterrupt:
+            click.echo("squasher: interrupted", err=True)
+            ctx.exit(130)
+
+
+@click.group(
+    cls=LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog="Example: squasher rewrite Dockerfile && docker build -f Dockerfile.squashed .",
+)
+@click.version_option(__version__, prog_name="squasher")
+def cli() -> None:
+    """Fold a Dockerfile into one COPY + one RUN of a generated build.sh, and measure the result."""
+
+
+def main() -> None:
+    cli(prog_name="squasher")
+    sys.exit(0)
