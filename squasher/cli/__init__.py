@@ -17,6 +17,10 @@ from squasher.errors import SquasherError
 
 # name -> "module:function". One line per subcommand; keep it sorted.
 COMMANDS: dict[str, tuple[str, str]] = {
+    "completion": (
+        "squasher.cli.completion_cmd",
+        "Print the shell completion script (bash, zsh or fish).",
+    ),
     "parse": ("squasher.cli.parse_cmd", "Print the parsed Dockerfile (buildkit AST dump or JSON)."),
 }
 
