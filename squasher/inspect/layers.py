@@ -1,0 +1,658 @@
+"""Stream an image out of the engine and read its layers, with bounded memory.
+
+``docker save`` writes one tar holding every layer tar, the image config and ``manifest.json`` (which
+comes last, so the layer order is known only at the end). The archive is read as a stream: each layer
+tar is parsed while it passes by, its regular files are hashed (sha256) chunk by chunk and only the
+metadata is kept, so a multi-GB image needs memory for its file list, never for its content. Callers
+that need a few files' bytes (dpkg lists, the status database) ask for them with ``keep``.
+
+Paths are absolute and normalised (``/usr/bin/env``; the root itself is never an entry).
+
+Two views:
+
+- per layer (``Image.layers``): the entries a layer adds or replaces, the paths it whites out
+  (``.wh.NAME``) and the directories it makes opaque (``.wh..wh..opq``), with the history entry
+  (instruction) that made it;
+- merged (``final_filesystem``): what a container sees, after applying whiteouts, opaque
+  directories and replacements in layer order, with hard-link groups.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import posixpath
+import tarfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from typing import IO, Any, Literal
+
+from squasher.errors import EngineUnavailable, SquasherError
+
+FileKind = Literal["file", "dir", "symlink", "hardlink", "char", "block", "fifo"]
+
+WHITEOUT_PREFIX = ".wh."
+OPAQUE_MARKER = ".wh..wh..opq"
+_CHUNK = 1 << 20  # bytes read at a time from a member
+_PEEK = 1024  # bytes sniffed to tell a layer blob from a JSON blob
+
+# keep(path, size) -> True to hold that regular file's bytes in memory (FileEntry.content)
+KeepContent = Callable[[str, int], bool]
+# progress(bytes_read_so_far) while the archive streams
+Progress = Callable[[int], None]
+
+
+class ImageNotFound(SquasherError):
+    """The engine has no image by that name."""
+
+
+class ImageArchiveError(SquasherError):
+    """The saved image archive is not what ``docker save`` writes."""
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    """One filesystem entry of a layer tar (whiteout markers are not entries)."""
+
+    path: str  # absolute, normalised: "/etc/passwd"
+    kind: FileKind
+    mode: int  # permission bits with setuid/setgid/sticky (0o7777)
+    uid: int
+    gid: int
+    size: int  # content bytes of a file; for a hard link its target's size; 0 for the rest
+    sha256: str | None  # hex digest of the content (files and hard links), else None
+    linkname: str | None  # symlink target as written; hard-link target as an absolute path
+    mtime: int = 0
+    devmajor: int = 0
+    devminor: int = 0
+    xattrs: tuple[tuple[str, str], ...] = ()  # ("security.capability", value), sorted
+    content: bytes | None = field(default=None, compare=False, repr=False)  # only when kept
+
+    @property
+    def tar_size(self) -> int:
+        """The size the tar header states: the content size for files, 0 for everything else.
+
+        This is what dive adds up (hard links and directories weigh nothing)."""
+        return self.size if self.kind == "file" else 0
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One entry of the image config's history: the instruction and whether it made a layer."""
+
+    created_by: str
+    created: str = ""
+    comment: str = ""
+    empty_layer: bool = False
+    layer_index: int | None = None  # index into Image.layers when this entry made a layer
+
+    @property
+    def instruction(self) -> str:
+        """``created_by`` without the classic builder's ``/bin/sh -c `` and ``#(nop) `` noise."""
+        text = self.created_by.strip()
+        if text.startswith("/bin/sh -c "):
+            text = text[len("/bin/sh -c ") :].lstrip()
+        if text.startswith("#(nop)"):
+            text = text[len("#(nop)") :].lstrip()
+        if text.endswith("# buildkit"):
+            text = text[: -len("# buildkit")].rstrip()
+        return text
+
+
+@dataclass
+class Layer:
+    """One layer tar of an image, in image order."""
+
+    index: int
+    tar_path: str  # member path inside the saved archive ("<id>/layer.tar", "blobs/sha256/..")
+    diff_id: str  # "sha256:<hex>" of the uncompressed layer tar (matches rootfs.diff_ids)
+    entries: list[FileEntry]  # in tar order
+    whiteouts: list[str]  # paths this layer deletes from the layers below
+    opaque_dirs: list[str]  # directories whose lower content this layer hides
+    history: HistoryEntry | None = None
+
+    @property
+    def size(self) -> int:
+        """Sum of the header sizes of the layer's entries (dive's and ``docker history``'s figure)."""
+        return sum(e.tar_size for e in self.entries)
+
+    @property
+    def instruction(self) -> str:
+        return self.history.instruction if self.history is not None else "(missing)"
+
+
+@dataclass
+class Image:
+    """An image read from the engine or from a saved archive."""
+
+    ref: str
+    id: str  # "sha256:<config digest>" when known, else ""
+    repo_tags: list[str]
+    config: dict[str, Any]  # the image config JSON (config, rootfs, history, ...)
+    layers: list[Layer]
+    history: list[HistoryEntry]
+
+    @property
+    def size(self) -> int:
+        return sum(layer.size for layer in self.layers)
+
+
+@dataclass
+class FinalFilesystem:
+    """The merged view of an image's layers: what a container of the image sees.
+
+    Hard links are normalised: every name of a hard-linked inode appears as kind ``file`` with the
+    inode's size and hash (which name the tar called the link is an accident of tar order), and
+    ``hardlink_groups`` lists the names that share an inode. ``layer_of`` says which layer last wrote
+    each path.
+    """
+
+    entries: dict[str, FileEntry]
+    layer_of: dict[str, int]
+    hardlink_groups: list[tuple[str, ...]]  # each sorted, the list sorted; only groups of 2+
+
+    def __iter__(self) -> Iterator[FileEntry]:
+        for path in sorted(self.entries):
+            yield self.entries[path]
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def __contains__(self, path: object) -> bool:
+        return path in self.entries
+
+    def get(self, path: str) -> FileEntry | None:
+        return self.entries.get(path)
+
+    def group_of(self, path: str) -> tuple[str, ...] | None:
+        """The hard-link group ``path`` belongs to, or None."""
+        for group in self.hardlink_groups:
+            if path in group:
+                return group
+        return None
+
+    @property
+    def size(self) -> int:
+        """Bytes of regular-file content, each hard-linked inode counted once."""
+        total = sum(e.size for e in self.entries.values() if e.kind == "file")
+        for group in self.hardlink_groups:
+            total -= self.entries[group[0]].size * (len(group) - 1)
+        return total
+
+
+# ---------------------------------------------------------------------------------------------
+# reading one layer tar
+
+
+def normalize_path(name: str) -> str:
+    """A tar member name as an absolute, normalised path ("./usr/bin/" -> "/usr/bin")."""
+    path = posixpath.normpath("/" + name.lstrip("/"))
+    if path.startswith("//"):
+        path = path[1:]
+    return path
+
+
+_KINDS: dict[bytes, FileKind] = {
+    tarfile.REGTYPE: "file",
+    tarfile.AREGTYPE: "file",
+    tarfile.CONTTYPE: "file",
+    tarfile.GNUTYPE_SPARSE: "file",
+    tarfile.DIRTYPE: "dir",
+    tarfile.SYMTYPE: "symlink",
+    tarfile.LNKTYPE: "hardlink",
+    tarfile.CHRTYPE: "char",
+    tarfile.BLKTYPE: "block",
+    tarfile.FIFOTYPE: "fifo",
+}
+
+
+def _xattrs(info: tarfile.TarInfo) -> tuple[tuple[str, str], ...]:
+    found = []
+    for key, value in info.pax_headers.items():
+        if key.startswith("SCHILY.xattr."):
+            found.append((key[len("SCHILY.xattr.") :], value))
+    return tuple(sorted(found))
+
+
+@dataclass
+class _ParsedLayer:
+    diff_id: str
+    entries: list[FileEntry]
+    whiteouts: list[str]
+    opaque_dirs: list[str]
+
+
+class _HashingReader(io.RawIOBase):
+    """Passes reads through and hashes every byte (the layer's diff_id)."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self._raw = raw
+        self.digest = hashlib.sha256()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._raw.read(len(buffer))
+        if not data:
+            return 0
+        n = len(data)
+        buffer[:n] = data
+        self.digest.update(data)
+        return n
+
+    def drain(self) -> None:
+        while self._raw.read(_CHUNK):
+            pass
+
+
+def read_layer_tar(fileobj: IO[bytes], keep: KeepContent | None = None) -> _ParsedLayer:
+    """Parse one (uncompressed or gzip) layer tar from a stream, hashing file contents."""
+    hashing = _HashingReader(fileobj)
+    entries: list[FileEntry] = []
+    whiteouts: list[str] = []
+    opaque: list[str] = []
+    by_path: dict[str, FileEntry] = {}
+    try:
+        with tarfile.open(fileobj=hashing, mode="r|*") as tar:
+            for info in tar:
+                path = normalize_path(info.name)
+                if path == "/":
+                    continue
+                parent, base = posixpath.split(path)
+                if base == OPAQUE_MARKER:
+                    opaque.append(parent)
+                    continue
+                if base.startswith(WHITEOUT_PREFIX):
+                    if not base.startswith(WHITEOUT_PREFIX + WHITEOUT_PREFIX):
+                        whiteouts.append(posixpath.join(parent, base[len(WHITEOUT_PREFIX) :]))
+                    continue  # other .wh..wh.* names are the storage driver's bookkeeping
+                kind = _KINDS.get(info.type)
+                if kind is None:
+                    continue  # PAX/GNU meta members are folded in by tarfile already
+                size = 0
+                digest: str | None = None
+                content: bytes | None = None
+                linkname: str | None = None
+                if kind == "file":
+                    size = info.size
+                    want = keep is not None and keep(path, size)
+                    h = hashlib.sha256()
+                    parts: list[bytes] = []
+                    member = tar.extractfile(info)
+                    if member is not None:
+                        while chunk := member.read(_CHUNK):
+                            h.update(chunk)
+                            if want:
+                                parts.append(chunk)
+                    digest = h.hexdigest()
+                    if want:
+                        content = b"".join(parts)
+                elif kind == "symlink":
+                    linkname = info.linkname
+                elif kind == "hardlink":
+                    linkname = normalize_path(info.linkname)
+                    target = by_path.get(linkname)
+                    while target is not None and target.kind == "hardlink":
+                        nxt = by_path.get(target.linkname or "")
+                        if nxt is None or nxt is target:
+                            break
+                        linkname, target = target.linkname, nxt
+                    if target is not None:
+                        size, digest, content = target.size, target.sha256, target.content
+                entry = FileEntry(
+                    path=path,
+                    kind=kind,
+                    mode=info.mode & 0o7777,
+                    uid=info.uid,
+                    gid=info.gid,
+                    size=size,
+                    sha256=digest,
+                    linkname=linkname,
+                    mtime=int(info.mtime),
+                    devmajor=info.devmajor if kind in ("char", "block") else 0,
+                    devminor=info.devminor if kind in ("char", "block") else 0,
+                    xattrs=_xattrs(info),
+                    content=content,
+                )
+                entries.append(entry)
+                by_path[path] = entry
+        hashing.drain()  # trailing padding belongs to the diff_id too
+    except tarfile.TarError as err:
+        raise ImageArchiveError(f"cannot read layer tar: {err}") from err
+    return _ParsedLayer(
+        diff_id="sha256:" + hashing.digest.hexdigest(),
+        entries=entries,
+        whiteouts=whiteouts,
+        opaque_dirs=opaque,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# reading a saved image archive
+
+
+class _Prefixed(io.RawIOBase):
+    """A stream with some already-read bytes put back in front."""
+
+    def __init__(self, head: bytes, rest: IO[bytes]) -> None:
+        self._head = head
+        self._rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self._head:
+            n = min(len(buffer), len(self._head))
+            buffer[:n] = self._head[:n]
+            self._head = self._head[n:]
+            return n
+        data = self._rest.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def _looks_like_layer(head: bytes) -> bool:
+    if head[:2] == b"\x1f\x8b":  # gzip
+        return True
+    return len(head) >= 262 and head[257:262] == b"ustar"
+
+
+def _history_for(config: dict[str, Any], layer_count: int) -> list[HistoryEntry]:
+    """History entries, non-empty ones matched to layers in order (as dive and the engine do)."""
+    out: list[HistoryEntry] = []
+    next_layer = 0
+    for item in config.get("history") or []:
+        empty = bool(item.get("empty_layer", False))
+        index = None
+        if not empty and next_layer < layer_count:
+            index = next_layer
+            next_layer += 1
+        out.append(
+            HistoryEntry(
+                created_by=str(item.get("created_by", "")),
+                created=str(item.get("created", "")),
+                comment=str(item.get("comment", "")),
+                empty_layer=empty,
+                layer_index=index,
+            )
+        )
+    return out
+
+
+def read_image_archive(
+    fileobj: IO[bytes],
+    ref: str = "",
+    keep: KeepContent | None = None,
+    image_index: int = 0,
+) -> Image:
+    """Read a ``docker save`` archive (legacy layout, or the OCI layout with manifest.json) from a stream.
+
+    ``image_index`` picks the image when the archive holds several (manifest.json order).
+    """
+    parsed: dict[str, _ParsedLayer] = {}
+    links: dict[str, str] = {}  # member path -> the member it is a symlink to
+    jsons: dict[str, bytes] = {}
+    try:
+        with tarfile.open(fileobj=fileobj, mode="r|") as outer:
+            for info in outer:
+                name = posixpath.normpath(info.name)
+                if info.issym():
+                    links[name] = posixpath.normpath(
+                        posixpath.join(posixpath.dirname(name), info.linkname)
+                    )
+                    continue
+                if not info.isfile():
+                    continue
+                member = outer.extractfile(info)
+                if member is None:
+                    continue
+                if name.endswith(".json") or name == "repositories":
+                    jsons[name] = member.read()
+                    continue
+                head = member.read(_PEEK)
+                stream = io.BufferedReader(_Prefixed(head, member), _CHUNK)
+                if name.endswith((".tar", ".tar.gz", ".tgz")) or _looks_like_layer(head):
+                    parsed[name] = read_layer_tar(stream, keep)
+                elif head.lstrip()[:1] in (b"{", b"[") and info.size <= 64 << 20:
+                    jsons[name] = stream.read()
+    except tarfile.TarError as err:
+        raise ImageArchiveError(f"cannot read image archive: {err}") from err
+
+    if "manifest.json" not in jsons:
+        raise ImageArchiveError("image archive has no manifest.json")
+    manifest = json.loads(jsons["manifest.json"])
+    if not isinstance(manifest, list) or not manifest:
+        raise ImageArchiveError("manifest.json lists no image")
+    if image_index >= len(manifest):
+        raise ImageArchiveError(
+            f"image archive holds {len(manifest)} image(s), not {image_index + 1}"
+        )
+    item = manifest[image_index]
+    config_path = posixpath.normpath(item.get("Config", ""))
+    if config_path not in jsons:
+        raise ImageArchiveError(f"image archive has no config {config_path!r}")
+    config_bytes = jsons[config_path]
+    config = json.loads(config_bytes)
+
+    layers: list[Layer] = []
+    for index, tar_path in enumerate(item.get("Layers") or []):
+        path = posixpath.normpath(tar_path)
+        seen: set[str] = set()
+        while path not in parsed and path in links and path not in seen:
+            seen.add(path)
+            path = links[path]
+        if path not in parsed:
+            raise ImageArchiveError(f"image archive lacks layer {tar_path!r}")
+        p = parsed[path]
+        layers.append(
+            Layer(
+                index=index,
+                tar_path=tar_path,
+                diff_id=p.diff_id,
+                entries=p.entries,
+                whiteouts=p.whiteouts,
+                opaque_dirs=p.opaque_dirs,
+            )
+        )
+    history = _history_for(config, len(layers))
+    for h in history:
+        if h.layer_index is not None:
+            layers[h.layer_index].history = h
+    return Image(
+        ref=ref,
+        id="sha256:" + hashlib.sha256(config_bytes).hexdigest(),
+        repo_tags=list(item.get("RepoTags") or []),
+        config=config,
+        layers=layers,
+        history=history,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# reading from the engine
+
+
+class _ChunkStream(io.RawIOBase):
+    """A readable stream over an iterator of byte chunks (the SDK's ``get_image`` generator)."""
+
+    def __init__(self, chunks: Iterable[bytes], progress: Progress | None = None) -> None:
+        self._chunks = iter(chunks)
+        self._buf = b""
+        self._read = 0
+        self._progress = progress
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._buf:
+            try:
+                self._buf = next(self._chunks)
+            except StopIteration:
+                return 0
+        n = min(len(buffer), len(self._buf))
+        buffer[:n] = self._buf[:n]
+        self._buf = self._buf[n:]
+        self._read += n
+        if self._progress is not None:
+            self._progress(self._read)
+        return n
+
+
+def connect() -> Any:
+    """A docker SDK client for the configured engine (``squasher.build.connect`` when present)."""
+    try:
+        from squasher.build import connect as build_connect  # type: ignore[attr-defined]
+    except ImportError:
+        build_connect = None
+    if build_connect is not None:
+        return build_connect()
+    import docker
+    import docker.errors
+
+    try:
+        client = docker.from_env()
+        client.ping()
+    except docker.errors.DockerException as err:
+        raise EngineUnavailable(f"no Docker engine answers: {err}") from err
+    return client
+
+
+def read_image(
+    ref: str,
+    client: Any = None,
+    keep: KeepContent | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Image:
+    """Stream image ``ref`` out of the engine (``docker save``) and read it.
+
+    ``progress(bytes_read, approx_total)`` is called as the archive streams.
+    """
+    import docker.errors
+
+    if client is None:
+        client = connect()
+    try:
+        attrs = client.api.inspect_image(ref)
+    except docker.errors.ImageNotFound as err:
+        raise ImageNotFound(f"no such image: {ref}") from err
+    except docker.errors.APIError as err:
+        raise EngineUnavailable(f"cannot inspect image {ref}: {err.explanation or err}") from err
+    total = int(attrs.get("Size") or 0)
+    image_id = str(attrs.get("Id", ""))
+    report: Progress | None = None
+    if progress is not None:
+        cb = progress
+
+        def report(done: int) -> None:
+            cb(done, total)
+
+    chunks: Any = None
+    try:
+        chunks = client.api.get_image(image_id or ref)
+        stream = io.BufferedReader(_ChunkStream(chunks, report), _CHUNK)
+        image = read_image_archive(stream, ref=ref, keep=keep)
+    except docker.errors.APIError as err:
+        raise EngineUnavailable(f"cannot save image {ref}: {err.explanation or err}") from err
+    finally:
+        if chunks is not None and hasattr(chunks, "close"):
+            with contextlib.suppress(Exception):
+                chunks.close()
+    if image_id:
+        image.id = image_id
+    image.repo_tags = list(attrs.get("RepoTags") or image.repo_tags)
+    return image
+
+
+# ---------------------------------------------------------------------------------------------
+# the merged view
+
+
+class _Tree:
+    """Paths with a child index, so removing a directory removes its subtree in O(subtree)."""
+
+    def __init__(self) -> None:
+        self.entries: dict[str, FileEntry] = {}
+        self.layer_of: dict[str, int] = {}
+        self.children: dict[str, set[str]] = {}
+
+    def remove(self, path: str) -> None:
+        for child in list(self.children.pop(path, ())):
+            self.remove(child)
+        if path in self.entries:
+            del self.entries[path]
+            del self.layer_of[path]
+        parent = posixpath.dirname(path)
+        if parent in self.children:
+            self.children[parent].discard(path)
+
+    def clear_below(self, path: str) -> None:
+        for child in list(self.children.get(path, ())):
+            self.remove(child)
+
+    def put(self, entry: FileEntry, layer: int) -> None:
+        old = self.entries.get(entry.path)
+        if old is not None and not (old.kind == "dir" and entry.kind == "dir"):
+            self.remove(entry.path)  # a non-directory replaces whatever was there, subtree and all
+        self.entries[entry.path] = entry
+        self.layer_of[entry.path] = layer
+        path = entry.path
+        while path != "/":
+            parent = posixpath.dirname(path)
+            kids = self.children.setdefault(parent, set())
+            if path in kids:
+                break
+            kids.add(path)
+            path = parent
+
+
+def final_filesystem(source: Image | Sequence[Layer]) -> FinalFilesystem:
+    """Merge layers in order: whiteouts and opaque directories of a layer hide what lies below it,
+    then its entries are laid on top (a non-directory replaces a directory with all it held)."""
+    layers = source.layers if isinstance(source, Image) else list(source)
+    tree = _Tree()
+    inode: dict[str, tuple[int, str]] = {}  # path -> (layer, first name) of its inode
+    for position, layer in enumerate(layers):
+        for directory in layer.opaque_dirs:
+            tree.clear_below(directory)
+        for path in layer.whiteouts:
+            tree.remove(path)
+        for entry in layer.entries:
+            if entry.kind == "file":
+                inode[entry.path] = (position, entry.path)
+            elif entry.kind == "hardlink":
+                target = entry.linkname or entry.path
+                inode[entry.path] = (position, target)
+                lower = tree.entries.get(target)
+                if entry.sha256 is None and lower is not None and target in inode:
+                    # a link to a name the layer itself does not hold (not what the engine writes,
+                    # but other tools do): it joins the inode that name has below
+                    inode[entry.path] = inode[target]
+                    entry = replace(entry, size=lower.size, sha256=lower.sha256)
+            tree.put(entry, position)
+    entries: dict[str, FileEntry] = {}
+    groups: dict[tuple[int, str], list[str]] = {}
+    for path, entry in tree.entries.items():
+        if entry.kind in ("file", "hardlink"):
+            groups.setdefault(inode[path], []).append(path)
+        if entry.kind == "hardlink":
+            entry = replace(entry, kind="file", linkname=None)
+        entries[path] = entry
+    hardlink_groups = sorted(tuple(sorted(g)) for g in groups.values() if len(g) > 1)
+    return FinalFilesystem(
+        entries=dict(sorted(entries.items())),
+        layer_of=dict(sorted(tree.layer_of.items())),
+        hardlink_groups=hardlink_groups,
+    )
+
+
+def load_final_filesystem(
+    ref: str, client: Any = None, keep: KeepContent | None = None
+) -> tuple[Image, FinalFilesystem]:
+    """Read image ``ref`` from the engine and merge its layers (convenience for verify)."""
+    image = read_image(ref, client=client, keep=keep)
+    return image, final_filesystem(image)
