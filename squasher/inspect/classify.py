@@ -1,0 +1,336 @@
+"""Differences between two images and the rules that sort them into expected, protected, unexpected.
+
+expected — what the rewrite was meant to remove or regenerate: files of packages it purged (owned by
+  a package installed in the original and no longer in the squashed image, per the ORIGINAL's package
+  database), package databases, caches and lists, package-manager logs, the staging files
+  (``/.squasher``), temporary files, what the original's own cleanup names.
+protected — present only in the squashed image because the rewrite kept a runtime package that the
+  original's own purge removed; named with that package and the original line (from the rewrite
+  report).
+unexpected — everything else, path by path with what changed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fnmatch
+import posixpath
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from squasher.inspect.pkgdb import PackageDB, base_name
+
+EXPECTED = "expected"
+PROTECTED = "protected"
+UNEXPECTED = "unexpected"
+CATEGORIES = (EXPECTED, PROTECTED, UNEXPECTED)
+
+REMOVED = "removed"  # only in the original
+ADDED = "added"  # only in the squashed image
+CHANGED = "changed"  # in both, differing (details say how)
+CONFIG = "config"  # an image-config key
+SMOKE = "smoke"  # a --smoke command behaved differently
+
+STAGING_DIR = "/.squasher"
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One difference between the original and the squashed image, with its class and why."""
+
+    path: str  # filesystem path, or "Env.FOO", "Cmd", ... for config, or the command for smoke
+    change: str  # REMOVED | ADDED | CHANGED | CONFIG | SMOKE
+    details: tuple[str, ...] = ()  # what changed: "mode 0644 -> 0755", "content", "Env FOO added"
+    original_size: int | None = None  # bytes of the regular file in the original (None: absent)
+    squashed_size: int | None = None
+    category: str = UNEXPECTED
+    reason: str = ""  # why it has its category: "purged package curl", "package caches and lists"
+    package: str | None = None  # the package that explains it (purged or protected)
+    line: int | None = None  # for protected: the original Dockerfile line whose purge it survived
+
+    @property
+    def size(self) -> int:
+        """Bytes involved: the larger of the two sides' sizes (0 for config and smoke)."""
+        return max(self.original_size or 0, self.squashed_size or 0)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "path": self.path,
+            "change": self.change,
+            "category": self.category,
+            "details": list(self.details),
+            "size": self.size,
+        }
+        if self.reason:
+            out["reason"] = self.reason
+        if self.package is not None:
+            out["package"] = self.package
+        if self.line is not None:
+            out["line"] = self.line
+        return out
+
+
+@dataclass(frozen=True)
+class ProtectedPackage:
+    """A runtime package the rewrite kept although the original removed it at ``line``."""
+
+    package: str
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class PathRule:
+    prefix: str
+    reason: str
+    changes: frozenset[str]  # which kinds of change the rule explains
+    children_only: bool = False  # the prefix itself is not covered (/tmp: its contents are)
+
+    def matches(self, path: str, change: str) -> bool:
+        if change not in self.changes:
+            return False
+        if path == self.prefix:
+            return not self.children_only
+        return path.startswith(self.prefix.rstrip("/") + "/")
+
+
+_ANY = frozenset({REMOVED, ADDED, CHANGED})
+_GONE = frozenset({REMOVED})
+
+PATH_RULES: tuple[PathRule, ...] = (
+    PathRule(STAGING_DIR, "staging files", _ANY),
+    *(
+        PathRule(p, "package database", _ANY)
+        for p in (
+            "/var/lib/dpkg",
+            "/var/lib/apt",
+            "/var/lib/aptitude",
+            "/lib/apk/db",
+            "/etc/apk/world",
+            "/var/lib/rpm",
+            "/usr/lib/sysimage/rpm",
+            "/var/lib/dnf",
+            "/var/lib/yum",
+        )
+    ),
+    *(
+        PathRule(p, "package caches and lists", _ANY)
+        for p in (
+            "/var/cache/apt",
+            "/var/cache/debconf",
+            "/var/cache/apk",
+            "/etc/apk/cache",
+            "/var/cache/dnf",
+            "/var/cache/yum",
+            "/var/cache/man",
+            "/root/.cache",
+            "/root/.npm",
+            "/usr/local/share/.cache",
+        )
+    ),
+    *(
+        PathRule(p, "regenerated linker cache", _ANY)
+        for p in ("/etc/ld.so.cache", "/var/cache/ldconfig")
+    ),
+    *(
+        PathRule(p, "package-manager logs", _ANY)
+        for p in (
+            "/var/log/apt",
+            "/var/log/dpkg.log",
+            "/var/log/alternatives.log",
+            "/var/log/dnf.log",
+            "/var/log/dnf.librepo.log",
+            "/var/log/dnf.rpm.log",
+            "/var/log/hawkey.log",
+            "/var/log/yum.log",
+            "/var/log/apk.log",
+        )
+    ),
+    PathRule("/tmp", "temporary files", _GONE, children_only=True),
+    PathRule("/var/tmp", "temporary files", _GONE, children_only=True),
+)
+
+
+@dataclass
+class Evidence:
+    """What the classifier knows beyond the differences themselves."""
+
+    original_db: PackageDB = field(default_factory=PackageDB)
+    squashed_db: PackageDB = field(default_factory=PackageDB)
+    protected: dict[str, ProtectedPackage] = field(default_factory=dict)  # package -> why kept
+    cleanup_globs: list[str] = field(default_factory=list)  # paths the original's cleanup removes
+    # map a package-database path to where it really is in that image (usrmerge: /lib -> /usr/lib)
+    resolve_original: Callable[[str], str] = lambda p: p
+    resolve_squashed: Callable[[str], str] = lambda p: p
+
+
+class Classifier:
+    """Sorts differences; build once per pair of images (it indexes both package databases)."""
+
+    def __init__(self, evidence: Evidence) -> None:
+        self.ev = evidence
+        self._orig_owners = _real_owners(evidence.original_db, evidence.resolve_original)
+        self._sq_owners = _real_owners(evidence.squashed_db, evidence.resolve_squashed)
+        orig_pkgs = set(evidence.original_db.installed)
+        sq_pkgs = set(evidence.squashed_db.installed)
+        # only meaningful when both images have a package database to compare
+        both = bool(evidence.original_db.managers) and bool(evidence.squashed_db.managers)
+        self._purged = orig_pkgs - sq_pkgs if both else set()
+        self._kept_extra = sq_pkgs - orig_pkgs if both else set()
+        self._alt_links: dict[str, str] = {}
+        for name, alt in evidence.original_db.alternatives.items():
+            if both and name not in evidence.squashed_db.alternatives:
+                for link in alt.links:
+                    self._alt_links[link] = name
+        # directories already explained, for files generated inside them (__pycache__, ...)
+        self._explained_dirs: dict[str, Difference] = {}
+
+    def classify(self, diff: Difference) -> Difference:
+        """``diff`` with category, reason, package and line filled in."""
+        if diff.change in (CONFIG, SMOKE):
+            return diff
+        path, change = diff.path, diff.change
+        for rule in PATH_RULES:
+            if rule.matches(path, change):
+                return dataclasses.replace(diff, category=EXPECTED, reason=rule.reason)
+        if change == REMOVED:
+            found = self._purged_owner(path)
+            if found is not None:
+                return self._remember(
+                    dataclasses.replace(
+                        diff,
+                        category=EXPECTED,
+                        reason=f"file of purged package {found}",
+                        package=found,
+                    )
+                )
+            if path in self._alt_links:
+                name = self._alt_links[path]
+                return dataclasses.replace(
+                    diff, category=EXPECTED, reason=f"alternative {name} removed with its packages"
+                )
+            for pattern in self.ev.cleanup_globs:
+                if fnmatch.fnmatchcase(path, pattern) or path.startswith(pattern.rstrip("/") + "/"):
+                    return dataclasses.replace(
+                        diff,
+                        category=EXPECTED,
+                        reason=f"removed by the original's cleanup ({pattern})",
+                    )
+        if change == ADDED:
+            owners = self._sq_owners.get(path, ())
+            extra = [p for p in owners if p in self._kept_extra]
+            if extra and len(extra) == len(owners):
+                return self._remember(self._kept(diff, extra[0]))
+        parent = self._explained_parent(path, change)
+        if parent is not None:
+            return dataclasses.replace(
+                diff,
+                category=parent.category,
+                reason=parent.reason,
+                package=parent.package,
+                line=parent.line,
+            )
+        return diff
+
+    def classify_all(self, diffs: Iterable[Difference]) -> list[Difference]:
+        """Classify in path order (parents before children, so generated files inherit)."""
+        return [self.classify(d) for d in sorted(diffs, key=lambda d: (d.path, d.change))]
+
+    # ------------------------------------------------------------ helpers
+
+    def _purged_owner(self, path: str) -> str | None:
+        owners = self._orig_owners.get(path)
+        if not owners:
+            return None
+        if any(p not in self._purged for p in owners):
+            return None  # some owner is still installed: the path should still be there
+        return owners[0]
+
+    def _kept(self, diff: Difference, package: str) -> Difference:
+        why = self.ev.protected.get(package)
+        if why is not None:
+            at = f" at line {why.line}" if why.line is not None else ""
+            return dataclasses.replace(
+                diff,
+                category=PROTECTED,
+                reason=f"runtime package {package} kept; the original removes it{at}",
+                package=package,
+                line=why.line,
+            )
+        return dataclasses.replace(
+            diff,
+            category=UNEXPECTED,
+            reason=f"package {package} is installed only in the squashed image",
+            package=package,
+        )
+
+    def _remember(self, diff: Difference) -> Difference:
+        self._explained_dirs[diff.path] = diff
+        return diff
+
+    def _explained_parent(self, path: str, change: str) -> Difference | None:
+        parent = posixpath.dirname(path)
+        while parent not in ("/", ""):
+            found = self._explained_dirs.get(parent)
+            if found is not None and found.change == change:
+                return found
+            parent = posixpath.dirname(parent)
+        return None
+
+
+def _real_owners(db: PackageDB, resolve: Callable[[str], str]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for path, owners in db.owners.items():
+        real = resolve(path)
+        names = out.setdefault(real, [])
+        for o in owners:
+            if o not in names:
+                names.append(o)
+    return out
+
+
+# ---------------------------------------------------------------- the rewrite report
+
+
+def evidence_from_report(report: Any) -> tuple[dict[str, ProtectedPackage], list[str]]:
+    """Protected packages and cleanup paths named in a rewrite report (object, dict or parsed JSON).
+
+    Looks for a ``protected`` list anywhere in it, of package names or objects with ``package`` (or
+    ``name``) and ``line``; and for ``cleanup`` / ``cleanup_paths`` lists of path globs.
+    """
+    protected: dict[str, ProtectedPackage] = {}
+    cleanup: list[str] = []
+
+    def walk(node: Any) -> None:
+        if dataclasses.is_dataclass(node) and not isinstance(node, type):
+            node = dataclasses.asdict(node)
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "protected" and isinstance(value, list):
+                    for item in value:
+                        p = _protected_item(item)
+                        if p is not None and p.package not in protected:
+                            protected[p.package] = p
+                elif key in ("cleanup", "cleanup_paths") and isinstance(value, list):
+                    cleanup.extend(v for v in value if isinstance(v, str) and v.startswith("/"))
+                else:
+                    walk(value)
+        elif isinstance(node, list | tuple):
+            for item in node:
+                walk(item)
+
+    walk(report)
+    return protected, sorted(set(cleanup))
+
+
+def _protected_item(item: Any) -> ProtectedPackage | None:
+    if dataclasses.is_dataclass(item) and not isinstance(item, type):
+        item = dataclasses.asdict(item)
+    if isinstance(item, str):
+        return ProtectedPackage(base_name(item))
+    if isinstance(item, dict):
+        name = item.get("package") or item.get("name")
+        line = item.get("line")
+        if isinstance(name, str):
+            return ProtectedPackage(base_name(name), line if isinstance(line, int) else None)
+    return None
