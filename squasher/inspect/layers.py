@@ -504,22 +504,10 @@ class _ChunkStream(io.RawIOBase):
 
 
 def connect() -> Any:
-    """A docker SDK client for the configured engine (``squasher.build.connect`` when present)."""
-    try:
-        from squasher.build import connect as build_connect  # type: ignore[attr-defined]
-    except ImportError:
-        build_connect = None
-    if build_connect is not None:
-        return build_connect()
-    import docker
-    import docker.errors
+    """A docker SDK client for the configured engine (``squasher.build.connect``)."""
+    from squasher.build.connect import connect as engine_connect
 
-    try:
-        client = docker.from_env()
-        client.ping()
-    except docker.errors.DockerException as err:
-        raise EngineUnavailable(f"no Docker engine answers: {err}") from err
-    return client
+    return engine_connect()
 
 
 def read_image(
