@@ -1,0 +1,46 @@
+"""The Docker engine as squasher uses it: connect, build (classic or BuildKit), inspect, clean up.
+
+client = connect()                        # EngineUnavailable within 10 s when none answers
+with Scratch(client) as scratch:          # removes what it made, even on Ctrl-C
+    result = scratch.build("ctx", "Dockerfile", on_progress=print)
+    info = inspect_image(client, result.image_id)   # size, layers, per-layer history
+"""
+
+from squasher.build.buildkit import BuildkitCli, build_buildkit, find_buildkit_cli
+from squasher.build.choose import BuilderChoice, build, needs_buildkit
+from squasher.build.classic import build_classic
+from squasher.build.connect import connect, engine_host, engine_version
+from squasher.build.images import (
+    ImageInfo,
+    LayerInfo,
+    image_exists,
+    image_history,
+    inspect_image,
+    remove_image,
+)
+from squasher.build.progress import BuilderName, BuildProgress, BuildResult, ProgressCallback
+from squasher.build.scratch import Scratch
+
+__all__ = [
+    "BuildProgress",
+    "BuildResult",
+    "BuilderChoice",
+    "BuilderName",
+    "BuildkitCli",
+    "ImageInfo",
+    "LayerInfo",
+    "ProgressCallback",
+    "Scratch",
+    "build",
+    "build_buildkit",
+    "build_classic",
+    "connect",
+    "engine_host",
+    "engine_version",
+    "find_buildkit_cli",
+    "image_exists",
+    "image_history",
+    "inspect_image",
+    "needs_buildkit",
+    "remove_image",
+]

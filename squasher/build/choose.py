@@ -1,0 +1,103 @@
+"""Which builder a Dockerfile needs, and one ``build`` entry point that picks it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from squasher.build.buildkit import build_buildkit
+from squasher.build.classic import build_classic
+from squasher.build.progress import BuildResult, ProgressCallback
+from squasher.errors import BuildFailed
+
+if TYPE_CHECKING:
+    import docker
+
+BuilderChoice = Literal["auto", "classic", "buildkit"]
+
+# flags the classic builder rejects: instruction -> flag names
+_BUILDKIT_FLAGS: dict[str, frozenset[str]] = {
+    "RUN": frozenset({"mount", "network", "security"}),
+    "COPY": frozenset({"link", "chmod", "parents", "exclude"}),
+    "ADD": frozenset({"link", "chmod", "checksum", "keep-git-dir", "parents", "exclude"}),
+}
+_SYNTAX_DIRECTIVE = re.compile(r"^#\s*syntax\s*=", re.IGNORECASE)
+_INSTRUCTION = re.compile(r"^\s*(RUN|COPY|ADD)\s+(.*)$", re.IGNORECASE)
+_FLAG = re.compile(r"--([a-z-]+)(?:=\S*)?")
+_HEREDOC = re.compile(r"<<-?\s*[\"']?[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _logical_lines(text: str) -> list[str]:
+    """Lines with backslash continuations joined (comments inside continuations dropped)."""
+    out: list[str] = []
+    current = ""
+    for raw in text.splitlines():
+        if current and raw.lstrip().startswith("#"):
+            continue
+        stripped = raw.rstrip()
+        if stripped.endswith("\\"):
+            current += stripped[:-1] + " "
+            continue
+        out.append(current + raw)
+        current = ""
+    if current:
+        out.append(current)
+    return out
+
+
+def needs_buildkit(dockerfile_text: str) -> str | None:
+    """Why this Dockerfile cannot be built by the classic builder, or None when it can."""
+    lines = dockerfile_text.splitlines()
+    for line in lines:
+        if not line.startswith("#"):
+            break
+        if _SYNTAX_DIRECTIVE.match(line):
+            return "it has a '# syntax=' directive"
+    for line in _logical_lines(dockerfile_text):
+        match = _INSTRUCTION.match(line)
+        if not match:
+            continue
+        name, rest = match.group(1).upper(), match.group(2)
+        words = rest.split()
+        for word in words:
+            flag = _FLAG.fullmatch(word)
+            if not flag:
+                break
+            if flag.group(1) in _BUILDKIT_FLAGS[name]:
+                return f"{name} --{flag.group(1)} needs BuildKit"
+        if name in ("RUN", "COPY") and _HEREDOC.search(rest):
+            return f"{name} with a heredoc needs BuildKit"
+    return None
+
+
+def build(
+    client: docker.DockerClient,
+    context: str | Path,
+    dockerfile: str | Path = "Dockerfile",
+    buildargs: Mapping[str, str] | None = None,
+    tag: str | None = None,
+    on_progress: ProgressCallback | None = None,
+    *,
+    builder: BuilderChoice = "auto",
+    target: str | None = None,
+    nocache: bool = False,
+) -> BuildResult:
+    """Build with the classic builder unless the Dockerfile needs BuildKit (or one is forced)."""
+    if builder == "auto":
+        path = Path(dockerfile)
+        if not path.is_absolute():
+            path = Path(context) / path
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError as err:
+            raise BuildFailed(f"cannot read {path}: {err.strerror}") from None
+        builder = "buildkit" if needs_buildkit(text) else "classic"
+    if builder == "buildkit":
+        return build_buildkit(
+            context, dockerfile, buildargs, tag, on_progress, target=target, nocache=nocache
+        )
+    return build_classic(
+        client, context, dockerfile, buildargs, tag, on_progress, target=target, nocache=nocache
+    )

@@ -1,0 +1,75 @@
+"""Connecting to the Docker engine the way the docker CLI does (DOCKER_HOST, TLS, ssh)."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+from typing import TYPE_CHECKING
+
+from squasher.errors import EngineUnavailable
+
+if TYPE_CHECKING:
+    import docker
+
+DEFAULT_HOST = "unix:///var/run/docker.sock"
+CONNECT_TIMEOUT = 10.0
+#: Per-request timeout once connected (image inspect, history, remove). Builds use none.
+API_TIMEOUT = 300.0
+
+FIX_HINT = "start one with scripts/engine.sh or point DOCKER_HOST at a running engine"
+
+
+def engine_host() -> str:
+    """The engine address the docker CLI would use: DOCKER_HOST or the default socket."""
+    return os.environ.get("DOCKER_HOST") or DEFAULT_HOST
+
+
+def _short_reason(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    reason = text[-1] if text else type(err).__name__
+    # requests nests the useful part at the end: "...: [Errno 2] No such file or directory"
+    if "Errno" in reason:
+        reason = reason[reason.index("[Errno") :].rstrip("')\"")
+    reason = reason.rstrip(".")
+    return reason[:200]
+
+
+def connect(timeout: float = CONNECT_TIMEOUT) -> docker.DockerClient:
+    """A client for the engine at DOCKER_HOST (honouring DOCKER_TLS_VERIFY and DOCKER_CERT_PATH).
+
+    ``ssh://`` hosts go through paramiko when installed (``pip install squasher[ssh]``), else
+    through the ``ssh`` command. Raises EngineUnavailable, with one sentence saying what to do,
+    when nothing answers within ``timeout`` seconds.
+    """
+    import docker
+    import docker.errors
+    import requests
+
+    host = engine_host()
+    use_ssh_client = (
+        host.startswith("ssh://")
+        and importlib.util.find_spec("paramiko") is None
+        and shutil.which("ssh") is not None
+    )
+    try:
+        client = docker.DockerClient.from_env(
+            timeout=max(1, round(timeout)), use_ssh_client=use_ssh_client
+        )
+        client.ping()
+    except (docker.errors.DockerException, requests.RequestException, OSError) as err:
+        raise EngineUnavailable(
+            f"no Docker engine answers at {host} ({_short_reason(err)}); {FIX_HINT}"
+        ) from None
+    except ImportError as err:  # ssh:// without paramiko nor ssh
+        raise EngineUnavailable(
+            f"cannot reach {host}: {err}; install squasher[ssh] or the ssh client"
+        ) from None
+    client.api.timeout = API_TIMEOUT
+    return client
+
+
+def engine_version(client: docker.DockerClient) -> str:
+    """The engine's version string, e.g. ``20.10.24+dfsg1``."""
+    version: dict[str, str] = client.version()
+    return version.get("Version", "unknown")

@@ -1,0 +1,131 @@
+"""Temporary images and containers that are removed on success, failure and Ctrl-C."""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from squasher.build.choose import BuilderChoice, build
+from squasher.build.images import remove_image
+from squasher.build.progress import BuildResult, ProgressCallback
+
+if TYPE_CHECKING:
+    import docker
+
+
+class Scratch:
+    """``with Scratch(client) as s:`` — everything built or run through ``s`` is removed on exit.
+
+    ``keep=True`` leaves the images (e.g. for ``--keep-images``); containers always go.
+    """
+
+    def __init__(self, client: docker.DockerClient, *, keep: bool = False) -> None:
+        self.client = client
+        self.keep = keep
+        self.images: list[str] = []
+        self.containers: list[str] = []
+
+    def __enter__(self) -> Scratch:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def track_image(self, image_id: str) -> str:
+        if image_id not in self.images:
+            self.images.append(image_id)
+        return image_id
+
+    def track_container(self, container_id: str) -> str:
+        if container_id not in self.containers:
+            self.containers.append(container_id)
+        return container_id
+
+    def build(
+        self,
+        context: str | Path,
+        dockerfile: str | Path = "Dockerfile",
+        buildargs: Mapping[str, str] | None = None,
+        tag: str | None = None,
+        on_progress: ProgressCallback | None = None,
+        *,
+        builder: BuilderChoice = "auto",
+        target: str | None = None,
+        nocache: bool = False,
+    ) -> BuildResult:
+        result = build(
+            self.client,
+            context,
+            dockerfile,
+            buildargs,
+            tag,
+            on_progress,
+            builder=builder,
+            target=target,
+            nocache=nocache,
+        )
+        self.track_image(tag or result.image_id)
+        if tag:
+            self.track_image(result.image_id)
+        return result
+
+    def run(
+        self,
+        image: str,
+        command: str | Sequence[str] | None = None,
+        *,
+        entrypoint: str | Sequence[str] | None = None,
+        user: str | None = None,
+        environment: Mapping[str, str] | None = None,
+        timeout: float = 300,
+    ) -> tuple[int, str]:
+        """Run a container to completion; returns (exit status, combined output)."""
+        kwargs: dict[str, Any] = {"detach": True}
+        if entrypoint is not None:
+            kwargs["entrypoint"] = entrypoint
+        if user is not None:
+            kwargs["user"] = user
+        if environment is not None:
+            kwargs["environment"] = dict(environment)
+        container = self.client.containers.create(image, command, **kwargs)
+        self.track_container(container.id)
+        container.start()
+        status: dict[str, Any] = container.wait(timeout=timeout)
+        output: bytes = container.logs(stdout=True, stderr=True)
+        return int(status.get("StatusCode", -1)), output.decode("utf-8", errors="replace")
+
+    def close(self) -> None:
+        """Remove containers, then images. A second Ctrl-C does not interrupt the cleanup."""
+        previous = None
+        in_main = threading.current_thread() is threading.main_thread()
+        if in_main:
+            previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            self._remove_all()
+        finally:
+            if in_main and previous is not None:
+                signal.signal(signal.SIGINT, previous)
+
+    def _remove_all(self) -> None:
+        import docker.errors
+
+        for container_id in reversed(self.containers):
+            with contextlib.suppress(docker.errors.APIError):
+                self.client.api.remove_container(container_id, force=True, v=True)
+        self.containers.clear()
+        if self.keep:
+            return
+        for image in reversed(self.images):
+            with contextlib.suppress(docker.errors.APIError):
+                remove_image(self.client, image)
+        self.images.clear()
