@@ -1,0 +1,64 @@
+"""Package managers: what RUN lines install and remove, and the sh that purges and cleans after.
+
+``MANAGERS`` is the one registry (name -> manager). The interface is
+:class:`squasher.pkg.base.PackageManager`; the build-only decision is in
+:mod:`squasher.pkg.build_tools`.
+
+Typical use by the rewrite::
+
+    analysis = detect_ops(instruction.rest, where="Dockerfile:12")
+    if analysis.error: ...            # step stays verbatim, reported as unanalysed
+    for op in analysis.ops: ...       # PkgOp: manager, action, packages, ...
+    MANAGERS["apt"].protect_sh("Dockerfile:12")   # before a step with op.is_removal
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from squasher.pkg.apk import Apk
+from squasher.pkg.apt import Apt
+from squasher.pkg.base import PackageManager, PkgOp
+from squasher.pkg.dnf import Dnf
+from squasher.pkg.npm import Npm
+from squasher.pkg.pip import Pip
+from squasher.shell.query import parse_commands, strip_wrappers
+
+MANAGERS: dict[str, PackageManager] = {
+    "apt": Apt(),
+    "apk": Apk(),
+    "dnf": Dnf(),
+    "pip": Pip(),
+    "npm": Npm(),
+}
+
+
+@dataclass
+class ScriptOps:
+    """The package operations of one shell script (one RUN), or why it could not be read."""
+
+    ops: list[PkgOp] = field(default_factory=list)
+    error: str | None = None  # bashlex's reason: the step is unanalysed
+
+    def managers(self) -> list[str]:
+        return sorted({op.manager for op in self.ops})
+
+    def removals(self) -> list[PkgOp]:
+        return [op for op in self.ops if op.is_removal]
+
+
+def detect_ops(script: str, where: str = "") -> ScriptOps:
+    """Every manager's operations in ``script``, in execution order. Never raises."""
+    parse = parse_commands(script)
+    if parse.error is not None:
+        return ScriptOps(error=parse.error)
+    ops: list[PkgOp] = []
+    for cmd in parse.commands:
+        real = strip_wrappers(cmd)
+        if not real.words:
+            continue
+        for manager in MANAGERS.values():
+            for op in manager.detect(real):
+                op.where = where
+                ops.append(op)
+    return ScriptOps(ops=ops)

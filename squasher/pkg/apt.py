@@ -1,0 +1,306 @@
+"""apt (Debian, Ubuntu): apt-get / apt / apt-mark / dpkg operations and the build.sh snippets.
+
+The purge is docker-library's recipe, made automatic and safer:
+
+- snapshot: record ``apt-mark showmanual`` (the base image's hand-installed set) and the marker;
+- protect (before every removal, the original's too): for each ELF file the build created or
+  changed that no package owns, ``ldd`` -> library path -> ``dpkg-query --search`` (trying the
+  path, its target and the other spelling under a merged /usr) -> ``apt-mark manual`` the owner;
+  the same for interpreters named in ``#!`` lines of new scripts (``python3-minimal`` also keeps
+  ``python3`` when installed). Each package protected is printed (see ``base.PROTECT_TAG``) and
+  remembered in ``$SQUASHER_STATE/apt-protected`` for the final purge;
+- purge: mark everything auto, re-mark as manual the base's manual set (less ``force``), what the
+  build installed by hand except the build-only packages, ``keep`` and everything protected, then
+  ``apt-get purge -y --auto-remove`` with Recommends and Suggests not important;
+- clean: ``apt-get clean`` and the package lists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+
+from squasher.pkg.base import PROTECT_TAG, PkgOp, sh_quote, strip_version
+from squasher.pkg.common import (
+    built_files_sh,
+    file_magic_sh,
+    indent,
+    list_file_sh,
+    marker_sh,
+    shebang_interpreter_sh,
+    state,
+)
+from squasher.shell.query import SimpleCommand, parse_options
+
+_SHORT_VALUE = "octa"  # -o opt, -c config, -t release, -a arch
+_LONG_VALUE = frozenset(
+    {
+        "option",
+        "config-file",
+        "target-release",
+        "default-release",
+        "host-architecture",
+        "build-profiles",
+        "file",
+    }
+)
+_FALSE = frozenset({"false", "0", "no", "off"})
+_APT_ACTIONS = {
+    "update": "update",
+    "install": "install",
+    "reinstall": "install",
+    "build-dep": "install",
+    "satisfy": "install",
+    "remove": "remove",
+    "purge": "purge",
+    "autoremove": "autoremove",
+    "autopurge": "autoremove",
+    "auto-remove": "autoremove",
+    "clean": "clean",
+    "autoclean": "clean",
+    "auto-clean": "clean",
+    "distclean": "clean",
+}
+
+CACHE_LISTS = "/var/lib/apt/lists"
+CACHE_ARCHIVES = "/var/cache/apt/archives"
+
+
+class Apt:
+    """The apt family. See the module docstring."""
+
+    name = "apt"
+    tools = frozenset({"apt-get", "apt", "aptitude", "apt-mark", "dpkg"})
+    purges = True
+
+    # --- reading ---------------------------------------------------------------------------------
+
+    def detect(self, cmd: SimpleCommand) -> list[PkgOp]:
+        tool = cmd.name
+        if tool not in self.tools or not cmd.words[0].literal:
+            return []
+        if tool == "dpkg":
+            return self._dpkg(cmd)
+        args = parse_options(cmd.args, _SHORT_VALUE, _LONG_VALUE)
+        if not args.operands or not args.operands[0].literal:
+            return []
+        sub = args.operands[0].text
+        operands = args.operands[1:]
+        unknown = any(not w.literal for w in operands) or "xargs" in cmd.wrapped_by
+        specs = [w.text for w in operands if w.literal]
+        if tool == "apt-mark":
+            if sub not in ("auto", "manual", "hold", "unhold", "minimize-manual"):
+                return []
+            return [self._op(cmd, "mark", specs, unknown, mark=sub, packages=_names(specs, True))]
+        action = _APT_ACTIONS.get(sub)
+        if action is None:
+            return []
+        config = args.config("-o", "--option")
+        op = self._op(cmd, action, specs, unknown, packages=_names(specs, action != "install"))
+        if action == "install":
+            op.no_install_recommends = args.has("--no-install-recommends") or (
+                config.get("apt::install-recommends", "").lower() in _FALSE
+            )
+            # "apt-get install foo-" removes foo
+            removed = [s[:-1] for s in specs if s.endswith("-") and not s.startswith("-")]
+            op.packages = [p for p in op.packages if p + "-" not in specs]
+            op.specs = [s for s in specs if not (s.endswith("-") and not s.startswith("-"))]
+            ops = [op]
+            if removed:
+                ops.append(self._op(cmd, "remove", removed, False, packages=removed))
+            return ops
+        if action in ("remove", "purge"):
+            if args.has("--purge") or sub == "purge":
+                op.action = "purge"
+            op.auto_remove = args.has("--auto-remove", "--autoremove")
+        return [op]
+
+    def _dpkg(self, cmd: SimpleCommand) -> list[PkgOp]:
+        args = parse_options(cmd.args, "", frozenset({"root", "admindir", "instdir"}))
+        names = [w.text for w in args.operands if w.literal]
+        unknown = any(not w.literal for w in args.operands)
+        if args.has("-i", "--install"):
+            return [self._op(cmd, "install", names, unknown, packages=[])]
+        if args.has("-P", "--purge"):
+            return [self._op(cmd, "purge", names, unknown, packages=names)]
+        if args.has("-r", "--remove"):
+            return [self._op(cmd, "remove", names, unknown, packages=names)]
+        return []
+
+    def _op(
+        self,
+        cmd: SimpleCommand,
+        action: str,
+        specs: list[str],
+        unknown: bool,
+        *,
+        packages: list[str],
+        mark: str | None = None,
+    ) -> PkgOp:
+        return PkgOp(
+            manager=self.name,
+            action=action,  # type: ignore[arg-type]
+            packages=packages,
+            specs=list(specs),
+            unknown_packages=unknown,
+            tool=cmd.name or "",
+            mark=mark,
+            conditional=cmd.conditional,
+            command=cmd,
+        )
+
+    # --- writing ---------------------------------------------------------------------------------
+
+    def snapshot_sh(self) -> str:
+        return (
+            "# squasher apt: record the hand-installed packages and the start of the build\n"
+            + marker_sh()
+            + "if command -v apt-mark >/dev/null 2>&1; then\n"
+            + f"\tapt-mark showmanual | LC_ALL=C sort -u > {state('apt-manual')}\n"
+            + f"\t: >> {state('apt-protected')}\n"
+            + "fi\n"
+        )
+
+    def protect_sh(self, where: str = "") -> str:
+        label = sh_quote(where or "removal")
+        body = (
+            f"squasher_where={label}\n"
+            "squasher_tab=$(printf '\\t')\n"
+            + built_files_sh("cat /var/lib/dpkg/info/*.list", "apt-built")
+            + f": > {state('apt-needs')}\n"
+            + "while IFS= read -r squasher_f; do\n"
+            + indent(file_magic_sh("squasher_f", "squasher_magic"))
+            + '\tcase "$squasher_magic" in\n'
+            + "\t7f454c46)\n"
+            + '\t\tldd "$squasher_f" 2>/dev/null | awk -v f="$squasher_f" '
+            + '\'$2 == "=>" && $3 ~ /^\\// { print f "\\t" $3 }\' \\\n'
+            + f"\t\t\t>> {state('apt-needs')} || true\n"
+            + "\t\t;;\n"
+            + "\t2321*)\n"
+            + indent(shebang_interpreter_sh("squasher_f", "squasher_interp"), 2)
+            + '\t\tif [ -n "$squasher_interp" ]; then\n'
+            + '\t\t\tprintf \'%s\\t%s\\n\' "$squasher_f" "$squasher_interp" '
+            + f">> {state('apt-needs')}\n"
+            + "\t\tfi\n"
+            + "\t\t;;\n"
+            + "\tesac\n"
+            + f"done < {state('apt-built')}\n"
+            # one line per needed path (the first file that needs it), then its owner
+            + f": > {state('apt-protect-new')}\n"
+            + f'LC_ALL=C sort -t "$squasher_tab" -k2,2 -k1,1 {state("apt-needs")} \\\n'
+            + "\t| awk -F '\\t' '!seen[$2]++' \\\n"
+            + '\t| while IFS="$squasher_tab" read -r squasher_f squasher_lib; do\n'
+            + '\tsquasher_real=$(readlink -f "$squasher_lib" 2>/dev/null || echo "$squasher_lib")\n'
+            + "\tsquasher_owner=\n"
+            + '\tfor squasher_p in "$squasher_lib" "$squasher_real"; do\n'
+            + '\t\tcase "$squasher_p" in\n'
+            + '\t\t/usr/bin/* | /usr/sbin/* | /usr/lib*) squasher_twin="${squasher_p#/usr}" ;;\n'
+            + '\t\t/bin/* | /sbin/* | /lib*) squasher_twin="/usr$squasher_p" ;;\n'
+            + '\t\t*) squasher_twin="$squasher_p" ;;\n'
+            + "\t\tesac\n"
+            + '\t\tfor squasher_q in "$squasher_p" "$squasher_twin"; do\n'
+            + '\t\t\tsquasher_owner=$(dpkg-query --search "$squasher_q" 2>/dev/null \\\n'
+            + "\t\t\t\t| awk -F ': ' '!/^diversion / { gsub(/, /, \" \", $1); print $1; exit }')\n"
+            + '\t\t\t[ -z "$squasher_owner" ] || break 2\n'
+            + "\t\tdone\n"
+            + "\tdone\n"
+            + "\tfor squasher_pkg in $squasher_owner; do\n"
+            + '\t\tsquasher_base="${squasher_pkg%%:*}"\n'
+            + '\t\tcase "$squasher_base" in\n'
+            + "\t\t*-minimal)\n"
+            + "\t\t\tif dpkg-query -W -f='${db:Status-Status}\\n' \"${squasher_base%-minimal}\" "
+            + "2>/dev/null | grep -qx installed; then\n"
+            + '\t\t\t\tprintf \'%s\\t%s\\t%s\\n\' "${squasher_base%-minimal}" "$squasher_f" '
+            + '"$squasher_lib"\n'
+            + "\t\t\tfi\n"
+            + "\t\t\t;;\n"
+            + "\t\tesac\n"
+            + '\t\tprintf \'%s\\t%s\\t%s\\n\' "$squasher_pkg" "$squasher_f" "$squasher_lib"\n'
+            + "\tdone\n"
+            + f"done > {state('apt-protect-new')}\n"
+            # report each package once (its first file), mark them manual, remember them
+            + f'LC_ALL=C sort -t "$squasher_tab" -k1,1 -k2,2 {state("apt-protect-new")} \\\n'
+            + "\t| awk -F '\\t' -v w=\"$squasher_where\" "
+            + f'\'!seen[$1]++ {{ print "{PROTECT_TAG}\\tapt\\t" $1 "\\t" $2 "\\t" $3 "\\t" w }}\'\n'
+            + f"cut -f 1 {state('apt-protect-new')} | LC_ALL=C sort -u > {state('apt-protect-pkgs')}\n"
+            + f"xargs -r apt-mark manual < {state('apt-protect-pkgs')} > /dev/null\n"
+            + f"LC_ALL=C sort -u -o {state('apt-protected')} {state('apt-protected')} "
+            + f"{state('apt-protect-pkgs')}\n"
+        )
+        return (
+            f"# squasher apt: keep the packages that files built so far need ({where or 'removal'})\n"
+            + "if command -v dpkg-query >/dev/null 2>&1 && "
+            + f"[ -e {state('marker')} ]; then\n"
+            + indent(body)
+            + "fi\n"
+        )
+
+    def purge_sh(
+        self, build_only: Sequence[str], keep: Sequence[str], force: Sequence[str] = ()
+    ) -> str:
+        opts = (
+            "-o APT::AutoRemove::RecommendsImportant=false "
+            "-o APT::AutoRemove::SuggestsImportant=false"
+        )
+        body = (
+            list_file_sh("apt-build-only", build_only)
+            + list_file_sh("apt-keep", keep)
+            + list_file_sh("apt-force", force)
+            + f"[ -e {state('apt-manual')} ] || : > {state('apt-manual')}\n"
+            + f"[ -e {state('apt-protected')} ] || : > {state('apt-protected')}\n"
+            + f"apt-mark showmanual | LC_ALL=C sort -u > {state('apt-manual-now')}\n"
+            + "dpkg-query -W -f='${db:Status-Status} ${Package}\\n' \\\n"
+            + "\t| awk '$1 == \"installed\" { print $2 }' | LC_ALL=C sort -u > "
+            + f"{state('apt-installed')}\n"
+            + "{\n"
+            + f"\tLC_ALL=C comm -23 {state('apt-manual')} {state('apt-force')}\n"
+            + f"\tLC_ALL=C comm -23 {state('apt-manual-now')} {state('apt-build-only')}\n"
+            + f"\tcat {state('apt-keep')}\n"
+            + f"\tsed 's/:.*//' {state('apt-protected')}\n"
+            + f"}} | LC_ALL=C sort -u | LC_ALL=C comm -12 - {state('apt-installed')} "
+            + f"> {state('apt-remark')}\n"
+            + "apt-mark auto '.*' > /dev/null\n"
+            + f"xargs -r apt-mark manual < {state('apt-remark')} > /dev/null\n"
+            + f"apt-get purge -y --auto-remove {opts}\n"
+        )
+        return (
+            self.protect_sh("final purge")
+            + "# squasher apt: purge the build-only packages and what only they needed\n"
+            + "if command -v apt-mark >/dev/null 2>&1; then\n"
+            + indent(body)
+            + "fi\n"
+        )
+
+    def clean_sh(self, skip: Collection[str] = ()) -> str:
+        lines = []
+        if CACHE_ARCHIVES not in skip:
+            lines.append("apt-get clean\n")
+        if CACHE_LISTS not in skip:
+            lines.append(f"rm -rf {CACHE_LISTS}/*\n")
+        if not lines:
+            return ""
+        return (
+            "# squasher apt: drop the package cache and lists\n"
+            + "if command -v apt-get >/dev/null 2>&1; then\n"
+            + indent("".join(lines))
+            + "fi\n"
+        )
+
+    def cache_paths(self) -> list[str]:
+        return [CACHE_ARCHIVES, CACHE_LISTS]
+
+
+def _names(specs: list[str], removal: bool) -> list[str]:
+    """Package names of apt operands: ``gcc=4:12``, ``foo/bookworm``, ``foo:amd64`` -> name.
+
+    Local ``.deb`` paths are not names and are left out.
+    """
+    out: list[str] = []
+    for s in specs:
+        if s.startswith(("/", "./", "../")) or s.endswith(".deb"):
+            continue
+        name = strip_version(s, "=/")
+        if removal:
+            name = name.rstrip("+")
+        if name and name not in out:
+            out.append(name)
+    return out

@@ -1,0 +1,102 @@
+"""sh pieces shared by the package managers' snippets (marker, new-file scan, shebangs, /tmp).
+
+All of it is POSIX sh (dash, busybox sh) using only find, sort, comm, od, awk, head, readlink,
+which Debian's essential set and busybox both have.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from squasher.pkg.base import sh_quote
+
+S = '"$SQUASHER_STATE"'  # the state directory, quoted for sh
+
+
+def marker_sh() -> str:
+    """Create the state directory and the time marker once (later calls keep the first marker)."""
+    return (
+        ': "${SQUASHER_STATE:?set SQUASHER_STATE to the state directory}"\n'
+        f"mkdir -p {S}\n"
+        f"[ -e {state('marker')} ] || touch {state('marker')}\n"
+    )
+
+
+def state(name: str) -> str:
+    """``"$SQUASHER_STATE/name"``, quoted for sh."""
+    return f'"$SQUASHER_STATE/{name}"'
+
+
+def built_files_sh(owned_cmd: str, out: str) -> str:
+    """sh writing to state file ``out`` the files the build created or changed that no package owns.
+
+    Only regular files that are executable or named like shared objects (``*.so``, ``*.so.*``)
+    are listed: the ones whose runtime needs (libraries, interpreters) matter. ``owned_cmd`` is a
+    pipeline printing every path the package database owns, one a line. Both spellings of paths
+    under a merged /usr (``/lib/x`` and ``/usr/lib/x``) count as owned.
+    """
+    return (
+        f"{owned_cmd} 2>/dev/null \\\n"
+        "\t| awk '{ print } /^\\/(bin|sbin|lib[^\\/]*)\\// { print \"/usr\" $0 }' \\\n"
+        f"\t| LC_ALL=C sort -u > {state('owned')}\n"
+        f"find / -xdev \\( -path /proc -o -path /sys -o -path /dev -o -path {S} \\) -prune \\\n"
+        f"\t-o -type f -cnewer {state('marker')} \\\n"
+        "\t\\( -perm -100 -o -perm -010 -o -perm -001 -o -name '*.so' -o -name '*.so.*' \\) \\\n"
+        f"\t-print 2>/dev/null | LC_ALL=C sort -u > {state('new')}\n"
+        f"LC_ALL=C comm -23 {state('new')} {state('owned')} > {state(out)}\n"
+    )
+
+
+def shebang_interpreter_sh(file_var: str, out_var: str) -> str:
+    """sh setting ``$out_var`` to the interpreter path named in ``$file_var``'s ``#!`` line.
+
+    ``#!/usr/bin/env python3`` is looked up in PATH. Empty when there is none or it is missing.
+    """
+    awk = (
+        '{ sub(/^#![ \\t]*/, ""); if ($1 ~ /(^|\\/)env$/) { for (i = 2; i <= NF; i++) '
+        "if ($i !~ /^-/ && $i !~ /=/) { print $i; exit } } else print $1; exit }"
+    )
+    return (
+        f"{out_var}=$(head -n 1 \"${file_var}\" | awk '{awk}')\n"
+        f'case "${out_var}" in\n'
+        "/*) ;;\n"
+        f'?*) {out_var}=$(command -v "${out_var}" 2>/dev/null || true) ;;\n'
+        "esac\n"
+        f'[ -z "${out_var}" ] || [ -e "${out_var}" ] || {out_var}=\n'
+    )
+
+
+def file_magic_sh(file_var: str, out_var: str) -> str:
+    """sh setting ``$out_var`` to the file's first four bytes in hex (``7f454c46`` for ELF)."""
+    return f"{out_var}=$(od -An -tx1 -N4 \"${file_var}\" 2>/dev/null | tr -d ' \\n')\n"
+
+
+def indent(text: str, level: int = 1) -> str:
+    """Indent every non-empty line of ``text`` by ``level`` tabs."""
+    pad = "\t" * level
+    return "".join(pad + line if line.strip() else line for line in text.splitlines(True))
+
+
+def list_file_sh(name: str, items: Collection[str]) -> str:
+    """sh writing ``items`` (sorted, unique) one a line into state file ``name``."""
+    values = sorted(set(items))
+    if not values:
+        return f": > {state(name)}\n"
+    return f"printf '%s\\n' {' '.join(sh_quote(v) for v in values)} > {state(name)}\n"
+
+
+def tmp_clean_sh(skip: Collection[str] = ()) -> str:
+    """sh removing what the build left in /tmp and /var/tmp (entries changed after the marker).
+
+    Entries that were there before the build stay; so do paths in ``skip``. The state directory is
+    never removed here (the renderer removes it last).
+    """
+    dirs = [d for d in ("/tmp", "/var/tmp") if d not in skip]
+    if not dirs:
+        return ""
+    keep = "".join(f" ! -path {sh_quote(p)}" for p in sorted(skip))
+    return (
+        "# squasher: remove what the build left in " + " and ".join(dirs) + "\n"
+        f"find {' '.join(dirs)} -mindepth 1 -maxdepth 1 -cnewer {state('marker')} \\\n"
+        f"\t! -path {S}{keep} -exec rm -rf {{}} + 2>/dev/null || true\n"
+    )

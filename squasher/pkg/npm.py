@@ -1,0 +1,142 @@
+"""npm, yarn and pnpm: installs, removals and their caches. Packages are never purged."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+
+from squasher.pkg.base import Action, PkgOp, sh_quote
+from squasher.shell.query import SimpleCommand, parse_options
+
+_LONG_VALUE = frozenset(
+    {
+        "registry",
+        "prefix",
+        "cache",
+        "omit",
+        "include",
+        "only",
+        "tag",
+        "workspace",
+        "cwd",
+        "modules-folder",
+        "network-timeout",
+        "filter",
+        "dir",
+        "store-dir",
+        "loglevel",
+    }
+)
+_SHORT_VALUE = "wC"  # npm -w workspace, pnpm -C dir
+_INSTALL = frozenset(
+    {
+        "install",
+        "i",
+        "in",
+        "ins",
+        "inst",
+        "insta",
+        "instal",
+        "isnt",
+        "isntal",
+        "isntall",
+        "add",
+        "ci",
+        "clean-install",
+        "install-clean",
+        "ic",
+    }
+)
+_REMOVE = frozenset({"uninstall", "un", "unlink", "remove", "rm", "r", "prune"})
+CACHE_PATHS: dict[str, tuple[str, ...]] = {
+    "npm": ("/root/.npm",),
+    "yarn": ("/usr/local/share/.cache/yarn", "/root/.cache/yarn", "/root/.yarn/berry/cache"),
+    "pnpm": ("/root/.local/share/pnpm/store", "/root/.cache/pnpm"),
+}
+
+
+class Npm:
+    """npm, yarn, pnpm. See the module docstring."""
+
+    name = "npm"
+    tools = frozenset({"npm", "yarn", "yarnpkg", "pnpm"})
+    purges = False
+
+    def detect(self, cmd: SimpleCommand) -> list[PkgOp]:
+        tool = cmd.name
+        if tool not in self.tools or not cmd.words[0].literal:
+            return []
+        parsed = parse_options(cmd.args, _SHORT_VALUE, _LONG_VALUE)
+        ops = [w for w in parsed.operands]
+        global_ = parsed.has("-g", "--global")
+        if tool in ("yarn", "yarnpkg") and ops and ops[0].text == "global":
+            global_ = True
+            ops = ops[1:]
+        if not ops:
+            if tool in ("yarn", "yarnpkg") and not parsed.has("--version", "-v", "--help", "-h"):
+                sub = "install"  # bare "yarn" installs
+            else:
+                return []
+        elif not ops[0].literal:
+            return []
+        else:
+            sub = ops[0].text
+            ops = ops[1:]
+        action: Action
+        if sub in _INSTALL:
+            action = "install"
+        elif sub in _REMOVE:
+            action = "remove"
+        elif sub == "cache" and ops[:1] and ops[0].text in ("clean", "rm", "clear", "verify"):
+            if ops[0].text == "verify":
+                return []
+            action = "clean"
+            ops = []
+        elif tool == "pnpm" and sub == "store" and ops[:1] and ops[0].text == "prune":
+            action = "clean"
+            ops = []
+        else:
+            return []
+        specs = [w.text for w in ops if w.literal]
+        return [
+            PkgOp(
+                manager=self.name,
+                action=action,
+                packages=[_name(s) for s in specs if _name(s)],
+                specs=specs,
+                unknown_packages=any(not w.literal for w in ops) or "xargs" in cmd.wrapped_by,
+                tool=tool or "",
+                global_=global_,
+                conditional=cmd.conditional,
+                command=cmd,
+            )
+        ]
+
+    def snapshot_sh(self) -> str:
+        return ""
+
+    def protect_sh(self, where: str = "") -> str:
+        return ""
+
+    def purge_sh(
+        self, build_only: Sequence[str], keep: Sequence[str], force: Sequence[str] = ()
+    ) -> str:
+        return ""
+
+    def clean_sh(self, skip: Collection[str] = ()) -> str:
+        paths = [p for p in self.cache_paths() if p not in skip]
+        if not paths:
+            return ""
+        return "# squasher npm: drop the npm, yarn and pnpm caches\n" + (
+            f"rm -rf {' '.join(sh_quote(p) for p in paths)}\n"
+        )
+
+    def cache_paths(self) -> list[str]:
+        return [p for tool in sorted(CACHE_PATHS) for p in CACHE_PATHS[tool]]
+
+
+def _name(spec: str) -> str:
+    """``lodash@4`` -> ``lodash``; ``@scope/pkg@1`` -> ``@scope/pkg``; paths and URLs -> ""."""
+    if spec.startswith((".", "/", "~")) or "://" in spec or spec.startswith(("git+", "file:")):
+        return ""
+    at = spec.find("@", 1)
+    return spec if at < 0 else spec[:at]

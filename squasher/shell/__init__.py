@@ -1,0 +1,1 @@
+"""Shell analysis: bashlex-based queries over RUN commands (see :mod:`squasher.shell.query`)."""
