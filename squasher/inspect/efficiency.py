@@ -13,7 +13,8 @@ dive's model (``dive/filetree/efficiency.go``, ``file_tree.go``, ``file_node.go`
   (``StackTreeRange(trees, 0, i-1)``, which ignores opaque directories): when that node is a
   directory, the sum of the header sizes of it and everything below it; when it is anything else,
   0 (a removed file is charged only through its own earlier sighting). When the hidden path is not
-  in that stack, dive stops visiting the rest of that layer.
+  in that stack, dive stops visiting the rest of that layer, leaving that path with a minimum of
+  -1 bytes (which lowers the score a little: reproduced as is).
 - Per path: ``cumulative`` = sum of the sizes of its sightings, ``minimum`` = the smallest.
   efficiency = sum(minimum) / sum(cumulative) over all paths (1.0 when there are no bytes).
 - Inefficient paths are those sighted in two or more layers; wasted bytes = the sum of their
@@ -173,12 +174,18 @@ def efficiency(layers: Sequence[Layer]) -> Efficiency:
                 assert stacked is not None
                 hidden = stacked.get(path)
                 if hidden is None:
-                    break  # dive's visitor errors out and the rest of this layer is skipped
+                    # dive's visitor has already made the path's record (minimum -1, no bytes),
+                    # then errors out: the rest of this layer is never visited
+                    cumulative.setdefault(path, 0)
+                    minimum.setdefault(path, -1)
+                    count.setdefault(path, 0)
+                    break
                 size = sum(n.size for n in hidden.post_order()) if hidden.is_dir else 0
             else:
                 size = node.size
             cumulative[path] = cumulative.get(path, 0) + size
-            minimum[path] = min(minimum.get(path, size), size)
+            low = minimum.get(path, -1)
+            minimum[path] = size if low < 0 or size < low else low
             count[path] = count.get(path, 0) + 1
         previous = tree
 
