@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import fnmatch
 import posixpath
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -89,6 +90,13 @@ class PathRule:
     def matches(self, path: str, change: str) -> bool:
         if change not in self.changes:
             return False
+        if "*" in self.prefix:  # a glob: the path or one of its directories matches it
+            probe = path
+            while probe not in ("/", ""):
+                if fnmatch.fnmatchcase(probe, self.prefix):
+                    return probe != path or not self.children_only
+                probe = posixpath.dirname(probe)
+            return False
         if path == self.prefix:
             return not self.children_only
         return path.startswith(self.prefix.rstrip("/") + "/")
@@ -146,6 +154,15 @@ PATH_RULES: tuple[PathRule, ...] = (
             "/var/log/apk.log",
         )
     ),
+    *(
+        PathRule(p, "service-enablement state of removed packages", _GONE)
+        for p in (
+            "/var/lib/systemd/deb-systemd-helper-enabled",
+            "/var/lib/systemd/deb-systemd-user-helper-enabled",
+            "/etc/systemd/system/*.wants",
+            "/etc/systemd/user/*.wants",
+        )
+    ),
     PathRule("/tmp", "temporary files", _GONE, children_only=True),
     PathRule("/var/tmp", "temporary files", _GONE, children_only=True),
 )
@@ -176,6 +193,14 @@ class Classifier:
         # only meaningful when both images have a package database to compare
         both = bool(evidence.original_db.managers) and bool(evidence.squashed_db.managers)
         self._purged = orig_pkgs - sq_pkgs if both else set()
+        # removed in the original already (conffiles left), purged in the squashed image
+        self._conffiles_gone = (
+            set(evidence.original_db.config_files)
+            - sq_pkgs
+            - set(evidence.squashed_db.config_files)
+            if both
+            else set()
+        )
         self._kept_extra = sq_pkgs - orig_pkgs if both else set()
         self._alt_links: dict[str, str] = {}
         for name, alt in evidence.original_db.alternatives.items():
@@ -196,12 +221,22 @@ class Classifier:
         if change == REMOVED:
             found = self._purged_owner(path)
             if found is not None:
+                reason = (
+                    f"file of purged package {found}"
+                    if found in self._purged
+                    else f"conffile of package {found} (removed by the original, purged here)"
+                )
+                return self._remember(
+                    dataclasses.replace(diff, category=EXPECTED, reason=reason, package=found)
+                )
+            script_of = self._purge_script_mentioning(path)
+            if script_of is not None:
                 return self._remember(
                     dataclasses.replace(
                         diff,
                         category=EXPECTED,
-                        reason=f"file of purged package {found}",
-                        package=found,
+                        reason=f"removed by the purge script of package {script_of}",
+                        package=script_of,
                     )
                 )
             if path in self._alt_links:
@@ -221,6 +256,10 @@ class Classifier:
             extra = [p for p in owners if p in self._kept_extra]
             if extra and len(extra) == len(owners):
                 return self._remember(self._kept(diff, extra[0]))
+        if change == CHANGED:
+            moved = self._version_change(path)
+            if moved:
+                return dataclasses.replace(diff, reason=moved)
         parent = self._explained_parent(path, change)
         if parent is not None:
             return dataclasses.replace(
@@ -242,9 +281,31 @@ class Classifier:
         owners = self._orig_owners.get(path)
         if not owners:
             return None
-        if any(p not in self._purged for p in owners):
+        gone = self._purged | self._conffiles_gone
+        if any(p not in gone for p in owners):
             return None  # some owner is still installed: the path should still be there
         return owners[0]
+
+    def _purge_script_mentioning(self, path: str) -> str | None:
+        """A purged package whose postrm names ``path`` or one of its directories (``rm -f PATH``)."""
+        scripts = self.ev.original_db.purge_scripts
+        probe = path
+        while probe.count("/") >= 2:  # never match on a top-level directory alone
+            pattern = re.compile(r"(?<![\w./-])" + re.escape(probe) + r"(?![\w./-])")
+            for package in sorted(self._purged | self._conffiles_gone):
+                text = scripts.get(package)
+                if text and probe in text and pattern.search(text):
+                    return package
+            probe = posixpath.dirname(probe)
+        return None
+
+    def _version_change(self, path: str) -> str:
+        """ "package P A -> B" when a changed path's package has another version in the squashed image."""
+        orig, sq = self.ev.original_db.installed, self.ev.squashed_db.installed
+        for p in self._orig_owners.get(path, ()):
+            if p in orig and p in sq and orig[p] != sq[p]:
+                return f"package {p} {orig[p]} -> {sq[p]}"
+        return ""
 
     def _kept(self, diff: Difference, package: str) -> Difference:
         why = self.ev.protected.get(package)

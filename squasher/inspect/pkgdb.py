@@ -44,8 +44,11 @@ class PackageDB:
 
     managers: list[str] = field(default_factory=list)  # "dpkg", "apk", "rpm" — those found
     installed: dict[str, str] = field(default_factory=dict)  # package name -> version
+    # removed but not purged (dpkg "config-files"): only conffiles left -> version
+    config_files: dict[str, str] = field(default_factory=dict)
     owners: dict[str, list[str]] = field(default_factory=dict)  # absolute path -> owning packages
     alternatives: dict[str, Alternative] = field(default_factory=dict)  # name -> group
+    purge_scripts: dict[str, str] = field(default_factory=dict)  # package -> its dpkg postrm text
 
     def add_owner(self, path: str, package: str) -> None:
         path = normalize(path)
@@ -70,12 +73,24 @@ def base_name(package: str) -> str:
 # ---------------------------------------------------------------- dpkg
 
 
-def parse_dpkg_status(text: str) -> dict[str, str]:
-    """Packages whose files are on disk, from ``/var/lib/dpkg/status``: name -> version."""
+def parse_dpkg_status(
+    text: str, conffiles: dict[str, list[str]] | None = None
+) -> tuple[dict[str, str], dict[str, str]]:
+    """From ``/var/lib/dpkg/status``: packages whose files are on disk, and packages removed but not
+    purged (only their conffiles are left); each name -> version. ``conffiles`` (when given) gets
+    each package's conffile paths (the ``Conffiles:`` field, which outlives a removal)."""
     installed: dict[str, str] = {}
+    config_files: dict[str, str] = {}
     for block in text.split("\n\n"):
         name = version = status = ""
+        in_conffiles = False
         for line in block.splitlines():
+            if in_conffiles and line.startswith(" "):
+                path = line.split()[0] if line.split() else ""
+                if conffiles is not None and name and path.startswith("/"):
+                    conffiles.setdefault(name, []).append(path)
+                continue
+            in_conffiles = line.startswith("Conffiles:")
             if line.startswith("Package:"):
                 name = line.split(":", 1)[1].strip()
             elif line.startswith("Version:"):
@@ -85,7 +100,9 @@ def parse_dpkg_status(text: str) -> dict[str, str]:
         words = status.split()
         if name and len(words) == 3 and words[2] in _DPKG_PRESENT:
             installed[name] = version
-    return installed
+        elif name and len(words) == 3 and words[2] == "config-files":
+            config_files[name] = version
+    return installed, config_files
 
 
 def parse_dpkg_list(text: str) -> list[str]:
@@ -219,9 +236,20 @@ def read_members(members: Iterable[tuple[str, bytes]], db: PackageDB | None = No
         if path == "/var/lib/dpkg/status":
             if "dpkg" not in db.managers:
                 db.managers.append("dpkg")
-            db.installed.update(parse_dpkg_status(content.decode("utf-8", "replace")))
+            conffiles: dict[str, list[str]] = {}
+            installed, config_files = parse_dpkg_status(
+                content.decode("utf-8", "replace"), conffiles
+            )
+            db.installed.update(installed)
+            db.config_files.update(config_files)
+            for package, paths in conffiles.items():
+                for p in paths:
+                    db.add_owner(p, package)
         elif path.startswith("/var/lib/dpkg/info/") and path.endswith(".list"):
             lists.append((path, content))
+        elif path.startswith("/var/lib/dpkg/info/") and path.endswith(".postrm"):
+            package = base_name(path.rsplit("/", 1)[1][: -len(".postrm")])
+            db.purge_scripts[package] = content.decode("utf-8", "replace")
         elif path.startswith("/var/lib/dpkg/alternatives/"):
             name = path.rsplit("/", 1)[1]
             alt = parse_dpkg_alternative(name, content.decode("utf-8", "replace"))
@@ -248,7 +276,7 @@ def is_database_file(path: str, size: int = 0) -> bool:
     """
     return (
         path == "/var/lib/dpkg/status"
-        or (path.startswith("/var/lib/dpkg/info/") and path.endswith(".list"))
+        or (path.startswith("/var/lib/dpkg/info/") and path.endswith((".list", ".postrm")))
         or path.startswith("/var/lib/dpkg/alternatives/")
         or path == "/lib/apk/db/installed"
         or path in _RPM_DBS

@@ -523,7 +523,7 @@ def _read_report(report: Any) -> Any:
 
 
 def _client() -> Any:
-    from squasher.inspect.layers import connect
+    from squasher.build.connect import connect
 
     return connect()
 
