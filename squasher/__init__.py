@@ -21,6 +21,8 @@ _API = {
     "parse_file": "squasher.parse",
     "parse_text": "squasher.parse",
     "SquasherError": "squasher.errors",
+    "verify": "squasher.inspect.verify",
+    "VerifyResult": "squasher.inspect.verify",
 }
 
 __all__ = ["__version__", *sorted(_API)]

@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Print the shell completion script (bash, zsh or fish).",
     ),
     "parse": ("squasher.cli.parse_cmd", "Print the parsed Dockerfile (buildkit AST dump or JSON)."),
+    "verify": ("squasher.cli.verify_cmd", "Check a squashed image against its original."),
 }
 
 

@@ -1,0 +1,61 @@
+"""``squasher verify ORIGINAL SQUASHED``: prove the squashed image is the original minus what was
+meant to go. Exit 0 equivalent, 1 unexpected difference, 2 usage or engine error."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command(
+    "verify",
+    epilog=(
+        "Example: squasher verify myapp:orig myapp:squashed --smoke 'python -c \"import app\"'\n\n"
+        "Exit status: 0 equivalent, 1 an unexpected difference, 2 usage or engine error."
+    ),
+)
+@click.argument("original")
+@click.argument("squashed")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+@click.option(
+    "--smoke",
+    "smoke",
+    multiple=True,
+    metavar="CMD",
+    help="Run CMD in a container of each image (as `docker run IMAGE CMD`) and compare exit code "
+    "and output. Repeatable.",
+)
+@click.option(
+    "--report",
+    type=click.Path(dir_okay=False),
+    help="The rewrite report (JSON): names the runtime packages the rewrite protected.",
+)
+@click.option(
+    "--smoke-timeout",
+    type=click.IntRange(min=1),
+    default=120,
+    show_default=True,
+    help="Seconds each smoke command may run.",
+)
+@click.option(
+    "-v", "--verbose", is_flag=True, help="List every expected and protected path, not counts."
+)
+def command(
+    original: str,
+    squashed: str,
+    as_json: bool,
+    smoke: tuple[str, ...],
+    report: str | None,
+    smoke_timeout: int,
+    verbose: bool,
+) -> None:
+    """Compare two images: filesystems, config and --smoke runs; classify every difference."""
+    import json
+
+    from squasher.inspect.verify import verify
+
+    result = verify(original, squashed, smoke=smoke, report=report, smoke_timeout=smoke_timeout)
+    if as_json:
+        click.echo(json.dumps(result.to_json(), indent=2, sort_keys=True))
+    else:
+        click.echo(result.format_text(verbose=verbose), nl=False)
+    click.get_current_context().exit(result.exit_code)
