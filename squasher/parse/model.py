@@ -42,6 +42,7 @@ class Instruction:
     heredocs: list[Heredoc] = field(default_factory=list)
     rest: str = ""  # the argument text after keyword and flags, continuations joined
     sub: Instruction | None = None  # the nested instruction of ONBUILD
+    written_keyword: str = ""  # the keyword exactly as written: "run", "Copy"
 
     def flag(self, name: str) -> Flag | None:
         """The last flag called ``name`` (the builder lets later ones win), or None."""
