@@ -22,7 +22,7 @@ from squasher.pkg.base import PackageManager, PkgOp
 from squasher.pkg.dnf import Dnf
 from squasher.pkg.npm import Npm
 from squasher.pkg.pip import Pip
-from squasher.shell.query import parse_commands, strip_wrappers
+from squasher.shell.query import SimpleCommand, parse_commands, strip_wrappers
 
 MANAGERS: dict[str, PackageManager] = {
     "apt": Apt(),
@@ -57,8 +57,36 @@ def detect_ops(script: str, where: str = "") -> ScriptOps:
         real = strip_wrappers(cmd)
         if not real.words:
             continue
+        found: list[PkgOp] = []
         for manager in MANAGERS.values():
-            for op in manager.detect(real):
-                op.where = where
-                ops.append(op)
+            found.extend(manager.detect(real))
+        if not found and real.name == "rm":
+            found = _cache_removals(real)
+        for op in found:
+            op.where = where
+            ops.append(op)
     return ScriptOps(ops=ops)
+
+
+def _cache_removals(cmd: SimpleCommand) -> list[PkgOp]:
+    """``rm -rf /var/lib/apt/lists/*``, ``rm -rf ~/.cache/pip``: the original's own cache cleaning."""
+    ops: list[PkgOp] = []
+    targets = [w.text.replace("~/", "/root/", 1) for w in cmd.args if not w.text.startswith("-")]
+    for manager in MANAGERS.values():
+        paths = [
+            p
+            for p in manager.cache_paths()
+            if any(t.rstrip("/*") == p or t.startswith(p + "/") for t in targets)
+        ]
+        if paths:
+            ops.append(
+                PkgOp(
+                    manager=manager.name,
+                    action="clean",
+                    specs=paths,
+                    tool="rm",
+                    conditional=cmd.conditional,
+                    command=cmd,
+                )
+            )
+    return ops

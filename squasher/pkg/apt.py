@@ -102,8 +102,8 @@ class Apt:
             )
             # "apt-get install foo-" removes foo
             removed = [s[:-1] for s in specs if s.endswith("-") and not s.startswith("-")]
-            op.packages = [p for p in op.packages if p + "-" not in specs]
             op.specs = [s for s in specs if not (s.endswith("-") and not s.startswith("-"))]
+            op.packages = _names(op.specs, False)
             ops = [op]
             if removed:
                 ops.append(self._op(cmd, "remove", removed, False, packages=removed))

@@ -1,0 +1,316 @@
+"""Which installed packages are build-only: the known build-tool list and the decision, with reasons.
+
+The rule (issue 4): build-only are the packages the original itself removes later, the known build
+tools listed in :data:`BUILD_TOOLS`, and what the user says (``--purge PKG`` / ``--keep PKG`` on
+the command line, ``# squasher: purge PKG...`` / ``# squasher: keep PKG...`` comments in the
+Dockerfile). Everything else is kept. Precedence, first match wins: ``--keep``, ``--purge``,
+comment keep, comment purge, removed by the original, build-tool list, kept.
+
+Only managers that purge (apt, apk, dnf) get decisions; pip and npm packages are never removed.
+At build time the protection may still keep a build-only package because a new file needs it:
+:func:`apply_protections` turns the build log's protection lines into the final decisions.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from fnmatch import fnmatchcase
+from typing import Literal
+
+from squasher.errors import SquasherError
+from squasher.pkg.base import REMOVALS, PkgOp, Protection
+
+# (pattern, what it is). fnmatch patterns over package names, the ":arch" suffix removed.
+# One list for apt, apk and dnf names; kept here and nowhere else.
+BUILD_TOOLS: tuple[tuple[str, str], ...] = (
+    # compiler meta-packages
+    ("build-essential", "Debian compiler meta-package"),
+    ("build-base", "Alpine compiler meta-package"),
+    ("alpine-sdk", "Alpine SDK meta-package"),
+    ("@development-tools", "dnf development group"),
+    ("@development tools", "dnf development group"),
+    # compilers and their drivers
+    ("gcc", "C compiler"),
+    ("gcc-[0-9]*", "C compiler"),
+    ("g++", "C++ compiler"),
+    ("g++-[0-9]*", "C++ compiler"),
+    ("gcc-c++", "C++ compiler"),
+    ("c++", "C++ compiler"),
+    ("cpp", "C preprocessor"),
+    ("cpp-[0-9]*", "C preprocessor"),
+    ("clang", "C compiler"),
+    ("clang-[0-9]*", "C compiler"),
+    ("llvm", "compiler toolchain"),
+    ("llvm-[0-9]*", "compiler toolchain"),
+    ("lld", "linker"),
+    ("lld-[0-9]*", "linker"),
+    ("binutils", "assembler and linker"),
+    ("binutils-*", "assembler and linker"),
+    ("gfortran", "Fortran compiler"),
+    ("gfortran-[0-9]*", "Fortran compiler"),
+    ("rustc", "Rust compiler"),
+    ("cargo", "Rust build tool"),
+    ("golang", "Go compiler"),
+    ("golang-[0-9]*", "Go compiler"),
+    ("golang-go", "Go compiler"),
+    ("nasm", "assembler"),
+    ("yasm", "assembler"),
+    ("cython", "Cython compiler"),
+    ("cython3", "Cython compiler"),
+    # build systems
+    ("make", "build tool"),
+    ("cmake", "build tool"),
+    ("cmake-data", "build tool"),
+    ("ninja-build", "build tool"),
+    ("samurai", "build tool"),
+    ("meson", "build tool"),
+    ("scons", "build tool"),
+    ("autoconf", "autotools"),
+    ("automake", "autotools"),
+    ("autotools-dev", "autotools"),
+    ("autopoint", "autotools"),
+    ("libtool", "autotools"),
+    ("libtool-bin", "autotools"),
+    ("m4", "macro processor for autotools"),
+    ("pkg-config", "build flags tool"),
+    ("pkgconf", "build flags tool"),
+    ("pkgconf-pkg-config", "build flags tool"),
+    ("pkgconfig", "build flags tool"),
+    # parser generators and code tools
+    ("bison", "parser generator"),
+    ("byacc", "parser generator"),
+    ("flex", "scanner generator"),
+    ("re2c", "scanner generator"),
+    ("gperf", "hash generator"),
+    ("swig", "wrapper generator"),
+    # packaging tools
+    ("dpkg-dev", "Debian packaging tools"),
+    ("debhelper", "Debian packaging tools"),
+    ("fakeroot", "packaging tool"),
+    ("abuild", "Alpine packaging tools"),
+    ("rpm-build", "rpm packaging tools"),
+    ("redhat-rpm-config", "rpm packaging tools"),
+    # version control
+    ("git", "version control"),
+    ("mercurial", "version control"),
+    ("subversion", "version control"),
+    # headers and development files
+    ("*-dev", "development files (*-dev)"),
+    ("*-dev-*", "development files (*-dev-*)"),
+    ("*-devel", "development files (*-devel)"),
+    ("*-headers", "kernel or library headers"),
+    ("linux-headers-*", "kernel headers"),
+)
+
+# runtime packages whose names look like build tools
+NOT_BUILD_TOOLS: tuple[str, ...] = (
+    "gcc-*-base",  # libgcc-s1's base package
+    "cpp-*-base",
+    "binutils-common",  # needed by libbinutils users at run time
+    "libgcc*",
+    "libstdc++*",
+    "make-guile",  # a make variant some scripts run
+)
+
+Verb = Literal["keep", "purge"]
+
+
+@dataclass(frozen=True)
+class Directive:
+    """A ``# squasher: keep PKG...`` / ``# squasher: purge PKG...`` comment."""
+
+    verb: Verb
+    packages: tuple[str, ...]
+    path: str
+    line: int
+
+    @property
+    def where(self) -> str:
+        return f"{self.path}:{self.line}"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Whether one package is build-only, and why (the report prints ``reason``)."""
+
+    manager: str
+    package: str
+    build_only: bool
+    reason: str
+    where: str = ""  # where the original installed it ("Dockerfile:7"), if it did
+
+
+_DIRECTIVE = re.compile(r"^\s*#\s*squasher\s*:\s*(?P<verb>\S*)(?P<rest>.*)$")
+
+
+def parse_directives(source: str, path: str = "Dockerfile") -> list[Directive]:
+    """The ``# squasher: keep|purge PKG...`` comment lines of a Dockerfile, in order.
+
+    Packages are separated by spaces or commas. Another verb, or no package, is an error at that
+    line. Comments that do not start with ``squasher:`` are not directives.
+    """
+    found: list[Directive] = []
+    for number, line in enumerate(source.splitlines(), start=1):
+        m = _DIRECTIVE.match(line)
+        if m is None:
+            continue
+        verb = m.group("verb").lower()
+        packages = tuple(p for p in re.split(r"[\s,]+", m.group("rest")) if p)
+        if verb not in ("keep", "purge"):
+            raise SquasherError(
+                f"unknown squasher directive {m.group('verb')!r}: "
+                "write '# squasher: keep PKG...' or '# squasher: purge PKG...'",
+                path,
+                number,
+            )
+        if not packages:
+            raise SquasherError(f"'# squasher: {verb}' names no package", path, number)
+        found.append(Directive(verb, packages, path, number))  # type: ignore[arg-type]
+    return found
+
+
+def build_tool(package: str) -> str | None:
+    """What the build-tool list says ``package`` is ("C compiler"), or None when not listed."""
+    name = package.split(":", 1)[0].lower()
+    if any(fnmatchcase(name, p) for p in NOT_BUILD_TOOLS):
+        return None
+    for pattern, what in BUILD_TOOLS:
+        if fnmatchcase(name, pattern):
+            return what if pattern == name else f"{what}, matches {pattern}"
+    return None
+
+
+def decide(
+    ops: Sequence[PkgOp],
+    *,
+    purge: Iterable[str] = (),
+    keep: Iterable[str] = (),
+    directives: Iterable[Directive] = (),
+    no_purge: bool = False,
+    purging_managers: Iterable[str] = ("apt", "apk", "dnf"),
+) -> list[Decision]:
+    """One decision per package the original installs (plus user-named ones), in install order.
+
+    ``ops`` are all the Dockerfile's operations in build order (``where`` filled in); ``purge`` and
+    ``keep`` are the user's ``--purge`` / ``--keep``; ``directives`` the Dockerfile comments.
+    A package the user names that the original does not install gets a decision for each
+    purging manager the Dockerfile uses. An apk ``--virtual`` group is build-only when the
+    original deletes it or every package in it is build-only.
+    """
+    purge_set = set(purge)
+    keep_set = set(keep)
+    both = sorted(purge_set & keep_set)
+    if both:
+        raise SquasherError(f"--purge and --keep both name {', '.join(both)}")
+    comment_keep: dict[str, str] = {}
+    comment_purge: dict[str, str] = {}
+    for d in directives:
+        target = comment_keep if d.verb == "keep" else comment_purge
+        for p in d.packages:
+            target.setdefault(p, d.where)
+    managers = set(purging_managers)
+    relevant = [op for op in ops if op.manager in managers]
+
+    # last install and last removal of each (manager, package), in order
+    installed: dict[tuple[str, str], str] = {}
+    removed_at: dict[tuple[str, str], str] = {}
+    groups: dict[tuple[str, str], list[str]] = {}
+    for op in relevant:
+        for p in op.packages:
+            key = (op.manager, p)
+            if op.action == "install":
+                installed.setdefault(key, op.where)
+                removed_at.pop(key, None)
+            elif op.action in REMOVALS:
+                removed_at[key] = op.where
+        if op.action == "install" and op.virtual:
+            key = (op.manager, op.virtual)
+            installed.setdefault(key, op.where)
+            removed_at.pop(key, None)
+            groups.setdefault(key, []).extend(op.packages)
+
+    def one(manager: str, package: str, where: str) -> Decision:
+        def made(build_only: bool, reason: str) -> Decision:
+            return Decision(manager, package, build_only, reason, where)
+
+        if no_purge:
+            return made(False, "purging turned off (--no-purge)")
+        if package in keep_set:
+            return made(False, "user override (--keep)")
+        if package in purge_set:
+            return made(True, "user override (--purge)")
+        if package in comment_keep:
+            return made(False, f"user override ({comment_keep[package]}: # squasher: keep)")
+        if package in comment_purge:
+            return made(True, f"user override ({comment_purge[package]}: # squasher: purge)")
+        if (manager, package) in removed_at:
+            at = removed_at[(manager, package)]
+            return made(
+                True, f"removed by the original at {at}" if at else "removed by the original"
+            )
+        members = groups.get((manager, package))
+        if members is not None:
+            if members and all(build_tool(m) for m in members):
+                return made(True, "virtual group of build tools")
+            return made(False, "virtual group holding runtime packages")
+        what = build_tool(package)
+        if what is not None:
+            return made(True, f"build-tool list ({what})")
+        return made(False, "not a build tool")
+
+    decisions = [one(m, p, w) for (m, p), w in installed.items()]
+    for m, p in removed_at:
+        if (m, p) not in installed:
+            decisions.append(one(m, p, ""))
+    seen = {(d.manager, d.package) for d in decisions}
+    used = sorted({op.manager for op in relevant})
+    named = sorted(purge_set | keep_set | set(comment_keep) | set(comment_purge))
+    for m in used:
+        for p in named:
+            if (m, p) not in seen:
+                decisions.append(one(m, p, ""))
+    return decisions
+
+
+def apply_protections(
+    decisions: Sequence[Decision], protections: Iterable[Protection]
+) -> list[Decision]:
+    """The final decisions once the build ran: a protected package is kept, with its reason.
+
+    Protected packages without a decision (dependencies such as ``libpq5``) are added.
+    """
+    reason: dict[tuple[str, str], str] = {}
+    for p in protections:
+        reason.setdefault((p.manager, p.package), f"needed by {p.file} through {p.needs}")
+    out = []
+    for d in decisions:
+        r = reason.pop((d.manager, d.package), None)
+        out.append(replace(d, build_only=False, reason=r) if r is not None and d.build_only else d)
+    for (m, name), r in reason.items():
+        if not any(d.manager == m and d.package == name for d in out):
+            out.append(Decision(m, name, False, r))
+    return out
+
+
+def build_only(decisions: Iterable[Decision], manager: str) -> list[str]:
+    """The build-only package names of one manager (for ``purge_sh``)."""
+    return sorted({d.package for d in decisions if d.manager == manager and d.build_only})
+
+
+def kept(decisions: Iterable[Decision], manager: str) -> list[str]:
+    """The kept package names of one manager (for ``purge_sh``)."""
+    return sorted({d.package for d in decisions if d.manager == manager and not d.build_only})
+
+
+def forced(decisions: Iterable[Decision], manager: str) -> list[str]:
+    """Packages the user asked to purge (``--purge``, ``# squasher: purge``): removed even when
+    the base image had them (``purge_sh``'s ``force``)."""
+    return sorted(
+        {
+            d.package
+            for d in decisions
+            if d.manager == manager and d.build_only and d.reason.startswith("user override")
+        }
+    )
