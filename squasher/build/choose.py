@@ -26,7 +26,8 @@ _BUILDKIT_FLAGS: dict[str, frozenset[str]] = {
 _SYNTAX_DIRECTIVE = re.compile(r"^#\s*syntax\s*=", re.IGNORECASE)
 _INSTRUCTION = re.compile(r"^\s*(RUN|COPY|ADD)\s+(.*)$", re.IGNORECASE)
 _FLAG = re.compile(r"--([a-z-]+)(?:=\S*)?")
-_HEREDOC = re.compile(r"<<-?\s*[\"']?[A-Za-z_][A-Za-z0-9_]*")
+# a word "<<EOF", "<<-EOF", "<<'EOF'" (BuildKit looks at whole words, like the shell)
+_HEREDOC = re.compile(r"(?:^|\s)\d*<<-?([\"']?)[A-Za-z_][\w.-]*\1(?=\s|$)")
 
 
 def _logical_lines(text: str) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from collections.abc import Mapping
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
 
 _LAYER_ID = re.compile(r"^ ---> ([0-9a-f]{12,64})$")
 _STEP_FROM = re.compile(r"^Step \d+/\d+ : FROM ", re.IGNORECASE)
+_RUNNING_IN = re.compile(r"^ ---> Running in ([0-9a-f]{12,64})$")
 _BUILT = re.compile(r"^Successfully built ([0-9a-f]{12,64})$")
 
 
@@ -59,6 +61,7 @@ def build_classic(
     made = _MadeLayers()
     error: str | None = None
     started = time.monotonic()
+    stream: Any = None
     try:
         stream = client.api.build(
             path=str(context),
@@ -78,9 +81,15 @@ def build_classic(
                 break
     except docker.errors.APIError as err:
         error = str(err.explanation or err)
-    except KeyboardInterrupt:
+    except BaseException:
+        # Ctrl-C or a failing callback: hang up so that the engine cancels the build
+        if stream is not None:
+            stream.close()
         _remove_made(client, made)
         raise
+    finally:
+        if stream is not None:
+            stream.close()
     tracker.flush()
     if error is None and image_id is None:
         error = "the engine reported no image id"
@@ -123,9 +132,17 @@ class _MadeLayers:
 
     def __init__(self) -> None:
         self.ids: list[str] = []
+        self.running: str | None = None
         self._skip_next = False
 
     def see(self, line: str) -> None:
+        container = _RUNNING_IN.match(line)
+        if container:
+            self.running = container.group(1)
+            return
+        if line.startswith("Removing intermediate container "):
+            self.running = None
+            return
         if _STEP_FROM.match(line) or line.strip() == "---> Using cache":
             self._skip_next = True
             return
@@ -137,9 +154,12 @@ class _MadeLayers:
 
 
 def _remove_made(client: docker.DockerClient, made: _MadeLayers) -> None:
-    """Drop this build's intermediate images, newest first; never tagged or in-use ones."""
+    """Drop this build's container and intermediate images; never tagged or in-use images."""
     import docker.errors
 
+    if made.running is not None:
+        with contextlib.suppress(docker.errors.APIError):
+            client.api.remove_container(made.running, force=True)
     for layer in reversed(made.ids):
         try:
             if client.api.inspect_image(layer).get("RepoTags"):

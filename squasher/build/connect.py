@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import shutil
 from typing import TYPE_CHECKING
 
@@ -25,13 +26,19 @@ def engine_host() -> str:
     return os.environ.get("DOCKER_HOST") or DEFAULT_HOST
 
 
+_ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\"()]+)|\w+Error\(-?\d+, '([^']+)'\)")
+
+
 def _short_reason(err: BaseException) -> str:
-    text = str(err).strip().splitlines()
-    reason = text[-1] if text else type(err).__name__
-    # requests nests the useful part at the end: "...: [Errno 2] No such file or directory"
-    if "Errno" in reason:
-        reason = reason[reason.index("[Errno") :].rstrip("')\"")
-    reason = reason.rstrip(".")
+    """The useful part of an SDK/requests error, as a clause."""
+    text = " ".join(str(err).split())
+    if "certificate" in text.lower() and os.environ.get("DOCKER_TLS_VERIFY"):
+        cert_path = os.environ.get("DOCKER_CERT_PATH") or "~/.docker"
+        return f"TLS is on but {cert_path} lacks ca.pem, cert.pem or key.pem"
+    errno = _ERRNO.search(text)
+    if errno:
+        return (errno.group(1) or errno.group(2)).strip()
+    reason = text.split(". ")[0].rstrip(".") or type(err).__name__
     return reason[:200]
 
 
