@@ -18,6 +18,8 @@ __version__ = "0.1.0"
 
 # public name -> module that defines it
 _API = {
+    "analyze": "squasher.inspect.analysis",
+    "Analysis": "squasher.inspect.analysis",
     "parse_file": "squasher.parse",
     "parse_text": "squasher.parse",
     "SquasherError": "squasher.errors",

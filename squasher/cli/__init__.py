@@ -17,6 +17,10 @@ from squasher.errors import SquasherError
 
 # name -> "module:function". One line per subcommand; keep it sorted.
 COMMANDS: dict[str, tuple[str, str]] = {
+    "analyze": (
+        "squasher.cli.analyze_cmd",
+        "Show where an image's bytes go: layers, dive's efficiency, reclaimable bytes.",
+    ),
     "completion": (
         "squasher.cli.completion_cmd",
         "Print the shell completion script (bash, zsh or fish).",

@@ -560,32 +560,43 @@ def read_image(
 # the merged view
 
 
-class _Tree:
-    """Paths with a child index, so removing a directory removes its subtree in O(subtree)."""
+class MergedTree:
+    """The merged filesystem while layers are laid on it one by one.
+
+    Keeps a child index, so removing a directory removes its subtree in O(subtree). Each method
+    returns how many paths it took away, which is what ``analyze`` reports per layer.
+    """
 
     def __init__(self) -> None:
         self.entries: dict[str, FileEntry] = {}
         self.layer_of: dict[str, int] = {}
         self.children: dict[str, set[str]] = {}
 
-    def remove(self, path: str) -> None:
+    def remove(self, path: str) -> int:
+        """Remove ``path`` and everything below it; the number of entries removed."""
+        removed = 0
         for child in list(self.children.pop(path, ())):
-            self.remove(child)
+            removed += self.remove(child)
         if path in self.entries:
             del self.entries[path]
             del self.layer_of[path]
+            removed += 1
         parent = posixpath.dirname(path)
         if parent in self.children:
             self.children[parent].discard(path)
+        return removed
 
-    def clear_below(self, path: str) -> None:
-        for child in list(self.children.get(path, ())):
-            self.remove(child)
+    def clear_below(self, path: str) -> int:
+        """Empty directory ``path`` (an opaque directory); the number of entries removed."""
+        return sum(self.remove(child) for child in list(self.children.get(path, ())))
 
-    def put(self, entry: FileEntry, layer: int) -> None:
+    def put(self, entry: FileEntry, layer: int) -> int:
+        """Lay ``entry`` on the tree; the number of entries it displaced below it (a non-directory
+        replacing a directory takes the directory's subtree with it)."""
+        removed = 0
         old = self.entries.get(entry.path)
         if old is not None and not (old.kind == "dir" and entry.kind == "dir"):
-            self.remove(entry.path)  # a non-directory replaces whatever was there, subtree and all
+            removed = self.remove(entry.path) - 1  # the path itself is replaced, not removed
         self.entries[entry.path] = entry
         self.layer_of[entry.path] = layer
         path = entry.path
@@ -596,13 +607,14 @@ class _Tree:
                 break
             kids.add(path)
             path = parent
+        return removed
 
 
 def final_filesystem(source: Image | Sequence[Layer]) -> FinalFilesystem:
     """Merge layers in order: whiteouts and opaque directories of a layer hide what lies below it,
     then its entries are laid on top (a non-directory replaces a directory with all it held)."""
     layers = source.layers if isinstance(source, Image) else list(source)
-    tree = _Tree()
+    tree = MergedTree()
     inode: dict[str, tuple[int, str]] = {}  # path -> (layer, first name) of its inode
     for position, layer in enumerate(layers):
         for directory in layer.opaque_dirs:
