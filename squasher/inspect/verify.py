@@ -236,8 +236,12 @@ def _empty_to_none(value: Any) -> Any:
     return None if value in (None, "", [], {}) else value
 
 
+# what the engine gives a container whose image sets no PATH (builders write it into new images)
+DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
 def _env(values: Any) -> dict[str, str]:
-    out: dict[str, str] = {}
+    out: dict[str, str] = {"PATH": DEFAULT_PATH}
     for item in values or []:
         key, _, value = str(item).partition("=")
         out[key] = value
@@ -254,7 +258,8 @@ def compare_config(original: dict[str, Any], squashed: dict[str, Any]) -> list[D
     """Differences between two image configs (the ``config`` object of the image JSON).
 
     Env, Labels, ExposedPorts and Volumes are compared key by key (path ``Env.KEY``, ...); the others
-    as whole values. Unset, empty string, ``[]`` and ``{}`` are the same.
+    as whole values. Unset, empty string, ``[]`` and ``{}`` are the same; an Env without PATH has
+    the engine's default PATH (what a container of it sees).
     """
     diffs: list[Difference] = []
     for key in CONFIG_KEYS:
