@@ -11,8 +11,7 @@ This module measures those, per category, in the merged filesystem of an image:
   ``/usr/local/share/.cache/yarn``;
 - ``tmp`` ``/tmp`` and ``/var/tmp``;
 - ``build-packages``: files owned (dpkg/apk/rpm database in the image) by installed packages that
-  only a build needs (compilers, ``-dev`` headers, make, ...: ``squasher.pkg.build_tools`` when
-  available, else a short built-in list).
+  only a build needs (compilers, ``-dev`` headers, make, ...: the list of ``squasher.pkg.build_tools``).
 
 Only regular-file content counts (what ``find -type f`` sizes add up to), each hard-linked inode
 once; a file counts in the first category that claims it, in the order above.
@@ -20,7 +19,6 @@ once; a file counts in the first category that claims it, in the order above.
 
 from __future__ import annotations
 
-import importlib
 import posixpath
 import re
 from collections.abc import Callable, Collection, Iterable
@@ -42,31 +40,6 @@ _RULES: list[tuple[str, str, re.Pattern[str]]] = [
 ]
 BUILD_PACKAGES = "build-packages"
 CATEGORIES: list[str] = [name for name, _, _ in _RULES] + [BUILD_PACKAGES]
-
-# Used only when squasher.pkg.build_tools is not there: names of packages that a build needs and a
-# run does not (exact names, and the patterns below).
-_FALLBACK_BUILD = {
-    "autoconf",
-    "automake",
-    "binutils",
-    "bison",
-    "build-essential",
-    "cmake",
-    "cpp",
-    "dpkg-dev",
-    "flex",
-    "g++",
-    "gcc",
-    "libtool",
-    "make",
-    "musl-dev",
-    "patch",
-    "pkg-config",
-    "pkgconf",
-}
-_FALLBACK_BUILD_RE = re.compile(
-    r"^(?:.*-dev|gcc-\d+|g\+\+-\d+|cpp-\d+|binutils-.*|libgcc-\d+-dev)$"
-)
 
 
 @dataclass(frozen=True)
@@ -104,15 +77,10 @@ def category_of(path: str) -> str | None:
 
 
 def default_is_build_package() -> Callable[[str], bool]:
-    """squasher.pkg.build_tools' decision when that module exists, else the built-in list."""
-    try:
-        build_tools = importlib.import_module("squasher.pkg.build_tools")
-    except ImportError:
-        build_tools = None
-    decide = getattr(build_tools, "is_build_only", None)
-    if callable(decide):
-        return lambda name: bool(decide(name))
-    return lambda name: name in _FALLBACK_BUILD or bool(_FALLBACK_BUILD_RE.match(name))
+    """The build-tool list of ``squasher.pkg.build_tools`` (the one the rewrite purges by)."""
+    from squasher.pkg.build_tools import build_tool
+
+    return lambda name: build_tool(name) is not None
 
 
 def reclaimable(
