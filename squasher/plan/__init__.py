@@ -1,0 +1,1 @@
+"""Planning a rewrite: which instructions fold into build.sh, which stay, and the state each step sees."""

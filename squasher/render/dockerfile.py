@@ -1,0 +1,108 @@
+"""Dockerfile.squashed: the original's directives, global ARGs and stages, each stage folded.
+
+Per stage: the FROM line as written, then for each item of the plan either the original
+instruction's text (metadata, kept instructions, ARGs) or a segment::
+
+    ARG ...                                   hoisted ARG declarations (as written)
+    USER root                                 only when a USER other than root is in force
+    COPY .squasher/<stage>/build.sh /.squasher/build.sh        (script, no context files)
+    COPY . /.squasher/ctx/                                      (script, context files needed)
+    RUN ["/bin/sh", "/.squasher/build.sh"]
+    RUN --mount=type=bind,target=/.squasher/ctx ["/bin/sh", ...]  (mount strategy: no COPY)
+    USER <as before>                          restores the USER in force
+    ENV ... LABEL ... CMD ...                 the segment's metadata, as written, in order
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from squasher.parse.model import Dockerfile, Instruction
+from squasher.plan.model import Original, Segment, StagePlan
+from squasher.plan.planner import STAGE_ROOT, STAGED_CTX
+
+MARKER = "# squasher: generated from "
+
+
+@dataclass
+class SegmentFiles:
+    """Where a segment's script lives, in the context and in the image."""
+
+    context_path: str  # .squasher/<stage>/build.sh
+    run_path: str  # the path the RUN executes
+    copy_line: str | None  # the staging COPY, None with the mount strategy
+    run_line: str
+
+
+def segment_files(seg: Segment, strategy: str) -> SegmentFiles:
+    rel = f".squasher/{seg.stage_key}/{seg.script_name}"
+    if strategy == "mount":
+        run_path = f"{STAGED_CTX}/{rel}"
+        argv = json.dumps(["/bin/sh", run_path])
+        return SegmentFiles(
+            rel, run_path, None, f"RUN --mount=type=bind,target={STAGED_CTX} {argv}\n"
+        )
+    if seg.context_paths:
+        run_path = f"{STAGED_CTX}/{rel}"
+        copy_line = f"COPY . {STAGED_CTX}/\n"
+    else:
+        run_path = f"{STAGE_ROOT}/{seg.script_name}"
+        copy_line = f"COPY {rel} {run_path}\n"
+    return SegmentFiles(rel, run_path, copy_line, f"RUN {json.dumps(['/bin/sh', run_path])}\n")
+
+
+def _text(inst: Instruction) -> str:
+    text = inst.original
+    return text if text.endswith("\n") else text + "\n"
+
+
+def needs_root_switch(seg: Segment) -> bool:
+    from squasher.parse.words import Lit
+
+    user = seg.start_user
+    if user is None:
+        return False
+    if all(isinstance(p, Lit) for p in user):
+        value = "".join(p.text for p in user if isinstance(p, Lit))
+        return value not in ("", "root", "0", "root:root", "0:0")
+    return True
+
+
+def render_dockerfile(
+    df: Dockerfile, plans: list[StagePlan], strategy: str, source_name: str, output_name: str
+) -> str:
+    out: list[str] = []
+    for name, value in df.directives.items():
+        out.append(f"# {name}={value}\n")
+    out.append(
+        f"{MARKER}{source_name} by squasher; build with: docker build -f {output_name} <context>\n"
+    )
+    for inst in df.global_args:
+        out.append(_text(inst))
+    for sp in plans:
+        out.append("\n")
+        out.append(_text(sp.stage.from_))
+        for item in sp.items:
+            if isinstance(item, Original):
+                out.append(_text(item.inst))
+                continue
+            files = segment_files(item, strategy)
+            for inst in item.hoisted_args:
+                out.append(_text(inst))
+            switch = needs_root_switch(item)
+            if switch:
+                out.append("USER root\n")
+            if files.copy_line:
+                out.append(files.copy_line)
+            out.append(files.run_line)
+            if switch and item.restore_user is not None:
+                out.append(_text(item.restore_user))
+            for inst in item.metadata:
+                out.append(_text(inst))
+    return "".join(out)
+
+
+def is_squashed(source: str) -> bool:
+    """True for a file squasher generated (rewriting it again changes nothing)."""
+    return any(line.startswith(MARKER) for line in source.splitlines()[:8])

@@ -1,0 +1,254 @@
+"""The sh functions every build.sh starts with: running a step the way the builder runs a RUN.
+
+Everything here is POSIX sh (dash, busybox ash, bash in sh mode) and calls external tools by
+absolute path found in the standard directories, so a Dockerfile ``ENV PATH=...`` cannot break
+the script's own machinery. Internal names start with ``__sq_`` and are never exported, so the
+steps' environment is exactly the builder's: the base image's, the ENV and ARG in force.
+
+How a step runs (``__sq_run LINE TEXT ARGV...``): in a subshell that changes to the WORKDIR in
+force (created like the runtime does when a step removed it), drops the variables the script's own
+shell added (``PWD``, ``OLDPWD``, ``SHLVL`` unless the Dockerfile set them), switches to the USER
+in force with the image's own tools (util-linux ``setpriv``; busybox/shadow ``su`` for a named user
+without an explicit group; nothing else: the step fails loudly rather than run as root), and
+``exec``s ARGV. ARGV is the shell (``/bin/sh -c`` or the SHELL argv) plus the RUN text, or the
+exec-form argv as written. A non-zero exit stops the script with
+``squasher: Dockerfile:LINE: step failed (exit N): TEXT`` and that exit code.
+
+USER resolution follows runc's ``GetExecUser`` (which both builders use): ``name|uid[:group|gid]``
+looked up in the image's /etc/passwd and /etc/group at the moment the step runs; a numeric uid
+without passwd entry runs with gid 0 and HOME ``/``; supplementary groups only when no group was
+given. The classic builder adds the primary group to the supplementary groups, BuildKit does not
+(both checked on the engine). HOME is set from passwd unless the Dockerfile set it with ENV.
+``su`` (the fallback, e.g. busybox images have no util-linux setpriv) always sets the groups with
+initgroups(3), i.e. the classic builder's list.
+
+WORKDIR (``__sq_workdir PATH``): joined to the previous one, cleaned like Go's ``path.Clean``,
+missing directories created mode 0755 and owned by root (classic builder) or, with BuildKit, by
+the USER in force (resolved as BuildKit's file operations do: a bare uid also gives the gid).
+"""
+
+from __future__ import annotations
+
+RUNTIME = r"""__sq_die() {
+	printf 'squasher: %s:%s: %s\n' "$__sq_df" "$__sq_line" "$1" >&2
+	exit 1
+}
+
+# __sq_find NAME: $__sq_found = absolute path of tool NAME in the standard directories, or empty
+__sq_find() {
+	__sq_found=
+	for __sq_d in /usr/local/sbin /usr/local/bin /usr/sbin /usr/bin /sbin /bin; do
+		if [ -f "$__sq_d/$1" ] && [ -x "$__sq_d/$1" ]; then
+			__sq_found=$__sq_d/$1
+			return 0
+		fi
+	done
+	return 1
+}
+
+__sq_tool() {
+	__sq_find "$1" || __sq_die "the image has no '$1', which build.sh needs"
+}
+
+# __sq_clean PATH: $__sq_r = PATH made absolute against $__sq_wd and cleaned like Go's path.Clean
+__sq_clean() {
+	case $1 in
+	/*) __sq_rest=$1/ ;;
+	*) __sq_rest=$__sq_wd/$1/ ;;
+	esac
+	__sq_r=
+	while [ -n "$__sq_rest" ]; do
+		__sq_seg=${__sq_rest%%/*}
+		__sq_rest=${__sq_rest#*/}
+		case $__sq_seg in
+		'' | .) ;;
+		..) __sq_r=${__sq_r%/*} ;;
+		*) __sq_r=$__sq_r/$__sq_seg ;;
+		esac
+	done
+	if [ -z "$__sq_r" ]; then __sq_r=/; fi
+}
+
+__sq_isnum() {
+	case $1 in
+	'' | *[!0-9]*) return 1 ;;
+	esac
+	return 0
+}
+
+# __sq_resolve USER[:GROUP] (runc's GetExecUser):
+#   $__sq_ruid $__sq_rgid $__sq_rsg (supplementary gids, comma separated) $__sq_rhome $__sq_rname
+__sq_resolve() {
+	__sq_uarg=${1%%:*}
+	case $1 in
+	*:*) __sq_garg=${1#*:} ;;
+	*) __sq_garg= ;;
+	esac
+	__sq_ruid=0
+	__sq_rgid=0
+	__sq_rhome=/
+	__sq_rname=
+	__sq_rsg=
+	if [ -r /etc/passwd ]; then
+		while IFS=: read -r __sq_n __sq_p __sq_u __sq_g __sq_c __sq_h __sq_s; do
+			if __sq_isnum "$__sq_uarg"; then
+				[ "$__sq_u" = "$__sq_uarg" ] || continue
+			else
+				[ "$__sq_n" = "$__sq_uarg" ] || continue
+			fi
+			__sq_rname=$__sq_n
+			__sq_ruid=$__sq_u
+			__sq_rgid=$__sq_g
+			__sq_rhome=$__sq_h
+			break
+		done </etc/passwd
+	fi
+	if [ -z "$__sq_rname" ]; then
+		__sq_isnum "$__sq_uarg" || __sq_die "unable to find user $__sq_uarg: no matching entries in passwd file"
+		__sq_ruid=$__sq_uarg
+	fi
+	if [ -z "$__sq_garg" ] && [ -z "$__sq_rname" ]; then return 0; fi
+	__sq_gfound=
+	if [ -r /etc/group ]; then
+		while IFS=: read -r __sq_n __sq_p __sq_g __sq_m; do
+			if [ -z "$__sq_garg" ]; then
+				case ,$__sq_m, in
+				*,"$__sq_rname",*) __sq_rsg=$__sq_rsg${__sq_rsg:+,}$__sq_g ;;
+				esac
+				continue
+			fi
+			if __sq_isnum "$__sq_garg"; then
+				[ "$__sq_g" = "$__sq_garg" ] || continue
+			else
+				[ "$__sq_n" = "$__sq_garg" ] || continue
+			fi
+			__sq_gfound=$__sq_g
+			break
+		done </etc/group
+	fi
+	if [ -n "$__sq_garg" ]; then
+		if [ -n "$__sq_gfound" ]; then
+			__sq_rgid=$__sq_gfound
+		else
+			__sq_isnum "$__sq_garg" || __sq_die "unable to find group $__sq_garg: no matching entries in group file"
+			__sq_rgid=$__sq_garg
+		fi
+	fi
+}
+
+# __sq_owner USER[:GROUP]: $__sq_ruid:$__sq_rgid as BuildKit's file operations resolve a user
+__sq_owner() {
+	__sq_resolve "$1"
+	if [ -z "$__sq_rname" ] && [ -z "$__sq_garg" ]; then __sq_rgid=$__sq_ruid; fi
+}
+
+# __sq_workdir PATH: the WORKDIR instruction (joined, cleaned, missing directories created)
+__sq_workdir() {
+	__sq_clean "$1"
+	__sq_target=$__sq_r
+	__sq_rest=${__sq_target#/}/
+	__sq_path=
+	__sq_made=
+	while [ -n "$__sq_rest" ]; do
+		__sq_seg=${__sq_rest%%/*}
+		__sq_rest=${__sq_rest#*/}
+		__sq_path=$__sq_path/$__sq_seg
+		if [ ! -d "$__sq_path" ]; then
+			__sq_tool mkdir
+			"$__sq_found" -m 755 "$__sq_path" || __sq_die "cannot create WORKDIR $__sq_target"
+			__sq_made=$__sq_made$__sq_path/
+		fi
+	done
+	if [ -n "$__sq_made" ] && [ "$__sq_builder" = buildkit ] && [ -n "$__sq_user" ]; then
+		__sq_owner "$__sq_user"
+		if [ "$__sq_ruid:$__sq_rgid" != 0:0 ]; then
+			__sq_tool chown
+			while [ -n "$__sq_made" ]; do
+				__sq_seg=${__sq_made%%/*}
+				__sq_made=${__sq_made#*/}
+				"$__sq_found" "$__sq_ruid:$__sq_rgid" "$__sq_seg" || __sq_die "cannot chown $__sq_seg"
+			done
+		fi
+	fi
+	__sq_wd=$__sq_target
+}
+
+# __sq_child ARGV...: the process the builder would start for a RUN (run in a subshell)
+__sq_child() {
+	if [ ! -d "$__sq_wd" ]; then
+		__sq_tool mkdir
+		"$__sq_found" -p "$__sq_wd" || exit 1
+	fi
+	cd "$__sq_wd" || exit 1
+	# shellcheck disable=SC2086
+	unset $__sq_unset_vars
+	case $__sq_user in
+	'' | root | 0) exec "$@" ;;
+	esac
+	__sq_resolve "$__sq_user"
+	if [ "$__sq_home_env" != 1 ]; then
+		HOME=$__sq_rhome
+		export HOME
+	fi
+	if __sq_find setpriv && "$__sq_found" --help 2>&1 | {
+		while read -r __sq_l; do
+			case $__sq_l in *--reuid*) exit 0 ;; esac
+		done
+		exit 1
+	}; then
+		if [ "$__sq_builder" = classic ]; then
+			# the classic builder also lists the primary group among the supplementary ones
+			case ,$__sq_rsg, in
+			*,"$__sq_rgid",*) ;;
+			*) __sq_rsg=$__sq_rgid${__sq_rsg:+,}$__sq_rsg ;;
+			esac
+		fi
+		if [ -n "$__sq_rsg" ]; then
+			exec "$__sq_found" --reuid="$__sq_ruid" --regid="$__sq_rgid" --groups="$__sq_rsg" -- "$@"
+		fi
+		exec "$__sq_found" --reuid="$__sq_ruid" --regid="$__sq_rgid" --clear-groups -- "$@"
+	fi
+	if [ -n "$__sq_rname" ] && [ -z "$__sq_garg" ] && __sq_find su; then
+		exec "$__sq_found" -m -s /bin/sh -c "unset $__sq_unset_vars; exec \"\$@\"" "$__sq_rname" sh "$@"
+	fi
+	__sq_die "cannot run as USER $__sq_user: the image has no setpriv (util-linux) or su for this user"
+}
+
+# __sq_run LINE TEXT ARGV...: one step; stops the script when it fails
+__sq_run() {
+	__sq_line=$1
+	__sq_text=$2
+	shift 2
+	(__sq_child "$@") || __sq_fail $? "$__sq_line" "$__sq_text"
+}
+
+# __sq_fail CODE LINE TEXT: report a failed step and stop with its exit code
+__sq_fail() {
+	printf 'squasher: %s:%s: step failed (exit %s): %s\n' "$__sq_df" "$2" "$1" "$3" >&2
+	exit "$1"
+}
+
+# __sq_pipe NAME: the directory BuildKit mounts a '#!' heredoc in (the file is written by the caller)
+__sq_pipe() {
+	__sq_tool mkdir
+	"$__sq_found" -p /dev/pipes || __sq_die "cannot create /dev/pipes"
+	__sq_tool rm
+	"$__sq_found" -f "/dev/pipes/$1"
+}
+
+__sq_pipe_done() {
+	__sq_tool chmod
+	"$__sq_found" 0755 "/dev/pipes/$1" || __sq_die "cannot prepare /dev/pipes/$1"
+}
+
+__sq_finish() {
+	if [ -n "$__sq_stage" ]; then
+		__sq_tool rm
+		"$__sq_found" -rf "$__sq_stage"
+	fi
+	if [ -d /dev/pipes ]; then
+		__sq_tool rm
+		"$__sq_found" -rf /dev/pipes
+	fi
+}
+"""

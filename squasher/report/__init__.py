@@ -1,0 +1,1 @@
+"""Reports squasher produces: the rewrite report, size reports, human-readable figures."""

@@ -1,0 +1,82 @@
+"""The structured report of a rewrite: what was folded, what was kept and why, warnings, staging.
+
+The rewritten Dockerfile passes hadolint except for these rules, broken on purpose:
+
+- DL3002 (last USER should not be root) cannot come from squasher: a ``USER root`` it adds before
+  a script is always followed by the original USER again.
+- DL3059 (multiple consecutive RUN): only where the original itself has an instruction that must
+  stay (``RUN --mount``, ``COPY --from`` ...) next to a script's RUN.
+- Everything hadolint says about the commands inside RUN (DL3008 pinning, DL3009 apt lists, ...)
+  now applies to build.sh, which hadolint does not read; run hadolint on the original.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class FoldedStep:
+    stage: str
+    line: int
+    instruction: str
+    script: str  # context-relative path of the script that performs it
+
+
+@dataclass
+class KeptInstruction:
+    stage: str
+    line: int
+    instruction: str
+    reason: str
+
+
+@dataclass
+class RewriteReport:
+    dockerfile: str
+    output: str
+    builder: str
+    strategy: str
+    stages: int = 0
+    scripts: list[str] = field(default_factory=list)
+    folded: list[FoldedStep] = field(default_factory=list)
+    kept: list[KeptInstruction] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    staging_paths: list[str] = field(default_factory=list)  # context paths the scripts read
+    staging_bytes: int = 0  # size of the staging layer's content (0 with the mount strategy)
+    unchanged: bool = False  # the input already was squasher's output
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def summary(self) -> str:
+        """A few lines for the terminal."""
+        if self.unchanged:
+            return f"{self.dockerfile}: already squashed by squasher; nothing to do"
+        lines = [
+            f"{self.dockerfile} -> {self.output} ({self.builder}, {self.strategy}): "
+            f"{len(self.folded)} instruction(s) folded into {len(self.scripts)} script(s) "
+            f"in {self.stages} stage(s)",
+        ]
+        if self.strategy == "script":
+            lines.append(
+                f"staging: {_size(self.staging_bytes)} "
+                f"({len(self.staging_paths)} context path(s) + scripts), removed by the scripts"
+            )
+        else:
+            lines.append("staging: none (the context is bind-mounted)")
+        for k in self.kept:
+            lines.append(f"kept {self.dockerfile}:{k.line}: {k.instruction}: {k.reason}")
+        for w in self.warnings:
+            lines.append(f"warning: {w}")
+        return "\n".join(lines)
+
+
+def _size(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"
