@@ -12,7 +12,9 @@
 #   SQUASHER_ENGINE_RUN        run dir: exec-root, pidfile, log (default: the socket's directory)
 #   SQUASHER_ENGINE_DATA       data root         (default /var/lib/squasher-engine)
 #   SQUASHER_ENGINE_TIMEOUT    seconds to wait for dockerd (default 60)
-#   SQUASHER_ENGINE_PRIVATE=1  skip steps 1 (ignore DOCKER_HOST and the default socket)
+#   SQUASHER_ENGINE_PRIVATE=1  skip step 1 (ignore DOCKER_HOST and the default socket)
+#   SQUASHER_ENGINE_ARGS       extra dockerd arguments, e.g. "--bridge=none --iptables=false" for a
+#                              second engine that must leave the first one's network alone
 set -euo pipefail
 
 sock="${SQUASHER_ENGINE_SOCK:-/run/squasher-engine/docker.sock}"
@@ -89,14 +91,15 @@ fi
 if [[ ! -f "$pidfile" ]]; then
 	rm -f "$sock"
 	log "starting dockerd on unix://$sock (data root $dataroot, log $logfile)"
-	# no bridge iptables surprises on minimal hosts: keep docker's defaults, but make sure the
-	# daemon outlives this script (setsid, own session, stdin closed)
+	read -r -a extra_args <<<"${SQUASHER_ENGINE_ARGS:-}"
+	# the daemon must outlive this script: own session, stdin closed, output to its log
 	setsid dockerd \
 		--host "unix://$sock" \
 		--data-root "$dataroot" \
 		--exec-root "$rundir/exec" \
 		--pidfile "$pidfile" \
 		--storage-driver overlay2 \
+		"${extra_args[@]}" \
 		</dev/null >>"$logfile" 2>&1 &
 	disown || true
 fi

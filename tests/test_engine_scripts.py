@@ -1,0 +1,129 @@
+"""scripts/engine.sh: reuses an engine that answers, and starts a private one when none does."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+ENGINE_SH = REPO / "scripts" / "engine.sh"
+
+
+def run_engine_sh(**env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(ENGINE_SH)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.engine
+def test_reuses_the_running_engine_quickly() -> None:
+    host = os.environ["DOCKER_HOST"]
+    started = time.monotonic()
+    proc = run_engine_sh()
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == f"export DOCKER_HOST={host}\n"
+    assert time.monotonic() - started < 3
+
+
+@pytest.mark.engine
+def test_a_dead_docker_host_falls_back_to_a_live_engine(tmp_path: Path) -> None:
+    live = os.environ["DOCKER_HOST"]
+    if not live.startswith("unix://"):
+        pytest.skip("the fallback is to local sockets")
+    proc = run_engine_sh(
+        DOCKER_HOST=f"unix://{tmp_path}/dead.sock", SQUASHER_ENGINE_SOCK=live[len("unix://") :]
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "does not answer" in proc.stderr
+    assert proc.stdout.startswith("export DOCKER_HOST=unix://")
+
+
+@pytest.fixture
+def private_engine_paths() -> Iterator[tuple[Path, Path]]:
+    """A socket dir and data root for a second engine; stopped and removed afterwards."""
+    name = f"squasher-engine-test-{uuid.uuid4().hex[:8]}"
+    rundir, data = Path("/run") / name, Path("/var/lib") / name
+    yield rundir, data
+    pidfile = rundir / "dockerd.pid"
+    if pidfile.is_file():
+        pid = int(pidfile.read_text().strip())
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.2)
+    shutil.rmtree(rundir, ignore_errors=True)
+    shutil.rmtree(data, ignore_errors=True)
+
+
+@pytest.mark.engine
+def test_starts_a_private_engine_when_none_answers(
+    private_engine_paths: tuple[Path, Path],
+) -> None:
+    if os.geteuid() != 0 or shutil.which("dockerd") is None:
+        pytest.skip("starting dockerd needs root and dockerd")
+    rundir, data = private_engine_paths
+    sock = rundir / "docker.sock"
+    proc = run_engine_sh(
+        SQUASHER_ENGINE_PRIVATE="1",
+        SQUASHER_ENGINE_SOCK=str(sock),
+        SQUASHER_ENGINE_DATA=str(data),
+        # leave the shared engine's bridge and iptables rules alone
+        SQUASHER_ENGINE_ARGS="--bridge=none --iptables=false",
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == f"export DOCKER_HOST=unix://{sock}\n"
+    assert "starting dockerd" in proc.stderr
+    pid = int((rundir / "dockerd.pid").read_text())
+    os.kill(pid, 0)
+    answer = subprocess.run(
+        ["curl", "-s", "--unix-socket", str(sock), "http://localhost/_ping"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert answer.stdout == "OK"
+    assert (data / "overlay2").is_dir()
+    # a second call reuses it
+    again = run_engine_sh(
+        SQUASHER_ENGINE_PRIVATE="1", SQUASHER_ENGINE_SOCK=str(sock), SQUASHER_ENGINE_DATA=str(data)
+    )
+    assert again.returncode == 0, again.stderr
+    assert "starting dockerd" not in again.stderr
+    assert int((rundir / "dockerd.pid").read_text()) == pid
+
+
+def test_refuses_to_start_without_root(tmp_path: Path) -> None:
+    if os.geteuid() != 0 or shutil.which("setpriv") is None:
+        pytest.skip("needs root to drop to another user")
+    proc = subprocess.run(
+        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", str(ENGINE_SH)],
+        capture_output=True,
+        text=True,
+        env={
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "SQUASHER_ENGINE_PRIVATE": "1",
+            "SQUASHER_ENGINE_SOCK": f"{tmp_path}/none/docker.sock",
+        },
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 1
+    assert proc.stdout == ""
+    assert "needs root" in proc.stderr
