@@ -137,8 +137,8 @@ def reclaimable(
     categories: list[ReclaimableCategory] = []
     for name in CATEGORIES:
         files = found[name]
-        if not files:
-            continue
+        if not sum(size for _, size in files):
+            continue  # empty lock files and the like: nothing to reclaim
         largest = sorted(files, key=lambda item: (-item[1], item[0]))[:top]
         categories.append(
             ReclaimableCategory(
