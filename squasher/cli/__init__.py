@@ -25,7 +25,15 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "squasher.cli.completion_cmd",
         "Print the shell completion script (bash, zsh or fish).",
     ),
+    "diff-size": (
+        "squasher.cli.diff_size_cmd",
+        "Build the original and the squashed image and show what was saved.",
+    ),
     "parse": ("squasher.cli.parse_cmd", "Print the parsed Dockerfile (buildkit AST dump or JSON)."),
+    "rewrite": (
+        "squasher.cli.rewrite_cmd",
+        "Fold a Dockerfile into one COPY + one RUN of a generated build.sh per stage.",
+    ),
     "verify": ("squasher.cli.verify_cmd", "Check a squashed image against its original."),
 }
 

@@ -1,0 +1,302 @@
+"""``diff_size``: rewrite into a temporary directory, build the original and the squashed image on
+the engine, and measure both (size, layers, build time, per-layer sizes).
+
+The user's tree is never written to: the rewrite goes to a temporary directory that becomes the
+squashed build's exact context (only build.sh and the context files the folded steps read), so
+the staging layer carries nothing else.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from squasher.errors import SquasherError
+
+if TYPE_CHECKING:
+    import docker
+
+    from squasher.build import BuildProgress, ImageInfo, Scratch
+
+Which = Literal["original", "squashed"]
+ProgressSink = Callable[[Which, "BuildProgress"], None]
+
+
+@dataclass
+class LayerSize:
+    size: int
+    created_by: str
+
+
+@dataclass
+class ImageMeasure:
+    """One image as the engine reports it."""
+
+    image: str | None  # the image id when kept (--keep-images / --tag), else None
+    built_id: str  # the id the build produced (removed afterwards unless kept)
+    size: int  # bytes, `docker image inspect` Size
+    layers: int  # filesystem layers (RootFS.Layers)
+    build_seconds: float
+    layer_sizes: list[LayerSize]  # oldest first, one per history entry
+    builder: str
+    efficiency: float | None = None  # dive's efficiency score (analyze)
+    wasted_bytes: int | None = None
+    reclaimable_bytes: int | None = None  # bytes dive cannot see (caches, build-only packages)
+
+
+@dataclass
+class DiffSizeResult:
+    """Everything ``squasher diff-size --json`` prints for one context."""
+
+    context: str
+    dockerfile: str
+    strategy: str
+    builder: str
+    original: ImageMeasure
+    squashed: ImageMeasure
+    saved_bytes: int
+    saved_ratio: float
+    report: dict[str, Any] = field(default_factory=dict)  # the rewrite report
+    staging_bytes: int | None = None
+    verify: dict[str, Any] | None = None
+    tag: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _measure(
+    client: docker.DockerClient, info: ImageInfo, seconds: float, builder: str, keep: bool
+) -> ImageMeasure:
+    return ImageMeasure(
+        image=info.id if keep else None,
+        built_id=info.id,
+        size=info.size,
+        layers=info.layers,
+        build_seconds=round(seconds, 3),
+        layer_sizes=[LayerSize(layer.size, layer.instruction) for layer in info.layer_sizes],
+        builder=builder,
+    )
+
+
+def _copy_context_paths(context: Path, paths: Sequence[str], dest: Path) -> None:
+    """Copy the named context-relative paths into dest, leaving out what .dockerignore excludes
+    (the builder would not have sent those either)."""
+    from squasher.render.dockerignore import DockerIgnore
+
+    ignore = DockerIgnore.load(context)
+
+    def place(src: Path, rel: str) -> None:
+        if ignore.excluded(rel):
+            return
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if src.is_symlink():
+            if not target.is_symlink():
+                os.symlink(os.readlink(src), target)
+        elif src.is_dir():
+            target.mkdir(exist_ok=True)
+            shutil.copystat(src, target)
+            for child in sorted(src.iterdir()):
+                place(child, f"{rel}/{child.name}")
+        elif src.is_file():
+            shutil.copy2(src, target)
+
+    for rel in sorted(set(paths)):
+        rel = rel.strip("/")
+        if rel in ("", "."):
+            for child in sorted(context.iterdir()):
+                place(child, child.name)
+        else:
+            place(context / rel, rel)
+
+
+def prepare_squashed_context(
+    dockerfile: Path,
+    context: Path,
+    workdir: Path,
+    *,
+    builder: str,
+    strategy: str,
+    options: Mapping[str, Any] | None = None,
+) -> tuple[Path, str, Any]:
+    """Rewrite ``dockerfile`` into ``workdir`` (an exact context). Returns (context, dockerfile, result)."""
+    from squasher.rewrite import rewrite
+
+    result = rewrite(
+        dockerfile, context=context, builder=builder, strategy=strategy, **dict(options or {})
+    )
+    exact = workdir / "context"
+    exact.mkdir()
+    report = result.report
+    _copy_context_paths(context, report.staging_paths if report else [], exact)
+    for rel, data in sorted(result.files.items()):
+        if rel.startswith("..") or rel.endswith(".dockerignore"):
+            continue  # the exact context needs no ignore file
+        target = exact / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    squashed_name = "Dockerfile.squashed"
+    (exact / squashed_name).write_text(result.dockerfile, encoding="utf-8")
+    return exact, squashed_name, result
+
+
+def _build_and_measure(
+    scratch: Scratch,
+    which: Which,
+    context: Path,
+    dockerfile: str | Path,
+    *,
+    builder: str,
+    buildargs: Mapping[str, str],
+    progress: ProgressSink | None,
+    keep: bool,
+) -> tuple[ImageMeasure, str]:
+    from squasher.build import inspect_image
+    from squasher.errors import BuildFailed
+
+    def on_progress(event: BuildProgress) -> None:
+        if progress is not None:
+            progress(which, event)
+
+    started = time.monotonic()
+    try:
+        result = scratch.build(
+            context,
+            dockerfile,
+            buildargs,
+            None,
+            on_progress,
+            builder=builder,  # type: ignore[arg-type]
+        )
+    except BuildFailed as err:
+        raise BuildFailed(f"the {which} image failed to build: {err.message}") from None
+    seconds = time.monotonic() - started
+    info = inspect_image(scratch.client, result.image_id)
+    return _measure(scratch.client, info, seconds, result.builder, keep), result.image_id
+
+
+def diff_size(
+    context: str | os.PathLike[str] = ".",
+    dockerfile: str | os.PathLike[str] | None = None,
+    *,
+    builder: str = "buildkit",
+    strategy: str = "script",
+    build_args: Mapping[str, str] | None = None,
+    keep_images: bool = False,
+    tag: str | None = None,
+    analyze: bool = True,
+    verify: bool = False,
+    rewrite_options: Mapping[str, Any] | None = None,
+    progress: ProgressSink | None = None,
+    client: docker.DockerClient | None = None,
+) -> DiffSizeResult:
+    """Build the original and the squashed image of ``context`` and measure both.
+
+    ``builder`` is the builder the rewrite targets and both images are built with (an original
+    that needs BuildKit is built with BuildKit). ``strategy="mount"`` needs BuildKit. Temporary
+    images are removed unless ``keep_images``; ``tag`` leaves the squashed image under that name.
+    """
+    from squasher.build import Scratch, connect
+
+    context_path = Path(context).resolve()
+    if not context_path.is_dir():
+        raise SquasherError(f"{context}: build context is not a directory")
+    df = Path(dockerfile) if dockerfile is not None else context_path / "Dockerfile"
+    if not df.is_absolute():
+        df = (Path.cwd() / df).resolve()
+    if not df.is_file():
+        raise SquasherError(f"{df}: no such Dockerfile")
+    if strategy == "mount" and builder != "buildkit":
+        raise SquasherError("--strategy mount needs --builder buildkit")
+    args = dict(build_args or {})
+    client = client or connect()
+    keep = keep_images or tag is not None
+
+    with (
+        tempfile.TemporaryDirectory(prefix="squasher-diff-") as tmp,
+        Scratch(client, keep=keep_images) as scratch,
+    ):
+        exact, squashed_df, rewritten = prepare_squashed_context(
+            df, context_path, Path(tmp), builder=builder, strategy=strategy, options=rewrite_options
+        )
+        original_builder = "buildkit" if builder == "buildkit" else "auto"
+        original, original_id = _build_and_measure(
+            scratch, "original", context_path, df, builder=original_builder,
+            buildargs=args, progress=progress, keep=keep_images,
+        )  # fmt: skip
+        squashed, squashed_id = _build_and_measure(
+            scratch, "squashed", exact, squashed_df, builder=builder,
+            buildargs=args, progress=progress, keep=keep,
+        )  # fmt: skip
+        if analyze:
+            _add_analysis(client, original, original_id)
+            _add_analysis(client, squashed, squashed_id)
+        verified = None
+        if verify:
+            verified = _verify(client, original_id, squashed_id, rewritten)
+        if tag is not None:
+            repo, _, tag_part = tag.rpartition(":") if ":" in tag.split("/")[-1] else (tag, "", "")
+            client.api.tag(squashed_id, repo or tag, tag_part or "latest")
+            if not keep_images:
+                # the tag keeps the squashed image alive; only the original goes
+                with contextlib.suppress(ValueError):
+                    scratch.images.remove(squashed_id)
+        saved = original.size - squashed.size
+        return DiffSizeResult(
+            context=str(context_path),
+            dockerfile=str(df),
+            strategy=strategy,
+            builder=builder,
+            original=original,
+            squashed=squashed,
+            saved_bytes=saved,
+            saved_ratio=round(saved / original.size, 4) if original.size else 0.0,
+            report=_report_dict(rewritten),
+            staging_bytes=rewritten.report.staging_bytes if rewritten.report else None,
+            verify=verified,
+            tag=tag,
+        )
+
+
+def _report_dict(rewritten: Any) -> dict[str, Any]:
+    report = getattr(rewritten, "report", None)
+    if report is None:
+        return {}
+    to_json = getattr(report, "to_json", None)
+    if callable(to_json):
+        data: dict[str, Any] = to_json()
+        return data
+    with contextlib.suppress(TypeError):
+        return asdict(report)
+    return {}
+
+
+def _add_analysis(client: docker.DockerClient, measure: ImageMeasure, image_id: str) -> None:
+    """Efficiency, wasted and reclaimable bytes, when the analyzer is available."""
+    from squasher.inspect.analysis import analyze
+
+    analysis = analyze(image_id, client=client)
+    measure.efficiency = analysis.efficiency
+    measure.wasted_bytes = analysis.wasted_bytes
+    measure.reclaimable_bytes = analysis.reclaimable.total
+
+
+def _verify(
+    client: docker.DockerClient, original_id: str, squashed_id: str, rewritten: Any
+) -> dict[str, Any]:
+    from squasher.inspect.verify import verify
+
+    result = verify(
+        original_id, squashed_id, client=client, report=getattr(rewritten, "report", None)
+    )
+    to_json = getattr(result, "to_json", None)
+    data: dict[str, Any] = to_json() if callable(to_json) else asdict(result)
+    return data

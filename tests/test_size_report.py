@@ -1,0 +1,103 @@
+"""diff-size's renderings: humanised sizes, the table, Markdown and the HTML page."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from squasher.measure.diff_size import DiffSizeResult, ImageMeasure, LayerSize
+from squasher.report import humanize, size_report
+
+
+@pytest.mark.parametrize(
+    ("n", "text"),
+    [(0, "0 B"), (999, "999 B"), (1000, "1 kB"), (1_540_000_000, "1.54 GB"), (246_000_000, "246 MB"),
+     (-5_000_000, "-5 MB")],
+)  # fmt: skip
+def test_size(n: int, text: str) -> None:
+    assert humanize.size(n) == text
+
+
+def test_colour_follows_tty_and_no_color(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Tty:
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert humanize.use_colour(Tty())  # type: ignore[arg-type]
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not humanize.use_colour(Tty())  # type: ignore[arg-type]
+
+
+def _result() -> DiffSizeResult:
+    original = ImageMeasure(
+        image=None,
+        built_id="sha256:def",
+        size=463_000_000,
+        layers=4,
+        build_seconds=61.2,
+        layer_sizes=[
+            LayerSize(75_000_000, "FROM debian"),
+            LayerSize(388_000_000, "RUN apt-get <x>"),
+        ],
+        builder="classic",
+        efficiency=0.91,
+    )
+    squashed = ImageMeasure(
+        image="sha256:abc",
+        built_id="sha256:abc",
+        size=76_000_000,
+        layers=2,
+        build_seconds=70.0,
+        layer_sizes=[LayerSize(75_000_000, "FROM debian"), LayerSize(1_000_000, "RUN build.sh")],
+        builder="classic",
+    )
+    return DiffSizeResult(
+        context="samples/c-make",
+        dockerfile="samples/c-make/Dockerfile",
+        strategy="script",
+        builder="classic",
+        original=original,
+        squashed=squashed,
+        saved_bytes=387_000_000,
+        saved_ratio=0.8359,
+    )
+
+
+def test_table_has_both_columns_and_saved_line() -> None:
+    text = size_report.render_table(_result())
+    assert "original" in text and "squashed" in text
+    assert "saved 387 MB (83.6%): 463 MB -> 76 MB" in text
+    assert "\x1b[" not in text
+    assert "\x1b[" in size_report.render_table(_result(), colour=True)
+    assert "kept squashed image sha256:abc" in text
+
+
+def test_json_has_the_documented_fields() -> None:
+    data = json.loads(json.dumps(_result().to_json()))
+    for key in (
+        "original",
+        "squashed",
+        "saved_bytes",
+        "saved_ratio",
+        "strategy",
+        "builder",
+        "report",
+    ):
+        assert key in data
+    for key in ("image", "size", "layers", "build_seconds", "layer_sizes"):
+        assert key in data["original"]
+
+
+def test_html_is_self_contained_and_escaped() -> None:
+    page = size_report.render_html([_result()])
+    assert page.startswith("<!DOCTYPE html>")
+    assert "<script" not in page and "http" not in page.split("<body>")[1]
+    assert "RUN apt-get &lt;x&gt;" in page
+    assert page.count('class="seg"') == 4
+
+
+def test_markdown_table() -> None:
+    md = size_report.render_markdown(_result())
+    assert "| size | 463 MB | 76 MB |" in md
