@@ -1,0 +1,151 @@
+"""The word expander agrees with the real engine's builders (classic and BuildKit of the 20.10 engine).
+
+(The 20.10 engine's builders know only the ``:-`` and ``:+`` modifiers; the forms without colon,
+``#``, ``%`` and ``/`` came later and are covered by the conformance data instead.)
+
+Each Dockerfile below sets ENV, LABEL, WORKDIR and USER from tricky words; the image config the
+engine produces must equal what ``parse_text`` + ``expand_word`` compute.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from squasher.errors import BuildFailed, DockerfileSyntaxError
+from squasher.parse import parse_text
+from squasher.parse.words import arg_pairs, env_pairs, expand_word
+
+pytestmark = pytest.mark.engine
+
+WORDS_DOCKERFILE = r"""FROM busybox:latest
+ARG GREETING="hello  world"
+ARG EMPTY=
+ENV A=1 \
+# a comment inside the continuation
+    B="quoted $GREETING" \
+
+    C='single $GREETING' D=esc\ aped\$E
+ENV E=${A}-${MISSING:-dflt}-${A:+alt}-${EMPTY:+unset}-${EMPTY:-empty}-${A:+set}
+ENV F=$A$B "G"="x y" H=before$A
+ENV OLD legacy  form $A "kept"
+ENV A=2 I=$A J=x:$PATH
+LABEL "l1"="$GREETING" l2=${A}x l3='$A' l4=a\"b
+WORKDIR /base/${A}
+WORKDIR sub dir
+USER ${EMPTY:-1000}:$A
+"""
+
+ESCAPE_DOCKERFILE = r"""# escape=`
+FROM busybox:latest
+ENV WIN=C:\dir\sub P=`$A Q="a`"b" R="multi `
+    line"
+WORKDIR C:\w
+"""
+
+
+def expected_config(text: str, base_env: dict[str, str]) -> dict[str, Any]:
+    """What the builder should produce, computed with our parser and word expander."""
+    df = parse_text(text)
+    stage = df.stages[0]
+    env = dict(base_env)
+    args: dict[str, str] = {}
+    labels: dict[str, str] = {}
+    workdir = "/"
+    user = ""
+    esc = df.escape
+    for inst in stage.instructions:
+        scope = {**args, **env}
+        if inst.keyword == "ARG":
+            for name, default in arg_pairs(inst):
+                args[name] = expand_word(default, scope, esc) if default is not None else ""
+        elif inst.keyword == "ENV":
+            new = {
+                expand_word(k, scope, esc): expand_word(v, scope, esc) for k, v in env_pairs(inst)
+            }
+            env.update(new)
+        elif inst.keyword == "LABEL":
+            for k, v in env_pairs(inst):
+                labels[expand_word(k, scope, esc)] = expand_word(v, scope, esc)
+        elif inst.keyword == "WORKDIR":
+            workdir = posixpath.join(workdir, expand_word(inst.args[0], scope, esc))
+        elif inst.keyword == "USER":
+            user = expand_word(inst.args[0], scope, esc)
+    return {"env": env, "labels": labels, "workdir": workdir, "user": user}
+
+
+def actual_config(docker_client: Any, image_id: str) -> dict[str, Any]:
+    config = docker_client.images.get(image_id).attrs["Config"]
+    env = dict(item.split("=", 1) for item in config.get("Env") or [])
+    return {
+        "env": env,
+        "labels": config.get("Labels") or {},
+        "workdir": config.get("WorkingDir") or "/",
+        "user": config.get("User") or "",
+    }
+
+
+DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+def base_env(docker_client: Any) -> dict[str, str]:
+    config = docker_client.images.get("busybox:latest").attrs["Config"]
+    env = dict(item.split("=", 1) for item in config.get("Env") or [])
+    # both builders give a stage whose base has no PATH the default one
+    env.setdefault("PATH", DEFAULT_PATH)
+    return env
+
+
+@pytest.mark.parametrize("builder", ["classic", "buildkit"])
+@pytest.mark.parametrize("name", ["words", "escape"])
+def test_expansion_matches_engine(
+    name: str, builder: str, tmp_path: Path, build_image: Any, docker_client: Any
+) -> None:
+    text = WORDS_DOCKERFILE if name == "words" else ESCAPE_DOCKERFILE
+    (tmp_path / "Dockerfile").write_text(text)
+    image_id = build_image(tmp_path, builder=builder)
+    expected = expected_config(text, base_env(docker_client))
+    actual = actual_config(docker_client, image_id)
+    base_labels = docker_client.images.get("busybox:latest").attrs["Config"].get("Labels") or {}
+    expected["labels"] = {**base_labels, **expected["labels"]}
+    assert actual == expected
+
+
+def test_expected_values_are_the_tricky_ones() -> None:
+    # guards the engine test above against comparing two trivial configs
+    config = expected_config(WORDS_DOCKERFILE, {})
+    env = config["env"]
+    assert env["B"] == "quoted hello  world"
+    assert env["C"] == "single $GREETING"
+    assert env["D"] == "esc aped$E"
+    assert env["E"] == "1-dflt-alt--empty-set"
+    assert env["H"] == "before1"
+    assert env["OLD"] == "legacy  form 1 kept"
+    assert (env["A"], env["I"]) == ("2", "1")
+    assert config["labels"] == {"l1": "hello  world", "l2": "2x", "l3": "$A", "l4": 'a"b'}
+    assert config["workdir"] == "/base/2/sub dir"
+    assert config["user"] == "1000:2"
+    escaped = expected_config(ESCAPE_DOCKERFILE, {})
+    assert escaped["env"] == {"WIN": "C:\\dir\\sub", "P": "$A", "Q": 'a"b', "R": "multi     line"}
+
+
+REFUSED = [
+    ("FROM busybox:latest\nENV PATH\n", "ENV must have two arguments"),
+    ('FROM busybox:latest\nCMD ["a", ["b"]]\n', "arrays must be comprised of strings only"),
+    ("FROM busybox:latest\nENV A=1 \\\n  B\n", "can't find = in"),
+    ("# escape=`\n# escape=\\\nFROM busybox:latest\n", "only one escape parser directive"),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), REFUSED, ids=["env", "json", "env-pair", "directive"])
+def test_refused_by_us_and_by_the_engine(
+    text: str, message: str, tmp_path: Path, build_image: Any
+) -> None:
+    with pytest.raises(DockerfileSyntaxError, match=message):
+        parse_text(text)
+    (tmp_path / "Dockerfile").write_text(text)
+    with pytest.raises(BuildFailed, match=message):
+        build_image(tmp_path, builder="classic")
