@@ -22,6 +22,8 @@ _API = {
     "Analysis": "squasher.inspect.analysis",
     "parse_file": "squasher.parse",
     "parse_text": "squasher.parse",
+    "rewrite": "squasher.rewrite",
+    "RewriteResult": "squasher.rewrite",
     "SquasherError": "squasher.errors",
     "verify": "squasher.inspect.verify",
     "VerifyResult": "squasher.inspect.verify",

@@ -12,8 +12,11 @@ Rewriting a file squasher generated returns it unchanged (idempotent). Output is
 from __future__ import annotations
 
 import os
+import sys
+import types
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from squasher.errors import SquasherError
 from squasher.parse.model import Dockerfile
@@ -43,6 +46,8 @@ class RewriteResult:
 
     def stale(self) -> list[Path]:
         """Scripts of an earlier rewrite under .squasher/ that this one no longer writes."""
+        if self.report is not None and self.report.unchanged:
+            return []
         keep = set(self.outputs())
         root = self.context / GENERATED_DIR
         if not root.is_dir():
@@ -67,8 +72,10 @@ class RewriteResult:
         diffs.extend(f"{p}: stale" for p in self.stale())
         return diffs
 
-    def write(self) -> list[Path]:
-        """Write every output atomically (temp file + rename); returns the paths written."""
+    def write(self, *, dockerfile: bool = True) -> list[Path]:
+        """Write every output atomically (temp file + rename); returns the paths written.
+
+        ``dockerfile=False`` writes only the generated files (the CLI's ``-o -``)."""
         from squasher.util.atomic import write_bytes_atomic
 
         if self.output_path.resolve() == self.source_path.resolve() and not (
@@ -77,6 +84,8 @@ class RewriteResult:
             raise SquasherError(f"refusing to overwrite the input {self.source_path}")
         written: list[Path] = []
         for path, data in self.outputs().items():
+            if not dockerfile and path == self.output_path:
+                continue
             try:
                 if path.read_bytes() == data:
                     continue
@@ -230,3 +239,14 @@ def rewrite(
         report.staging_bytes = scripts + _staging_bytes(ctx, all_paths)
     text = render_dockerfile(df, result.stages, strategy, name, out_path.name)
     return RewriteResult(source, out_path, ctx, text, files, report)
+
+
+class _CallableModule(types.ModuleType):
+    """``squasher.rewrite`` is both this module and the function: importing the submodule makes
+    the package attribute the module, so the module itself forwards calls to :func:`rewrite`."""
+
+    def __call__(self, dockerfile_path: str | os.PathLike[str], **kwargs: Any) -> RewriteResult:
+        return rewrite(dockerfile_path, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

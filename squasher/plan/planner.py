@@ -378,7 +378,7 @@ class Planner:
                 must_cut = True
             if default is not None and set_here & set(_var_names(self.lex(inst, default))):
                 must_cut = True
-        if must_cut and seg.has_steps:
+        if must_cut and (seg.has_steps or seg.metadata or seg.hoisted_args):
             seg = self.cut(sp, seg, st)
         reveal: list[str] = []
         for name, _default in pairs:
@@ -481,7 +481,7 @@ class Planner:
                 workdir=st.workdir or "/",
                 context=context,
                 ignore=self.ignore(),
-                staged_root=STAGED_CTX,
+                staged_root=MOUNTED_CTX if self.opt.strategy == "mount" else STAGED_CTX,
                 dockerfile_path=self.opt.script_name,
                 builder=self.opt.builder,
                 expand=expand,
@@ -511,6 +511,9 @@ class Planner:
 
 STAGE_ROOT = "/.squasher"
 STAGED_CTX = "/.squasher/ctx"
+# The mount strategy binds the context under /dev: the runtime's tmpfs there keeps the mount point
+# out of the image (a mount point elsewhere stays behind as an empty directory with BuildKit 0.8).
+MOUNTED_CTX = "/dev/.squasher"
 
 
 def plan(df: Dockerfile, options: PlanOptions) -> PlanResult:

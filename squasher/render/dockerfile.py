@@ -8,7 +8,7 @@ instruction's text (metadata, kept instructions, ARGs) or a segment::
     COPY .squasher/<stage>/build.sh /.squasher/build.sh        (script, no context files)
     COPY . /.squasher/ctx/                                      (script, context files needed)
     RUN ["/bin/sh", "/.squasher/build.sh"]
-    RUN --mount=type=bind,target=/.squasher/ctx ["/bin/sh", ...]  (mount strategy: no COPY)
+    RUN --mount=type=bind,target=/dev/.squasher ["/bin/sh", ...]  (mount strategy: no COPY)
     USER <as before>                          restores the USER in force
     ENV ... LABEL ... CMD ...                 the segment's metadata, as written, in order
 """
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from squasher.parse.model import Dockerfile, Instruction
 from squasher.plan.model import Original, Segment, StagePlan
-from squasher.plan.planner import STAGE_ROOT, STAGED_CTX
+from squasher.plan.planner import MOUNTED_CTX, STAGE_ROOT, STAGED_CTX
 
 MARKER = "# squasher: generated from "
 
@@ -38,10 +38,10 @@ class SegmentFiles:
 def segment_files(seg: Segment, strategy: str) -> SegmentFiles:
     rel = f".squasher/{seg.stage_key}/{seg.script_name}"
     if strategy == "mount":
-        run_path = f"{STAGED_CTX}/{rel}"
+        run_path = f"{MOUNTED_CTX}/{rel}"
         argv = json.dumps(["/bin/sh", run_path])
         return SegmentFiles(
-            rel, run_path, None, f"RUN --mount=type=bind,target={STAGED_CTX} {argv}\n"
+            rel, run_path, None, f"RUN --mount=type=bind,target={MOUNTED_CTX} {argv}\n"
         )
     if seg.context_paths:
         run_path = f"{STAGED_CTX}/{rel}"

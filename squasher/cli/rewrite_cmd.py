@@ -1,0 +1,93 @@
+"""``squasher rewrite``: write Dockerfile.squashed and the scripts it runs."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command(
+    "rewrite",
+    epilog=(
+        "\b\nExamples:\n"
+        "  squasher rewrite                           # ./Dockerfile -> ./Dockerfile.squashed\n"
+        "  squasher rewrite -o - app/Dockerfile       # print the squashed Dockerfile\n"
+        "  squasher rewrite --builder classic --check # pre-commit: exit 1 when out of date\n"
+        "  docker build -f Dockerfile.squashed .      # then build it as usual\n\n"
+        "Exit status: 0 done, 1 --check found differences, 2 the file cannot be squashed\n"
+        "(PATH:LINE: reason on stderr; nothing is written)."
+    ),
+)
+@click.option(
+    "-o",
+    "--output",
+    metavar="PATH",
+    help="Where to write the squashed Dockerfile ('-' prints it). Default: DOCKERFILE.squashed.",
+)
+@click.option(
+    "--context",
+    type=click.Path(file_okay=False),
+    help="The build context (where .squasher/ is written). Default: the Dockerfile's directory.",
+)
+@click.option(
+    "--builder",
+    type=click.Choice(["buildkit", "classic"]),
+    default="buildkit",
+    show_default=True,
+    help="The builder whose semantics the rewrite reproduces and that builds the output.",
+)
+@click.option(
+    "--strategy",
+    type=click.Choice(["script", "mount"]),
+    default="script",
+    show_default=True,
+    help="script: COPY build.sh (+ the files it reads), then RUN it; "
+    "mount: RUN --mount=type=bind (BuildKit only, no staging layer).",
+)
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 if the files on disk differ.")
+@click.option("--json", "as_json", is_flag=True, help="Print the rewrite report as JSON.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+@click.argument("dockerfile", default="Dockerfile", type=click.Path(dir_okay=False))
+def command(
+    output: str | None,
+    context: str | None,
+    builder: str,
+    strategy: str,
+    check: bool,
+    as_json: bool,
+    quiet: bool,
+    dockerfile: str,
+) -> None:
+    """Rewrite DOCKERFILE (default ./Dockerfile) into squash-by-script form."""
+    import json
+    import sys
+
+    from squasher.errors import CheckFailed
+    from squasher.rewrite import rewrite
+
+    to_stdout = output == "-"
+    result = rewrite(
+        dockerfile,
+        context=context,
+        builder=builder,
+        strategy=strategy,
+        output=None if to_stdout else output,
+    )
+    report = result.report
+    assert report is not None
+    if check:
+        diffs = result.differences()
+        if diffs:
+            for d in diffs:
+                click.echo(f"squasher: out of date: {d}", err=True)
+            raise CheckFailed(f"{len(diffs)} file(s) would change; run squasher rewrite")
+        if not quiet:
+            click.echo(f"{result.output_path}: up to date", err=True)
+        return
+    result.write(dockerfile=not to_stdout)
+    if to_stdout:
+        sys.stdout.write(result.dockerfile)
+        sys.stdout.flush()
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=2), err=to_stdout)
+    elif not quiet:
+        click.echo(report.summary(), err=True)

@@ -1,0 +1,123 @@
+"""Golden input -> output pairs for the rewrite (one directory per rule under tests/golden/rewrite).
+
+Each directory holds the input ``Dockerfile`` (and the context files it reads), optionally
+``options.json`` (``builder``, ``strategy``), and the expected output:
+
+- ``expected/Dockerfile.squashed`` and ``expected/<script path>`` for each generated file; in the
+  scripts the runtime functions (the same in every script, tested in tests/test_script_runtime.py)
+  are replaced by one placeholder line so the goldens show only what is specific to the input;
+- or ``expected/refused.txt``: the error message, for inputs that must be refused.
+
+Regenerate after a reviewed change with ``SQUASHER_UPDATE_GOLDEN=1 pytest tests/test_rewrite_golden.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from squasher.errors import SquasherError
+from squasher.rewrite import rewrite
+
+GOLDEN = Path(__file__).parent / "golden" / "rewrite"
+CASES = sorted(p.name for p in GOLDEN.iterdir() if (p / "Dockerfile").is_file())
+UPDATE = os.environ.get("SQUASHER_UPDATE_GOLDEN") == "1"
+
+
+def strip_runtime(text: str) -> str:
+    """The script without its runtime function definitions (header and steps kept)."""
+    lines = text.split("\n")
+    start = next(i for i, ln in enumerate(lines) if ln == "") + 1
+    end = next(i for i, ln in enumerate(lines) if ln.startswith("__sq_df="))
+    return "\n".join([*lines[:start], "# <runtime functions>", "", *lines[end:]])
+
+
+def _outputs(case: str, tmp_path: Path) -> dict[str, str]:
+    src = GOLDEN / case
+    ctx = tmp_path / case
+    shutil.copytree(src, ctx, ignore=shutil.ignore_patterns("expected", "options.json"))
+    opts = json.loads((src / "options.json").read_text()) if (src / "options.json").exists() else {}
+    try:
+        result = rewrite(ctx / "Dockerfile", **opts)
+    except SquasherError as err:
+        assert not any(ctx.glob("Dockerfile.squashed*")), "a refused rewrite wrote something"
+        return {"refused.txt": str(err).replace(str(ctx) + "/", "") + "\n"}
+    out = {"Dockerfile.squashed": result.dockerfile}
+    for rel, data in result.files.items():
+        text = data.decode()
+        out[rel] = strip_runtime(text) if rel.endswith(".sh") else text
+    return out
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_golden(case: str, tmp_path: Path) -> None:
+    got = _outputs(case, tmp_path)
+    expected_dir = GOLDEN / case / "expected"
+    if UPDATE:
+        shutil.rmtree(expected_dir, ignore_errors=True)
+        for rel, text in got.items():
+            path = expected_dir / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+    want = {
+        p.relative_to(expected_dir).as_posix(): p.read_text()
+        for p in sorted(expected_dir.rglob("*"))
+        if p.is_file()
+    }
+    assert got == want
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_deterministic_and_idempotent(case: str, tmp_path: Path) -> None:
+    first = _outputs(case, tmp_path / "a")
+    second = _outputs(case, tmp_path / "b")
+    assert first == second
+    if "refused.txt" in first:
+        return
+    src = tmp_path / "c"
+    shutil.copytree(GOLDEN / case, src, ignore=shutil.ignore_patterns("expected", "options.json"))
+    opts = (
+        json.loads((GOLDEN / case / "options.json").read_text())
+        if (GOLDEN / case / "options.json").exists()
+        else {}
+    )
+    result = rewrite(src / "Dockerfile", **opts)
+    result.write()
+    again = rewrite(src / "Dockerfile.squashed", **opts)
+    assert again.report is not None and again.report.unchanged
+    assert again.dockerfile == result.dockerfile
+    assert again.differences() == []
+    assert rewrite(src / "Dockerfile", **opts).differences() == []
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_scripts_pass_sh_n_and_shellcheck(case: str, tmp_path: Path) -> None:
+    got = _outputs(case, tmp_path)
+    src = GOLDEN / case
+    opts = json.loads((src / "options.json").read_text()) if (src / "options.json").exists() else {}
+    if "refused.txt" in got:
+        return
+    ctx = tmp_path / "full"
+    shutil.copytree(src, ctx, ignore=shutil.ignore_patterns("expected", "options.json"))
+    result = rewrite(ctx / "Dockerfile", **opts)
+    for rel, data in result.files.items():
+        if not rel.endswith(".sh"):
+            continue
+        path = tmp_path / rel.replace("/", "_")
+        path.write_bytes(data)
+        for shell in ("dash", "sh"):
+            if shutil.which(shell):
+                proc = subprocess.run([shell, "-n", str(path)], capture_output=True, text=True)
+                assert proc.returncode == 0, proc.stderr
+        if shutil.which("shellcheck"):
+            proc = subprocess.run(
+                ["shellcheck", "-s", "sh", "-S", "warning", str(path)],
+                capture_output=True,
+                text=True,
+            )
+            assert proc.returncode == 0, proc.stdout
