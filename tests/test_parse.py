@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from squasher.errors import DockerfileSyntaxError
 from squasher.parse import parse_text
@@ -141,6 +143,21 @@ def test_line_too_long() -> None:
     with pytest.raises(DockerfileSyntaxError) as info:
         parse_text("FROM x\nLABEL a=" + "b" * 70000 + "\n")
     assert str(info.value) == "Dockerfile:2: dockerfile line greater than max allowed size of 65535"
+
+
+@pytest.mark.parametrize(
+    ("length", "newline", "ok"),
+    [(65536, True, True), (65537, True, False), (65535, False, True), (65536, False, False)],
+)
+def test_line_length_limit_boundaries(length: int, newline: bool, ok: bool) -> None:
+    # the official scanner's 64 KiB token limit, newline included (checked against it)
+    line = "LABEL a=" + "b" * (length - len("LABEL a=") - (1 if newline else 0))
+    text = "FROM x\n" + line + ("\n" if newline else "")
+    if ok:
+        assert parse_text(text).instructions[1].args[1] == line[len("LABEL a=") :]
+    else:
+        with pytest.raises(DockerfileSyntaxError, match="max allowed size"):
+            parse_text(text)
 
 
 # --- flags --------------------------------------------------------------------------------------
@@ -405,3 +422,38 @@ def test_parse_is_deterministic() -> None:
     text = "FROM x AS a\nRUN <<EOF\nhi\nEOF\nENV A=1\n"
     assert dump_buildkit(parse_text(text)) == dump_buildkit(parse_text(text))
     assert parse_text(text) == parse_text(text)
+
+
+_PIECES = st.sampled_from(
+    [
+        *"RUNCOPYADDENVFROMonbuild <>'\"\\`$={}[],#-\t\r\n\x85\xa0é3:",
+        "<<EOF\n",
+        "\nEOF\n",
+        "--x=",
+        "ONBUILD ",
+        "\\\n",
+        "# escape=`\n",
+        "\udcff",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_PIECES, max_size=50).map("".join))
+def test_any_text_parses_or_raises_syntax_error(text: str) -> None:
+    try:
+        df = parse_text(text)
+    except DockerfileSyntaxError as err:
+        assert err.path == "Dockerfile"
+        assert err.line is not None and err.line >= 1
+        return
+    dump_buildkit(df)
+    lines = df.source.split("\n")
+    previous_end = 0
+    for inst in df.instructions:
+        assert previous_end < inst.start_line <= inst.end_line <= len(lines)
+        expected = "\n".join(lines[inst.start_line - 1 : inst.end_line])
+        if inst.end_line < len(lines):
+            expected += "\n"
+        assert inst.original == expected
+        previous_end = inst.end_line

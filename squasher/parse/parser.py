@@ -30,6 +30,7 @@ from squasher.parse.heredocs import HeredocError, chomp, heredocs_in_line
 from squasher.parse.model import Dockerfile, Heredoc, Instruction, Stage
 
 MAX_LINE = 64 * 1024  # bufio.Scanner's token limit, newline included
+_STRAY_SURROGATE = re.compile("[\ud800-\udc7f\udd00-\udfff]")
 
 
 def split_lines(text: str) -> list[str]:
@@ -77,6 +78,8 @@ class _Reader:
     def __init__(self, text: str, path: str) -> None:
         if text.startswith("\ufeff"):
             text = text[1:]
+        # only U+DC80..U+DCFF (undecodable bytes, see parse_file) can stand for raw bytes
+        text = _STRAY_SURROGATE.sub("\ufffd", text)
         self.text = text
         self.path = path
         self.lines = split_lines(text)
@@ -92,7 +95,9 @@ class _Reader:
             return None
         line = self.lines[self.next_index]
         self.next_index += 1
-        if len(line.encode("utf-8", "surrogateescape")) > MAX_LINE:
+        size = len(line.encode("utf-8", "surrogateescape"))
+        # Go's scanner needs room for the newline, or for one byte more at end of file
+        if size > MAX_LINE or (size == MAX_LINE and not line.endswith("\n")):
             raise self.error(
                 f"dockerfile line greater than max allowed size of {MAX_LINE - 1}", self.next_index
             )
