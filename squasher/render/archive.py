@@ -12,6 +12,7 @@ from __future__ import annotations
 import bz2
 import gzip
 import lzma
+import tarfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,3 +105,29 @@ def inspect_archive(path: Path) -> ArchiveInfo:
         # a zero block: EOF when the next one is zero too, a header error otherwise
         return ArchiveInfo(False, compression)
     return ArchiveInfo(is_tar_header(first), compression)
+
+
+def symlink_times(path: Path, compression: str) -> list[tuple[str, int]]:
+    """(member path, mtime) of every symlink in the archive, in archive order.
+
+    Some tar implementations (busybox) do not set a symlink's own mtime; the script sets it after
+    unpacking, as Docker's untar does. Member paths are cleaned and relative; ones that would
+    escape the destination are left out (Docker refuses those archives anyway).
+    """
+    from squasher.render.dockerignore import go_clean
+
+    mode = {"": "r:", "gzip": "r:gz", "bzip2": "r:bz2", "xz": "r:xz"}.get(compression)
+    if mode is None:
+        return []
+    out: list[tuple[str, int]] = []
+    try:
+        with tarfile.open(path, mode) as tar:  # type: ignore[call-overload]
+            for member in tar:
+                if not member.issym():
+                    continue
+                name = go_clean("/" + member.name).lstrip("/")
+                if name and name != ".":
+                    out.append((name, int(member.mtime)))
+    except (tarfile.TarError, OSError, EOFError, lzma.LZMAError, zlib.error):
+        return out
+    return out

@@ -47,7 +47,7 @@ from pathlib import Path
 
 from squasher.errors import RewriteRefused
 from squasher.parse.model import Heredoc, Instruction
-from squasher.render.archive import inspect_archive
+from squasher.render.archive import inspect_archive, symlink_times
 from squasher.render.dockerignore import (
     BadPattern,
     DockerIgnore,
@@ -168,6 +168,11 @@ sq_linktimes() {
         for f do
             touch -h -d "@$(stat -c %Y "$f")" "$d/${f#./}" 2>/dev/null || :
         done' sq_linktimes "$2" {} +)
+}
+
+# sq_linktime PATH EPOCH: set a symlink's own mtime (best effort, see sq_linktimes).
+sq_linktime() {
+    touch -h -d "@$2" "$1" 2>/dev/null || :
 }
 
 # sq_copy_file SRC DEST INTO NAME PARENT_OWNER OWNER MODE: copy one file to DEST, or to DEST/NAME
@@ -584,6 +589,9 @@ def plan_copy(
             )
             if ent.compression:
                 notes.append(f"ADD {ent.rel}: unpacking needs {ent.compression} in the image")
+            for name, mtime in symlink_times(context / ent.rel, ent.compression):
+                link = posixpath.join(target, name)
+                lines.append(f"sq_linktime {_sq(link)} {mtime}")
         else:
             lines.append(
                 f"sq_copy_file {_sq(src_path)} {_sq(target)} {1 if into else 0} {_sq(ent.name)}"

@@ -334,15 +334,15 @@ def test_copy_placement_matches_engine(
     docker_client: Any,
 ) -> None:
     orig, rw = _prepare(tmp_path, shared_context, case, base, builder)
-    original = scratch.build(orig, builder=builder).image_id  # type: ignore[arg-type]
+    original = scratch.build(orig, builder=builder, nocache=True).image_id  # type: ignore[arg-type]
     if base in case.fails_on:
         from squasher.errors import BuildFailed
 
         with pytest.raises(BuildFailed) as err:
-            scratch.build(rw, builder=builder)  # type: ignore[arg-type]
+            scratch.build(rw, builder=builder, nocache=True)  # type: ignore[arg-type]
         assert "the image has no" in str(err.value) or "the image has no" in _last_log(err.value)
         return
-    scripted = scratch.build(rw, builder=builder).image_id  # type: ignore[arg-type]
+    scripted = scratch.build(rw, builder=builder, nocache=True).image_id  # type: ignore[arg-type]
     want = manifest(docker_client, scratch, original)
     got = manifest(docker_client, scratch, scripted)
     # "Dockerfile" and ".squasher" live in the rewrite's context only (COPY . copies them)
