@@ -50,6 +50,9 @@ squasher_setup() {
 	command -v curl >/dev/null || pkgs+=(curl ca-certificates)
 	command -v shellcheck >/dev/null || pkgs+=(shellcheck)
 	command -v git >/dev/null || pkgs+=(git)
+	# tests: a loopback registry for `diff-size --tag` pushes, a browser for the HTML report
+	command -v docker-registry >/dev/null || pkgs+=(docker-registry)
+	command -v chromium >/dev/null || pkgs+=(chromium)
 	if ! command -v "$py" >/dev/null; then
 		pkgs+=(python3 python3-venv python3-pip)
 		py=python3
