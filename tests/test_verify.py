@@ -394,6 +394,14 @@ def test_kept_runtime_package_is_protected_with_report_only() -> None:
     assert kept.reason == "runtime package libpq5 kept; the original removes it at line 12"
 
 
+def test_alternative_links_are_resolved_through_usrmerge() -> None:
+    orig = db({"cpp": "12"}, {}, alternatives={"cpp": pkgdb.Alternative("cpp", ("/lib/cpp",))})
+    resolve = make_resolver(fs(ln("/lib", "usr/lib"), d("/usr"), d("/usr/lib")))
+    ev = Evidence(original_db=orig, squashed_db=db({}, {}), resolve_original=resolve)
+    got = classify(ev, Difference("/usr/lib/cpp", REMOVED))["/usr/lib/cpp"]
+    assert got.reason == "alternative cpp removed with its packages"
+
+
 def test_alternatives_and_cleanup_globs() -> None:
     orig = db(
         {"gcc": "12"},
@@ -560,3 +568,18 @@ def test_report_file_errors_exit_2(tmp_path: Path) -> None:
     with pytest.raises(SquasherError, match="cannot read report"):
         _read_report(str(tmp_path / "missing.json"))
     assert _read_report({"protected": []}) == {"protected": []}
+
+
+def test_protections_from_a_build_log() -> None:
+    from squasher.pkg.base import parse_protect_log
+
+    log = (
+        "Step 3/5 : RUN ...\n"
+        "squasher-protect\tapt\tlibpq5:amd64\t/usr/local/bin/app\tlibpq.so.5\tDockerfile:12\n"
+        "squasher-protect\tapt\tzlib1g\t/usr/local/bin/app\tlibz.so.1\tfinal purge\n"
+    )
+    protected, _ = evidence_from_report([parse_protect_log(log)])
+    assert protected == {
+        "libpq5": ProtectedPackage("libpq5", 12),
+        "zlib1g": ProtectedPackage("zlib1g", None),
+    }

@@ -3,6 +3,8 @@ meant to go. Exit 0 equivalent, 1 unexpected difference, 2 usage or engine error
 
 from __future__ import annotations
 
+from typing import TextIO
+
 import click
 
 
@@ -30,6 +32,11 @@ import click
     help="The rewrite report (JSON): names the runtime packages the rewrite protected.",
 )
 @click.option(
+    "--build-log",
+    type=click.File("r", encoding="utf-8", errors="replace"),
+    help="The squashed image's build output: its squasher-protect lines name protected packages.",
+)
+@click.option(
     "--smoke-timeout",
     type=click.IntRange(min=1),
     default=120,
@@ -45,6 +52,7 @@ def command(
     as_json: bool,
     smoke: tuple[str, ...],
     report: str | None,
+    build_log: TextIO | None,
     smoke_timeout: int,
     verbose: bool,
 ) -> None:
@@ -53,7 +61,14 @@ def command(
 
     from squasher.inspect.verify import verify
 
-    result = verify(original, squashed, smoke=smoke, report=report, smoke_timeout=smoke_timeout)
+    result = verify(
+        original,
+        squashed,
+        smoke=smoke,
+        report=report,
+        smoke_timeout=smoke_timeout,
+        build_log=build_log.read() if build_log is not None else None,
+    )
     if as_json:
         click.echo(json.dumps(result.to_json(), indent=2, sort_keys=True))
     else:

@@ -206,7 +206,7 @@ class Classifier:
         for name, alt in evidence.original_db.alternatives.items():
             if both and name not in evidence.squashed_db.alternatives:
                 for link in alt.links:
-                    self._alt_links[link] = name
+                    self._alt_links[evidence.resolve_original(link)] = name
         # directories already explained, for files generated inside them (__pycache__, ...)
         self._explained_dirs: dict[str, Difference] = {}
 
@@ -357,7 +357,9 @@ def evidence_from_report(report: Any) -> tuple[dict[str, ProtectedPackage], list
     """Protected packages and cleanup paths named in a rewrite report (object, dict or parsed JSON).
 
     Looks for a ``protected`` list anywhere in it, of package names or objects with ``package`` (or
-    ``name``) and ``line``; and for ``cleanup`` / ``cleanup_paths`` lists of path globs.
+    ``name``) and ``line`` (or ``where``: ``"Dockerfile:12"``); for protection records anywhere
+    (``squasher.pkg.base.Protection``: ``package`` and ``where``, as ``parse_protect_log`` returns
+    them from a build log); and for ``cleanup`` / ``cleanup_paths`` lists of path globs.
     """
     protected: dict[str, ProtectedPackage] = {}
     cleanup: list[str] = []
@@ -365,6 +367,12 @@ def evidence_from_report(report: Any) -> tuple[dict[str, ProtectedPackage], list
     def walk(node: Any) -> None:
         if dataclasses.is_dataclass(node) and not isinstance(node, type):
             node = dataclasses.asdict(node)
+        if isinstance(node, dict) and {"package", "where"} <= set(node):
+            # one protection line of a build log (squasher.pkg.base.Protection)
+            p = _protected_item(node)
+            if p is not None and p.package not in protected:
+                protected[p.package] = p
+            return
         if isinstance(node, dict):
             for key, value in node.items():
                 if key == "protected" and isinstance(value, list):
@@ -392,6 +400,17 @@ def _protected_item(item: Any) -> ProtectedPackage | None:
     if isinstance(item, dict):
         name = item.get("package") or item.get("name")
         line = item.get("line")
+        if line is None:
+            line = _line_of(item.get("where"))
         if isinstance(name, str):
             return ProtectedPackage(base_name(name), line if isinstance(line, int) else None)
+    return None
+
+
+def _line_of(where: Any) -> int | None:
+    """``"Dockerfile:12"`` -> 12; anything else (``"final purge"``) -> None."""
+    if isinstance(where, str):
+        _, _, tail = where.rpartition(":")
+        if tail.isdigit():
+            return int(tail)
     return None

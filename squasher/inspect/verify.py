@@ -541,20 +541,28 @@ def verify(
     report: Any = None,
     client: Any = None,
     smoke_timeout: int = SMOKE_TIMEOUT,
+    build_log: str | None = None,
 ) -> VerifyResult:
     """Compare image ``original`` with image ``squashed`` (names or ids on the engine).
 
     ``report``: the rewrite report (object, dict, or the path of its JSON file) — names the runtime
     packages the rewrite protected (with the original line that purged them) and cleanup paths.
     ``smoke``: commands run in a container of each image, compared by exit code and output.
+    ``build_log``: the output of the squashed image's build: the ``squasher-protect`` lines its
+    build.sh printed name the protected packages and the original line whose removal they survived.
     ``client``: a docker SDK client (default: the configured engine).
     Raises ``SquasherError`` (exit 2) for a missing image or an unreachable engine.
     """
     if client is None:
         client = _client()
-    protected, cleanup = (
-        evidence_from_report(_read_report(report)) if report is not None else ({}, [])
-    )
+    evidence_source: list[Any] = []
+    if report is not None:
+        evidence_source.append(_read_report(report))
+    if build_log is not None:
+        from squasher.pkg.base import parse_protect_log
+
+        evidence_source.append(parse_protect_log(build_log))
+    protected, cleanup = evidence_from_report(evidence_source)
     try:
         orig = _load(client, original)
         sq = _load(client, squashed)
