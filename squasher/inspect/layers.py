@@ -107,7 +107,7 @@ class Layer:
 
     index: int
     tar_path: str  # member path inside the saved archive ("<id>/layer.tar", "blobs/sha256/..")
-    diff_id: str  # "sha256:<hex>" of the uncompressed layer tar (matches rootfs.diff_ids)
+    diff_id: str  # "sha256:<hex>" of the uncompressed layer tar (rootfs.diff_ids), "" if unknown
     entries: list[FileEntry]  # in tar order
     whiteouts: list[str]  # paths this layer deletes from the layers below
     opaque_dirs: list[str]  # directories whose lower content this layer hides
@@ -218,45 +218,22 @@ def _xattrs(info: tarfile.TarInfo) -> tuple[tuple[str, str], ...]:
 
 @dataclass
 class _ParsedLayer:
-    diff_id: str
     entries: list[FileEntry]
     whiteouts: list[str]
     opaque_dirs: list[str]
 
 
-class _HashingReader(io.RawIOBase):
-    """Passes reads through and hashes every byte (the layer's diff_id)."""
-
-    def __init__(self, raw: IO[bytes]) -> None:
-        self._raw = raw
-        self.digest = hashlib.sha256()
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        data = self._raw.read(len(buffer))
-        if not data:
-            return 0
-        n = len(data)
-        buffer[:n] = data
-        self.digest.update(data)
-        return n
-
-    def drain(self) -> None:
-        while self._raw.read(_CHUNK):
-            pass
-
-
 def read_layer_tar(fileobj: IO[bytes], keep: KeepContent | None = None) -> _ParsedLayer:
-    """Parse one (uncompressed or gzip) layer tar from a stream, hashing file contents."""
-    hashing = _HashingReader(fileobj)
+    """Parse one (uncompressed or gzip) layer tar from a stream, hashing file contents.
+
+    The stream is read to its end (the archive reader needs that), but the layer tar itself is not
+    hashed: its diff_id comes from the image config (``rootfs.diff_ids``, in layer order)."""
     entries: list[FileEntry] = []
     whiteouts: list[str] = []
     opaque: list[str] = []
     by_path: dict[str, FileEntry] = {}
     try:
-        with tarfile.open(fileobj=hashing, mode="r|*") as tar:
+        with tarfile.open(fileobj=fileobj, mode="r|*") as tar:
             for info in tar:
                 path = normalize_path(info.name)
                 if path == "/":
@@ -319,11 +296,11 @@ def read_layer_tar(fileobj: IO[bytes], keep: KeepContent | None = None) -> _Pars
                 )
                 entries.append(entry)
                 by_path[path] = entry
-        hashing.drain()  # trailing padding belongs to the diff_id too
+        while fileobj.read(_CHUNK):  # the end-of-archive padding
+            pass
     except tarfile.TarError as err:
         raise ImageArchiveError(f"cannot read layer tar: {err}") from err
     return _ParsedLayer(
-        diff_id="sha256:" + hashing.digest.hexdigest(),
         entries=entries,
         whiteouts=whiteouts,
         opaque_dirs=opaque,
@@ -438,6 +415,7 @@ def read_image_archive(
     config_bytes = jsons[config_path]
     config = json.loads(config_bytes)
 
+    diff_ids = list((config.get("rootfs") or {}).get("diff_ids") or [])
     layers: list[Layer] = []
     for index, tar_path in enumerate(item.get("Layers") or []):
         path = posixpath.normpath(tar_path)
@@ -452,7 +430,7 @@ def read_image_archive(
             Layer(
                 index=index,
                 tar_path=tar_path,
-                diff_id=p.diff_id,
+                diff_id=str(diff_ids[index]) if index < len(diff_ids) else "",
                 entries=p.entries,
                 whiteouts=p.whiteouts,
                 opaque_dirs=p.opaque_dirs,

@@ -240,3 +240,37 @@ def test_reclaimable_matches_du_in_a_container(build: Build, scratch_module: Scr
     assert "make" in build_pkgs.packages
     assert build_pkgs.bytes == int(out.strip().splitlines()[-1])
     assert rec.total == sum(c.bytes for c in rec.categories)
+
+
+# ---------------------------------------------------------------------------------------------
+# bounded memory
+
+BIG = """FROM busybox:latest
+RUN head -c 500000000 /dev/zero > /big && head -c 100000000 /dev/urandom > /rnd
+RUN rm /big
+"""
+
+
+@pytest.mark.slow
+def test_memory_stays_bounded_on_a_large_image(build: Build) -> None:
+    """600 MB of layers are analyzed in well under 200 MB of memory (content is never held)."""
+    import sys
+
+    image = build(BIG)
+    script = (
+        "import resource, sys\n"
+        "from squasher.cli import cli\n"
+        "try:\n"
+        "    cli(['analyze', sys.argv[1], '--json'], prog_name='squasher')\n"
+        "finally:\n"
+        "    print('maxrss', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script, image], capture_output=True, text=True, timeout=1200
+    )
+    assert proc.returncode == 0, proc.stderr
+    peak_kb = int(proc.stderr.split("maxrss")[-1].split()[0])
+    assert peak_kb < 200 * 1024, f"peak RSS {peak_kb} kB"
+    data = json.loads(proc.stdout)
+    assert data["size"] >= 600_000_000
+    assert data["wasted_bytes"] == 500_000_000
