@@ -13,7 +13,7 @@ class Heredoc:
     """One here-document attached to a RUN, COPY or ADD line."""
 
     name: str  # the delimiter word, without quotes: EOF
-    body: str  # the content lines, each ending in "\n" (tabs already stripped when chomp)
+    body: str  # the content lines with their line endings as in the file ("\n" or "\r\n"); tabs already stripped when chomp
     expand: bool  # False when the delimiter was quoted (<<'EOF' or <<"EOF"): no expansion
     chomp: bool  # True for <<-EOF: leading tabs stripped from body lines
     fd: int | None = None  # 3<<EOF -> 3
