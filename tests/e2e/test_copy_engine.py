@@ -45,6 +45,7 @@ PREP_USERS = (
 )
 PREP_EXISTING = (
     "RUN mkdir -p /t/existing/sub && chmod 700 /t/existing && echo old > /t/existing/old"
+    " && touch -d @1500000000 /t/existing/old"
 )
 
 
