@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import os
 from pathlib import Path
 
 import pytest
@@ -183,3 +184,35 @@ def test_inf_ratio_is_null_in_json() -> None:
     assert math.isinf(a.user_wasted_ratio)
     assert a.to_json()["user_wasted_ratio"] is None
     assert "userWastedPercent: inf" in render_text(a)
+
+
+GOLDEN = Path(__file__).parent / "golden" / "analyze"
+
+
+def test_text_and_json_match_golden_files(
+    archive: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
+    monkeypatch.chdir(archive.parent)
+    runner = CliRunner()
+    text = runner.invoke(cli, ["analyze", "image.tar", "--ci"])
+    data = runner.invoke(cli, ["analyze", "image.tar", "--json"])
+    assert text.exit_code == 1 and data.exit_code == 0
+    for name, output in (("image.txt", text.output), ("image.json", data.output)):
+        golden = GOLDEN / name
+        if os.environ.get("SQUASHER_UPDATE_GOLDEN"):
+            golden.parent.mkdir(parents=True, exist_ok=True)
+            golden.write_text(output)
+        assert output == golden.read_text(), f"{golden} differs (SQUASHER_UPDATE_GOLDEN=1 rewrites)"
+
+
+def test_progress_meter_draws_and_clears(capsys: pytest.CaptureFixture[str]) -> None:
+    from squasher.cli.analyze_cmd import _Progress
+
+    meter = _Progress()
+    meter(1_500_000, 76_000_000)
+    meter(2_000_000, 76_000_000)  # within 0.1 s of the first: not drawn
+    meter.finish()
+    err = capsys.readouterr().err
+    assert "reading image: 1.5 MB of ~76 MB" in err
+    assert "2.0 MB" not in err
+    assert err.endswith("\r")
