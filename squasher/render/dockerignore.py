@@ -335,11 +335,14 @@ class DockerIgnore:
             if "\n" in rel or rel != rel.strip():
                 raise SquasherError(f"context path {rel!r} cannot be written in a .dockerignore")
             lines.append("!" + escape_path(rel))
-        user = [p for p in self.patterns]
+        user = list(self.patterns)
         if user:
             lines.append("# from .dockerignore")
             for pattern in user:
-                lines.append(("!" if pattern.exclusion else "") + pattern.text)
+                text = pattern.text
+                if text.startswith("#"):
+                    text = "\\" + text  # a leading "#" would read as a comment
+                lines.append(("!" if pattern.exclusion else "") + text)
         return "\n".join(lines) + "\n"
 
     def walk(self, context_dir: Path | str, top: str = ".") -> list[str]:
@@ -373,7 +376,7 @@ class DockerIgnore:
                 if child_full.is_dir() and not child_full.is_symlink():
                     visit(child)
 
-        if start != "." and self.excluded(start):
+        if start != "." and self.excluded(start) and not self.has_exceptions():
             return []
         visit(start)
         return found
