@@ -608,4 +608,10 @@ def plan_copy(
         del src
     if not entries and not docs:
         lines.append(":")
-    return CopyStep("\n".join(lines) + "\n", paths, notes)
+    out: list[str] = []
+    for line in lines:
+        if not line.startswith("#") and re.search(r"[$`]", line.replace('"$sq_own"', "")):
+            # a literal "$" or backtick inside single quotes is meant literally
+            out.append("# shellcheck disable=SC2016")
+        out.append(line)
+    return CopyStep("\n".join(out) + "\n", paths, notes)
