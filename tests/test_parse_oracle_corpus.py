@@ -32,7 +32,7 @@ WORDS = _load("oracle-words.jsonl")
 
 
 def test_corpus_sizes() -> None:
-    assert len(DOCKERFILES) == 600
+    assert len(DOCKERFILES) == 1000
     assert len(WORDS) == 600
     assert sum(1 for c in DOCKERFILES if not c["error"] and any(c["heredocs"])) > 50
 

@@ -263,14 +263,225 @@ WTOK = [
 ]
 
 
+HD_WORDS = [
+    "<<EOF",
+    '<<"E\\"F"',
+    "<<E\\ F",
+    "<<'a'b\"c\"",
+    "<<${X:-y}",
+    "<<$X",
+    "<<\\EOF",
+    '<<-"EOF"',
+    "<<E`F",
+    "0<<A",
+    "12<<-B",
+    "<<EOF>x",
+    "<<EOF|y",
+    "2<<'A B'",
+    "<<é",
+    "<<'É'",
+    '<<""',
+    "<<''",
+    "<<-",
+    "<<'",
+    "<<A<<B",
+    "x<<A",
+    '"<<A"',
+    "<<A;",
+    "<<${X}",
+    "<<${X:-'q'}",
+    "<<a\\'b",
+]
+HD_TERMS = [
+    "EOF",
+    'E"F',
+    "E F",
+    "abc",
+    "${X:-y}",
+    "$X",
+    "\\EOF",
+    "\tEOF",
+    "E`F",
+    "A",
+    "\tB",
+    "B",
+    "EOF>x",
+    "A B",
+    "é",
+    "É",
+    "",
+    "'",
+    "${X}",
+    "a'b",
+    "y",
+    "A;",
+    "EOF|y",
+    "body",
+    "\tbody $X",
+]
+
+
+HD_PAIRS = [
+    ("<<EOF", "EOF"),
+    ('<<"E\\"F"', 'E"F'),
+    ("<<E\\ F", "E F"),
+    ("<<'a'b\"c\"", "abc"),
+    ("<<${X:-y}", "${X:-y}"),
+    ("<<$X", "$X"),
+    ("<<\\EOF", "EOF"),
+    ('<<-"EOF"', "\tEOF"),
+    ("<<E`F", "E`F"),
+    ("0<<A", "A"),
+    ("12<<-B", "\t\tB"),
+    ("<<EOF>x", "EOF>x"),
+    ("2<<'A B'", "A B"),
+    ("<<é", "é"),
+    ("<<A;", "A;"),
+    ("<<${X:-'q'}", "${X:-q}"),
+    ("<<a\\'b", "a'b"),
+    ('"<<A"', "A"),
+    ("x<<A", "A"),
+]
+
+
+def gen_heredoc_file(rng):
+    out = []
+    if rng.random() < 0.3:
+        out.append("# escape=`\n")
+    for _ in range(rng.randint(1, 4)):
+        kw = rng.choice(
+            [
+                "RUN",
+                "COPY",
+                "ADD",
+                "ONBUILD RUN",
+                "ONBUILD ADD",
+                "RUN --mount=x",
+                "run",
+                "CMD",
+                'RUN ["a"]',
+            ]
+        )
+        if rng.random() < 0.5:
+            words = [rng.choice(HD_WORDS) for _ in range(rng.randint(1, 3))]
+            terms = [rng.choice(HD_TERMS) for _ in range(rng.randint(0, 4))]
+        else:
+            pairs = [rng.choice(HD_PAIRS) for _ in range(rng.randint(1, 2))]
+            words = [w for w, _ in pairs]
+            terms = []
+            for _, term in pairs:
+                terms += [rng.choice(HD_TERMS) for _ in range(rng.randint(0, 2))]
+                terms.append(term if rng.random() < 0.9 else rng.choice(HD_TERMS))
+        out.append(
+            kw
+            + " "
+            + " ".join(words)
+            + rng.choice(["", " /d", " \\", " `"])
+            + rng.choice(["\n", "\r\n"])
+        )
+        out += [t + rng.choice(["\n", "\r\n", "\n"]) for t in terms]
+    return "".join(out)
+
+
+JSONS = [
+    '["a"]',
+    '[ "a" , "b" ]',
+    '["\\u00e9\\ud83d\\ude00"]',
+    '["\\ud800"]',
+    '["a",]',
+    "[1.5e999]",
+    "[true]",
+    "[null]",
+    "[]",
+    "[ ]",
+    '["a"]x',
+    '["a"] ',
+    '["a"]\t',
+    '[\n"a"]',
+    '["a\\tb"]',
+    '["\\x41"]',
+    '["a"\u00a0]',
+    '[\u00a0"a"]',
+    '["a" , 1]',
+    '[{"a":1}]',
+    '["a", ["b"]]',
+    '["\'"]',
+    '["\\\\"]',
+    '["\\/"]',
+    "[NaN]",
+    "[-0]",
+    "[Infinity]",
+    '["a" "b"]',
+    "[,]",
+    '["é"]',
+    '["a\x01"]',
+    '["\x7f"]',
+]
+FLAGS = [
+    "--a=é",
+    "--b=à",
+    "--c='x y'",
+    '--d="q\\"r"',
+    "--e=\\ x",
+    "--f",
+    "--",
+    "--=",
+    "---g",
+    "--h=\u0085x",
+    "--i=\u00a0",
+    "--j=`x",
+    "--k=a\\",
+    '--l="unterminated',
+]
+
+
+def gen_json_file(rng):
+    out = []
+    if rng.random() < 0.3:
+        out.append("# escape=`\n")
+    for _ in range(rng.randint(1, 6)):
+        kw = rng.choice(
+            [
+                "RUN",
+                "CMD",
+                "ENTRYPOINT",
+                "SHELL",
+                "COPY",
+                "ADD",
+                "VOLUME",
+                "HEALTHCHECK CMD",
+                "HEALTHCHECK",
+                "ONBUILD RUN",
+                "ONBUILD",
+                "FROM",
+                "ENV",
+                "LABEL",
+                "ARG",
+            ]
+        )
+        flags = " ".join(rng.choice(FLAGS) for _ in range(rng.randint(0, 3)))
+        body = (
+            rng.choice(JSONS)
+            if rng.random() < 0.7
+            else rng.choice(["a b", "k=v", "'a b'", "x\\ y"])
+        )
+        parts = [kw, flags, body] if rng.random() < 0.5 else [kw, body, flags]
+        out.append(
+            rng.choice([" ", "\t", "  "]).join(p for p in parts if p)
+            + rng.choice(["\n", "\r\n", " \\\n", "\n"])
+        )
+    return "".join(out)
+
+
 def main():
     oracle, out_dir = sys.argv[1], sys.argv[2]
     rng = random.Random(20261127)
     tmp = tempfile.mkdtemp()
     path = os.path.join(tmp, "Dockerfile")
     with open(os.path.join(out_dir, "oracle-dockerfiles.jsonl"), "w", encoding="utf-8") as fh:
-        for _ in range(600):
-            text = gen_file(rng)
+        generators = [gen_file] * 600 + [gen_heredoc_file] * 200 + [gen_json_file] * 200
+        for generate in generators:
+            text = generate(rng)
             with open(path, "w", encoding="utf-8", newline="") as df:
                 df.write(text)
             res = subprocess.run([oracle, path], capture_output=True, check=True).stdout.decode()
