@@ -144,8 +144,9 @@ class Apk:
             + f"sed -e 's#.*/##' {state('apk-built')} | LC_ALL=C sort -u > "
             + f"{state('apk-built-names')}\n"
             + f'LC_ALL=C sort -t "$squasher_tab" -k1,1 -k2,2 {state("apk-needs")} \\\n'
-            + "\t| awk -F '\\t' 'NR == FNR { own[\"so:\" $1] = 1; next } !own[$1] && "
-            + f"!seen[$1]++' {state('apk-built-names')} - > {state('apk-protect-new')}\n"
+            + f"\t| awk -F '\\t' -v built={state('apk-built-names')} "
+            + '\'BEGIN { while ((getline b < built) > 0) own["so:" b] = 1 } '
+            + f"!own[$1] && !seen[$1]++' > {state('apk-protect-new')}\n"
             + "awk -F '\\t' -v w=\"$squasher_where\" "
             + f'\'{{ print "{PROTECT_TAG}\\tapk\\t" $1 "\\t" $2 "\\t" $3 "\\t" w }}\' '
             + f"{state('apk-protect-new')}\n"

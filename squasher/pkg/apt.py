@@ -217,11 +217,18 @@ class Apt:
             + '\t\tprintf \'%s\\t%s\\t%s\\n\' "$squasher_pkg" "$squasher_f" "$squasher_lib"\n'
             + "\tdone\n"
             + f"done > {state('apt-protect-new')}\n"
-            # report each package once (its first file), mark them manual, remember them
-            + f'LC_ALL=C sort -t "$squasher_tab" -k1,1 -k2,2 {state("apt-protect-new")} \\\n'
-            + "\t| awk -F '\\t' -v w=\"$squasher_where\" "
-            + f'\'!seen[$1]++ {{ print "{PROTECT_TAG}\\tapt\\t" $1 "\\t" $2 "\\t" $3 "\\t" w }}\'\n'
+            # mark them all; report each once (its first file), except the ones another
+            # protected package depends on (they stay through it: libssl3 through libpq5)
             + f"cut -f 1 {state('apt-protect-new')} | LC_ALL=C sort -u > {state('apt-protect-pkgs')}\n"
+            + 'xargs -r dpkg-query -W -f="\\${Depends}, \\${Pre-Depends}\\n" '
+            + f"< {state('apt-protect-pkgs')} 2>/dev/null \\\n"
+            + "\t| tr '|' ',' | tr ',' '\\n' | sed -e 's/(.*//' -e 's/[[:space:]]//g' -e 's/:any$//' \\\n"
+            + f"\t| LC_ALL=C sort -u > {state('apt-protect-deps')}\n"
+            + f'LC_ALL=C sort -t "$squasher_tab" -k1,1 -k2,2 {state("apt-protect-new")} \\\n'
+            + f"\t| awk -F '\\t' -v w=\"$squasher_where\" -v deps={state('apt-protect-deps')} "
+            + "'BEGIN { while ((getline d < deps) > 0) dep[d] = 1 } "
+            + '{ name = $1; sub(/:.*/, "", name) } !dep[name] && !seen[$1]++ '
+            + f'{{ print "{PROTECT_TAG}\\tapt\\t" $1 "\\t" $2 "\\t" $3 "\\t" w }}\'\n'
             + f"xargs -r apt-mark manual < {state('apt-protect-pkgs')} > /dev/null\n"
             + f"LC_ALL=C sort -u -o {state('apt-protected')} {state('apt-protected')} "
             + f"{state('apt-protect-pkgs')}\n"

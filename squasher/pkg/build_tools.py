@@ -142,7 +142,7 @@ class Decision:
     where: str = ""  # where the original installed it ("Dockerfile:7"), if it did
 
 
-_DIRECTIVE = re.compile(r"^\s*#\s*squasher\s*:\s*(?P<verb>\S*)(?P<rest>.*)$")
+_DIRECTIVE = re.compile(r"^\s*#\s*squasher\s*:\s*(?P<verb>\S*)(?P<rest>.*)$", re.IGNORECASE)
 
 
 def parse_directives(source: str, path: str = "Dockerfile") -> list[Directive]:

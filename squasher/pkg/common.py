@@ -27,6 +27,22 @@ def state(name: str) -> str:
     return f'"$SQUASHER_STATE/{name}"'
 
 
+# not scanned: kernel file systems, package databases, caches and logs
+PRUNED = (
+    "/proc",
+    "/sys",
+    "/dev",
+    "/var/lib/dpkg",
+    "/var/lib/apt",
+    "/lib/apk/db",
+    "/var/lib/rpm",
+    "/usr/lib/sysimage/rpm",
+    "/var/cache",
+    "/var/log",
+)
+_PRUNE = " -o ".join(f"-path {p}" for p in PRUNED)
+
+
 def built_files_sh(owned_cmd: str, out: str) -> str:
     """sh writing to state file ``out`` the files the build created or changed that no package owns.
 
@@ -39,7 +55,7 @@ def built_files_sh(owned_cmd: str, out: str) -> str:
         f"{owned_cmd} 2>/dev/null \\\n"
         "\t| awk '{ print } /^\\/(bin|sbin|lib[^\\/]*)\\// { print \"/usr\" $0 }' \\\n"
         f"\t| LC_ALL=C sort -u > {state('owned')}\n"
-        f"find / -xdev \\( -path /proc -o -path /sys -o -path /dev -o -path {S} \\) -prune \\\n"
+        f"find / -xdev \\( {_PRUNE} -o -path {S} \\) -prune \\\n"
         f"\t-o -type f -cnewer {state('marker')} \\\n"
         "\t\\( -perm -100 -o -perm -010 -o -perm -001 -o -name '*.so' -o -name '*.so.*' \\) \\\n"
         f"\t-print 2>/dev/null | LC_ALL=C sort -u > {state('new')}\n"

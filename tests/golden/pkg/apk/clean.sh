@@ -1,0 +1,2 @@
+# squasher apk: drop the package cache
+rm -rf /var/cache/apk/*

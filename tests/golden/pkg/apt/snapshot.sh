@@ -1,0 +1,8 @@
+# squasher apt: record the hand-installed packages and the start of the build
+: "${SQUASHER_STATE:?set SQUASHER_STATE to the state directory}"
+mkdir -p "$SQUASHER_STATE"
+[ -e "$SQUASHER_STATE/marker" ] || touch "$SQUASHER_STATE/marker"
+if command -v apt-mark >/dev/null 2>&1; then
+	apt-mark showmanual | LC_ALL=C sort -u > "$SQUASHER_STATE/apt-manual"
+	: >> "$SQUASHER_STATE/apt-protected"
+fi

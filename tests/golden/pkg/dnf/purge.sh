@@ -1,0 +1,81 @@
+# squasher dnf: keep the packages that files built so far need (final purge)
+if command -v rpm >/dev/null 2>&1 && [ -e "$SQUASHER_STATE/marker" ]; then
+	squasher_where='final purge'
+	squasher_tab=$(printf '\t')
+	if command -v dnf >/dev/null 2>&1; then squasher_pm=dnf
+	elif command -v yum >/dev/null 2>&1; then squasher_pm=yum
+	elif command -v microdnf >/dev/null 2>&1; then squasher_pm=microdnf
+	else squasher_pm=
+	fi
+	rpm -qa --qf '[%{FILENAMES}\n]' 2>/dev/null \
+		| awk '{ print } /^\/(bin|sbin|lib[^\/]*)\// { print "/usr" $0 }' \
+		| LC_ALL=C sort -u > "$SQUASHER_STATE/owned"
+	find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /var/lib/dpkg -o -path /var/lib/apt -o -path /lib/apk/db -o -path /var/lib/rpm -o -path /usr/lib/sysimage/rpm -o -path /var/cache -o -path /var/log -o -path "$SQUASHER_STATE" \) -prune \
+		-o -type f -cnewer "$SQUASHER_STATE/marker" \
+		\( -perm -100 -o -perm -010 -o -perm -001 -o -name '*.so' -o -name '*.so.*' \) \
+		-print 2>/dev/null | LC_ALL=C sort -u > "$SQUASHER_STATE/new"
+	LC_ALL=C comm -23 "$SQUASHER_STATE/new" "$SQUASHER_STATE/owned" > "$SQUASHER_STATE/rpm-built"
+	: > "$SQUASHER_STATE/rpm-needs"
+	while IFS= read -r squasher_f; do
+		squasher_magic=$(od -An -tx1 -N4 "$squasher_f" 2>/dev/null | tr -d ' \n')
+		case "$squasher_magic" in
+		7f454c46)
+			ldd "$squasher_f" 2>/dev/null | awk -v f="$squasher_f" '$2 == "=>" && $3 ~ /^\// { print f "\t" $3 }' \
+				>> "$SQUASHER_STATE/rpm-needs" || true
+			;;
+		2321*)
+			squasher_interp=$(head -n 1 "$squasher_f" | awk '{ sub(/^#![ \t]*/, ""); if ($1 ~ /(^|\/)env$/) { for (i = 2; i <= NF; i++) if ($i !~ /^-/ && $i !~ /=/) { print $i; exit } } else print $1; exit }')
+			case "$squasher_interp" in
+			/*) ;;
+			?*) squasher_interp=$(command -v "$squasher_interp" 2>/dev/null || true) ;;
+			esac
+			[ -z "$squasher_interp" ] || [ -e "$squasher_interp" ] || squasher_interp=
+			if [ -n "$squasher_interp" ]; then
+				printf '%s\t%s\n' "$squasher_f" "$squasher_interp" >> "$SQUASHER_STATE/rpm-needs"
+			fi
+			;;
+		esac
+	done < "$SQUASHER_STATE/rpm-built"
+	LC_ALL=C sort -t "$squasher_tab" -k2,2 -k1,1 "$SQUASHER_STATE/rpm-needs" \
+		| awk -F '\t' '!seen[$2]++' \
+		| while IFS="$squasher_tab" read -r squasher_f squasher_lib; do
+		squasher_real=$(readlink -f "$squasher_lib" 2>/dev/null || echo "$squasher_lib")
+		rpm -qf --qf '%{NAME}\n' "$squasher_lib" "$squasher_real" 2>/dev/null \
+			| grep -v ' ' | LC_ALL=C sort -u | while IFS= read -r squasher_pkg; do
+			printf '%s\t%s\t%s\n' "$squasher_pkg" "$squasher_f" "$squasher_lib"
+		done
+	done > "$SQUASHER_STATE/rpm-protect-new"
+	LC_ALL=C sort -t "$squasher_tab" -k1,1 -k2,2 "$SQUASHER_STATE/rpm-protect-new" \
+		| awk -F '\t' -v w="$squasher_where" '!seen[$1]++ { print "squasher-protect\tdnf\t" $1 "\t" $2 "\t" $3 "\t" w }'
+	cut -f 1 "$SQUASHER_STATE/rpm-protect-new" | LC_ALL=C sort -u -o "$SQUASHER_STATE/rpm-protected" "$SQUASHER_STATE/rpm-protected" -
+	if [ -s "$SQUASHER_STATE/rpm-protected" ]; then
+		case "$squasher_pm" in
+		dnf) xargs dnf -q mark install < "$SQUASHER_STATE/rpm-protected" > /dev/null 2>&1 || xargs dnf -q mark user < "$SQUASHER_STATE/rpm-protected" > /dev/null 2>&1 || true ;;
+		esac
+	fi
+fi
+# squasher dnf: remove the build-only packages
+if command -v rpm >/dev/null 2>&1; then
+	if command -v dnf >/dev/null 2>&1; then squasher_pm=dnf
+	elif command -v yum >/dev/null 2>&1; then squasher_pm=yum
+	elif command -v microdnf >/dev/null 2>&1; then squasher_pm=microdnf
+	else squasher_pm=
+	fi
+	printf '%s\n' .build-deps gcc libpq-dev make > "$SQUASHER_STATE/rpm-build-only"
+	printf '%s\n' ca-certificates libpq5 > "$SQUASHER_STATE/rpm-keep"
+	printf '%s\n' git > "$SQUASHER_STATE/rpm-force"
+	[ -e "$SQUASHER_STATE/rpm-base" ] || : > "$SQUASHER_STATE/rpm-base"
+	rpm -qa --qf '%{NAME}\n' | LC_ALL=C sort -u > "$SQUASHER_STATE/rpm-now"
+	{
+		LC_ALL=C comm -23 "$SQUASHER_STATE/rpm-build-only" "$SQUASHER_STATE/rpm-base"
+		LC_ALL=C comm -12 "$SQUASHER_STATE/rpm-force" "$SQUASHER_STATE/rpm-build-only"
+	} | LC_ALL=C sort -u | LC_ALL=C comm -12 - "$SQUASHER_STATE/rpm-now" \
+		| LC_ALL=C comm -23 - "$SQUASHER_STATE/rpm-keep" \
+		| LC_ALL=C comm -23 - "$SQUASHER_STATE/rpm-protected" > "$SQUASHER_STATE/rpm-remove"
+	if [ -s "$SQUASHER_STATE/rpm-remove" ] && [ -n "$squasher_pm" ]; then
+		case "$squasher_pm" in
+		microdnf) xargs microdnf remove -y < "$SQUASHER_STATE/rpm-remove" ;;
+		*) xargs "$squasher_pm" remove -y --setopt=clean_requirements_on_remove=1 < "$SQUASHER_STATE/rpm-remove" ;;
+		esac
+	fi
+fi

@@ -1,0 +1,2 @@
+# squasher pip: drop the pip cache
+rm -rf /root/.cache/pip

@@ -1,0 +1,152 @@
+"""Real-engine tests of the apt snippets in debian:bookworm-slim builds.
+
+One module-wide image holds the downloaded .debs (gcc, make, libpq-dev, python3-dev) so every
+test installs from the local cache; each test builds a small Dockerfile whose RUN does what
+build.sh will do: snapshot -> install -> build -> (protect ->) remove -> purge -> clean.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from squasher.build import Scratch
+from squasher.pkg import MANAGERS, detect_ops
+from squasher.pkg.base import parse_protect_log
+from squasher.pkg.build_tools import build_only, decide, forced, kept
+
+pytestmark = [pytest.mark.engine, pytest.mark.slow]
+
+PACKAGES = "gcc make libc6-dev libpq-dev python3-dev"
+INSTALL = f"apt-get install -y --no-install-recommends {PACKAGES}"
+
+PQVER_C = """\
+#include <stdio.h>
+#include <libpq-fe.h>
+int main(void) { printf("libpq %d\\n", PQlibVersion()); return 0; }
+"""
+# json lives in libpython3.11-stdlib, not in python3.11-minimal: the script needs full python3
+HELLO_PY = """\
+#!/usr/bin/python3
+import json
+print(json.dumps({"hello": "world"}))
+"""
+
+
+@pytest.fixture(scope="module")
+def debs_image(docker_client: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    ctx = tmp_path_factory.mktemp("debs")
+    (ctx / "Dockerfile").write_text(
+        "FROM debian:bookworm-slim\n"
+        f"RUN apt-get update && apt-get install -y -d --no-install-recommends {PACKAGES}\n"
+    )
+    with Scratch(docker_client) as scratch:
+        result = scratch.build(ctx, builder="classic", tag="squasher-test/pkg-apt-debs:latest")
+        yield result.image_id
+
+
+def write_context(ctx: Path, run: str) -> None:
+    apt = MANAGERS["apt"]
+    (ctx / "snapshot.sh").write_text(apt.snapshot_sh())
+    (ctx / "protect.sh").write_text(apt.protect_sh("Dockerfile:3"))
+    (ctx / "clean.sh").write_text(apt.clean_sh())
+    (ctx / "pqver.c").write_text(PQVER_C)
+    (ctx / "hello").write_text(HELLO_PY)
+    (ctx / "Dockerfile").write_text(
+        "FROM squasher-test/pkg-apt-debs:latest\n"
+        "COPY . /s/\n"
+        "RUN set -eu; export SQUASHER_STATE=/squasher-state; sh /s/snapshot.sh; "
+        + run.replace("\n", " ")
+        + "; rm -rf /s /squasher-state\n"
+    )
+
+
+def purge_for(script: str) -> str:
+    """purge_sh with the build-only/keep lists decided from the original's own RUN text."""
+    analysis = detect_ops(script, "Dockerfile:3")
+    assert analysis.error is None
+    decisions = decide(analysis.ops)
+    return MANAGERS["apt"].purge_sh(
+        build_only(decisions, "apt"), kept(decisions, "apt"), forced(decisions, "apt")
+    )
+
+
+def installed(run_in_image: Any, image: str, package: str) -> bool:
+    status, out = run_in_image(image, ["dpkg-query", "-W", "-f=${db:Status-Status}", package])
+    return status == 0 and out.strip() == "installed"
+
+
+def test_never_cleans_up_sample(
+    debs_image: str, scratch: Scratch, run_in_image: Any, tmp_path: Path
+) -> None:
+    """The acceptance sample: install, compile against libpq, never clean; squasher purges."""
+    original = textwrap.dedent(
+        f"""\
+        {INSTALL};
+        gcc -o /usr/local/bin/pqver -I/usr/include/postgresql /s/pqver.c -lpq;
+        install -m 755 /s/hello /usr/local/bin/hello;
+        sh /s/purge.sh; sh /s/clean.sh
+        """
+    )
+    write_context(tmp_path, original)
+    (tmp_path / "purge.sh").write_text(purge_for(INSTALL))
+    result = scratch.build(tmp_path, builder="classic")
+    image = result.image_id
+
+    status, out = run_in_image(image, ["/usr/local/bin/pqver"])
+    assert status == 0 and out.startswith("libpq "), out
+    status, out = run_in_image(image, ["/usr/local/bin/hello"])
+    assert status == 0 and '"hello": "world"' in out, out
+    for gone in ("gcc", "gcc-12", "make", "libpq-dev", "python3-dev", "libc6-dev", "cpp"):
+        assert not installed(run_in_image, image, gone), gone
+    for stays in ("libpq5", "python3", "libpython3.11-stdlib"):
+        assert installed(run_in_image, image, stays), stays
+    status, out = run_in_image(
+        image, ["find", "/var/lib/apt/lists", "/var/cache/apt", "-type", "f", "!", "-name", "lock"]
+    )
+    assert status == 0 and out.strip() == "", out
+
+    protections = {p.package: p for p in parse_protect_log("\n".join(result.log))}
+    assert protections["libpq5"].file == "/usr/local/bin/pqver"
+    assert protections["libpq5"].needs.endswith("/libpq.so.5")
+    assert protections["libpq5"].where == "final purge"
+    assert protections["python3"].file == "/usr/local/bin/hello"
+    assert protections["python3"].needs == "/usr/bin/python3"
+    # libssl3 stays through libpq5, python3-minimal through python3: not reported on their own
+    assert "libssl3" not in protections and "python3-minimal" not in protections
+    assert "gcc" not in protections and "libpq-dev" not in protections
+
+
+@pytest.mark.parametrize("protect", [True, False], ids=["protected", "unprotected-control"])
+def test_protect_before_the_originals_own_purge(
+    protect: bool, debs_image: str, scratch: Scratch, run_in_image: Any, tmp_path: Path
+) -> None:
+    """The original removes libpq-dev with --auto-remove itself: protection keeps libpq5.
+
+    The unprotected control shows the same step really does break the program without it.
+    """
+    original = (
+        "apt-get install -y --no-install-recommends gcc libc6-dev libpq-dev; "
+        "gcc -o /usr/local/bin/pqver -I/usr/include/postgresql /s/pqver.c -lpq; "
+        + ("sh /s/protect.sh; " if protect else "")
+        + "apt-get purge -y --auto-remove gcc libc6-dev libpq-dev"
+    )
+    write_context(tmp_path, original)
+    result = scratch.build(tmp_path, builder="classic")
+    image = result.image_id
+    assert not installed(run_in_image, image, "libpq-dev")
+    assert not installed(run_in_image, image, "gcc")
+    status, out = run_in_image(image, ["/usr/local/bin/pqver"])
+    protections = parse_protect_log("\n".join(result.log))
+    if protect:
+        assert status == 0 and out.startswith("libpq "), out
+        assert installed(run_in_image, image, "libpq5")
+        assert [(p.package, p.where) for p in protections] == [("libpq5", "Dockerfile:3")]
+    else:
+        assert status != 0 and "libpq.so.5" in out, out
+        assert not installed(run_in_image, image, "libpq5")
+        assert protections == []

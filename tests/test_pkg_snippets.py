@@ -1,0 +1,102 @@
+"""The generated sh snippets: golden files, determinism, ``sh -n`` under dash and busybox, shellcheck.
+
+Regenerate the golden files after an intended change with
+``SQUASHER_UPDATE_GOLDEN=1 pytest tests/test_pkg_snippets.py`` and review the diff.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from squasher.pkg import MANAGERS
+
+GOLDEN = Path(__file__).parent / "golden" / "pkg"
+BUILD_ONLY = ["gcc", "make", "libpq-dev", ".build-deps"]
+KEEP = ["libpq5", "ca-certificates"]
+FORCE = ["git"]
+
+
+def snippets() -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name, m in MANAGERS.items():
+        out[f"{name}/snapshot.sh"] = m.snapshot_sh()
+        out[f"{name}/protect.sh"] = m.protect_sh("Dockerfile:12")
+        out[f"{name}/purge.sh"] = m.purge_sh(BUILD_ONLY, KEEP, FORCE)
+        out[f"{name}/clean.sh"] = m.clean_sh()
+    return {k: v for k, v in out.items() if v}
+
+
+SNIPPETS = snippets()
+
+
+def as_script(body: str) -> str:
+    return "#!/bin/sh\nset -eu\n" + body
+
+
+def test_every_purging_manager_has_all_snippets() -> None:
+    for name, m in MANAGERS.items():
+        expected = ["snapshot", "protect", "purge", "clean"] if m.purges else ["clean"]
+        have = sorted(k.split("/")[1][:-3] for k in SNIPPETS if k.startswith(name + "/"))
+        assert have == sorted(expected), name
+
+
+@pytest.mark.parametrize("key", sorted(SNIPPETS))
+def test_golden(key: str) -> None:
+    path = GOLDEN / key
+    text = SNIPPETS[key]
+    if os.environ.get("SQUASHER_UPDATE_GOLDEN"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    assert path.exists(), f"missing golden file {path}: run with SQUASHER_UPDATE_GOLDEN=1"
+    assert text == path.read_text()
+
+
+def test_deterministic() -> None:
+    assert snippets() == SNIPPETS
+    m = MANAGERS["apt"]
+    assert m.purge_sh(["b", "a", "a"], ["d", "c"]) == m.purge_sh(["a", "b"], ["c", "d"])
+
+
+@pytest.mark.parametrize("key", sorted(SNIPPETS))
+@pytest.mark.parametrize("shell", ["sh", "dash", "busybox"])
+def test_syntax(key: str, shell: str, tmp_path: Path) -> None:
+    exe = shutil.which(shell)
+    if exe is None:
+        pytest.skip(f"{shell} not installed")
+    script = tmp_path / "s.sh"
+    script.write_text(as_script(SNIPPETS[key]))
+    cmd = [exe, "sh", "-n", str(script)] if shell == "busybox" else [exe, "-n", str(script)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.parametrize("key", sorted(SNIPPETS))
+def test_shellcheck(key: str, tmp_path: Path) -> None:
+    exe = shutil.which("shellcheck")
+    if exe is None:
+        pytest.skip("shellcheck not installed")
+    script = tmp_path / "s.sh"
+    script.write_text(as_script(SNIPPETS[key]))
+    proc = subprocess.run(
+        [exe, "-s", "sh", "-S", "style", str(script)], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0, proc.stdout
+
+
+def test_skip_paths_leave_caches_alone() -> None:
+    assert MANAGERS["apt"].clean_sh(skip=MANAGERS["apt"].cache_paths()) == ""
+    assert "apt-get clean" in MANAGERS["apt"].clean_sh(skip=["/var/lib/apt/lists"])
+    assert "/var/lib/apt/lists" not in MANAGERS["apt"].clean_sh(skip=["/var/lib/apt/lists"])
+    assert MANAGERS["pip"].clean_sh(skip=["/root/.cache/pip"]) == ""
+    npm = MANAGERS["npm"].clean_sh(skip=["/root/.npm"])
+    assert "/root/.npm " not in npm and "/root/.cache/yarn" in npm
+
+
+def test_protect_label_is_quoted() -> None:
+    text = MANAGERS["apt"].protect_sh("Dockerfile:3 it's")
+    assert "squasher_where='Dockerfile:3 it'\\''s'" in text
