@@ -274,3 +274,42 @@ def test_memory_stays_bounded_on_a_large_image(build: Build) -> None:
     data = json.loads(proc.stdout)
     assert data["size"] >= 600_000_000
     assert data["wasted_bytes"] == 500_000_000
+
+
+# ---------------------------------------------------------------------------------------------
+# what dive cannot see: docker-squash makes dive happy, the reclaimable bytes stay
+
+SPLIT_CLEANUP = """FROM debian:bookworm-slim
+RUN apt-get update && apt-get install -y --no-install-recommends make
+RUN head -c 3000000 /dev/urandom > /tmp/build-output && cp /tmp/build-output /usr/local/bin/app
+RUN rm -rf /var/lib/apt/lists/*
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("docker-squash") is None, reason="docker-squash is not installed")
+def test_docker_squash_output_still_carries_reclaimable_bytes(
+    build: Build, scratch_module: Scratch
+) -> None:
+    image = build(SPLIT_CLEANUP)
+    tag = "squasher-test-analyze-squashed:latest"
+    proc = subprocess.run(
+        ["docker-squash", "-f", "3", "-t", tag, image],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    scratch_module.track_image(tag)
+    original = analyze(image)
+    squashed = analyze(tag)
+    # dive's view: the squash removed the waste of the separate cleanup layer
+    assert original.wasted_bytes > 1_000_000
+    assert squashed.wasted_bytes < original.wasted_bytes / 10
+    assert squashed.efficiency > original.efficiency
+    # squasher's view: the same final filesystem, so the same bytes still to reclaim
+    assert squashed.reclaimable.total == original.reclaimable.total
+    assert squashed.reclaimable.bytes_of("tmp") == 3_000_000
+    assert squashed.reclaimable.bytes_of("build-packages") > 0
+    assert squashed.reclaimable.bytes_of("apt-lists") == 0
+    assert squashed.final_size == original.final_size
