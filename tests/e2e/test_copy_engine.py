@@ -229,7 +229,7 @@ def parse_line(line: str, lineno: int) -> Instruction:
     )
 
 
-def build_script(case: Case, context: Path, builder: str) -> str:
+def build_script(case: Case, context: Path, builder: str, cleanup: bool = True) -> str:
     ignore = DockerIgnore.from_text(case.ignore)
     parts = ["#!/bin/sh", RUNTIME_SH]
     first_copy = 2 + len(case.prep) + (1 if case.workdir != "/" else 0)
@@ -247,7 +247,8 @@ def build_script(case: Case, context: Path, builder: str) -> str:
             builder=builder,
         )
         parts.append("(\n" + step.sh + ") || exit $?")
-    parts.append("rm -rf /.squasher")
+    if cleanup:
+        parts.append("rm -rf /.squasher")
     return "\n".join(parts) + "\n"
 
 
@@ -295,7 +296,7 @@ def shared_context(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _prepare(
-    tmp_path: Path, shared: Path, case: Case, base: str, builder: str
+    tmp_path: Path, shared: Path, case: Case, base: str, builder: str, strategy: str = "script"
 ) -> tuple[Path, Path]:
     orig = tmp_path / "orig"
     shutil.copytree(shared, orig, symlinks=True)
@@ -305,9 +306,16 @@ def _prepare(
     rw = tmp_path / "rw"
     shutil.copytree(orig, rw, symlinks=True)
     (rw / ".squasher").mkdir()
-    script = build_script(case, orig, builder)
+    script = build_script(case, orig, builder, cleanup=strategy == "script")
     (rw / ".squasher" / "copy.sh").write_text(script)
-    body = ["COPY . /.squasher/ctx/", 'RUN ["/bin/sh", "/.squasher/ctx/.squasher/copy.sh"]']
+    if strategy == "mount":
+        # BuildKit only: the context is bind-mounted (read-only) where the staging would be
+        body = [
+            "RUN --mount=type=bind,source=.,target=/.squasher/ctx"
+            ' ["/bin/sh", "/.squasher/ctx/.squasher/copy.sh"]'
+        ]
+    else:
+        body = ["COPY . /.squasher/ctx/", 'RUN ["/bin/sh", "/.squasher/ctx/.squasher/copy.sh"]']
     (rw / "Dockerfile").write_text(_dockerfile(base, case, body))
     # the script and Dockerfile must not show up in the original's copies
     for extra in (".squasher",):
@@ -315,26 +323,40 @@ def _prepare(
     return orig, rw
 
 
+MOUNT_CASES = {
+    "dir-contents",
+    "wildcard",
+    "symlink-source",
+    "chown-names",
+    "add-tar",
+    "dockerignore",
+}
+
 PARAMS = [
-    pytest.param(case, base, builder, id=f"{case.name}-{base.split(':')[0]}-{builder}")
+    pytest.param(
+        case, base, builder, strategy, id=f"{case.name}-{base.split(':')[0]}-{builder}-{strategy}"
+    )
     for case in CASES
     for base in BASES
     for builder in BUILDERS
+    for strategy in ("script", "mount")
     if case.only in (None, builder)
+    and (strategy == "script" or (builder == "buildkit" and case.name in MOUNT_CASES))
 ]
 
 
-@pytest.mark.parametrize(("case", "base", "builder"), PARAMS)
+@pytest.mark.parametrize(("case", "base", "builder", "strategy"), PARAMS)
 def test_copy_placement_matches_engine(
     case: Case,
     base: str,
     builder: str,
+    strategy: str,
     tmp_path: Path,
     shared_context: Path,
     scratch: Scratch,
     docker_client: Any,
 ) -> None:
-    orig, rw = _prepare(tmp_path, shared_context, case, base, builder)
+    orig, rw = _prepare(tmp_path, shared_context, case, base, builder, strategy)
     original = scratch.build(orig, builder=builder, nocache=True).image_id  # type: ignore[arg-type]
     if base in case.fails_on:
         from squasher.errors import BuildFailed
@@ -373,3 +395,64 @@ def _explain(diff: dict[str, tuple[Any, Any]]) -> str:
 
 
 Check = Callable[[str], None]
+
+
+HEREDOC_DOCKERFILE = (
+    "FROM busybox\n"
+    'COPY --chown=app:grp <<EOF <<"LIT" /t/h/\n'
+    "hello $X\n"
+    "EOF\n"
+    "literal $X 'q' `x`\n"
+    "LIT\n"
+    "COPY --chmod=700 <<-EOF /t/single\n"
+    "\ttabbed\n"
+    "\tEOF\n"
+)
+
+
+@pytest.mark.parametrize("base", BASES)
+def test_copy_heredoc_places_buildkit_files(
+    base: str, tmp_path: Path, scratch: Scratch, docker_client: Any
+) -> None:
+    """COPY <<EOF cannot be built by the 20.10 engine's own frontend, so the script's result is
+    checked against BuildKit's documented semantics: a file named after the delimiter, mode 0644
+    (or --chmod), the body expanded only for an unquoted delimiter, --chown applied."""
+    from squasher.parse import parse_text
+
+    df = parse_text(HEREDOC_DOCKERFILE)
+    parts = ["#!/bin/sh", RUNTIME_SH]
+    for inst in df.instructions[1:]:
+        step = plan_copy(
+            inst,
+            inst.args[:-1],
+            inst.args[-1],
+            workdir="/",
+            context=tmp_path,
+            ignore=DockerIgnore(),
+            staged_root="/.squasher/ctx",
+            dockerfile_path="Dockerfile",
+            builder="buildkit",
+            expand=lambda v: v.replace("$X", "world"),
+        )
+        assert step.context_paths == []
+        parts.append("(\n" + step.sh + ") || exit $?")
+    (tmp_path / ".squasher").mkdir()
+    (tmp_path / ".squasher" / "copy.sh").write_text("\n".join(parts) + "\n")
+    (tmp_path / "Dockerfile").write_text(
+        f"FROM {base}\n{PREP_USERS}\nCOPY .squasher/ /.squasher/\n"
+        'RUN ["/bin/sh", "/.squasher/copy.sh"]\n'
+    )
+    image = scratch.build(tmp_path, builder="buildkit", nocache=True).image_id
+    got = manifest(docker_client, scratch, image)
+
+    def owner_mode(name: str, content: bytes) -> tuple[str, int, int]:
+        kind, mode, uid, gid, size, digest, _link, _mtime = got[name]
+        assert kind == tarfile.REGTYPE
+        assert size == len(content)
+        assert digest == hashlib.sha256(content).hexdigest()[:16]
+        return mode, uid, gid
+
+    assert owner_mode("t/h/EOF", b"hello world\n") == ("0o100644", 1500, 1600)
+    assert owner_mode("t/h/LIT", b"literal $X 'q' `x`\n") == ("0o100644", 1500, 1600)
+    assert owner_mode("t/single", b"tabbed\n") == ("0o100700", 0, 0)
+    assert got["t/h"][1:4] == ("0o40755", 1500, 1600)  # created for the --chown owner
