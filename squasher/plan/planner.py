@@ -11,9 +11,10 @@ steps as an instruction of its own:
 
 - an instruction the script cannot perform (``COPY --from``, ADD of a URL, ``RUN --mount``,
   ``--network``, ``--security``): it stays in place;
-- an ARG whose default reads an ENV set earlier in the same segment, or whose name a metadata
-  instruction of the segment reads (ARGs are hoisted before the script's RUN, ENV and the rest are
-  re-emitted after it; cutting keeps both orders);
+- an ARG whose default reads an ENV set earlier in the same segment, whose name a metadata
+  instruction of the segment reads, or that gives a new default to an ARG of the segment (ARGs are
+  hoisted before the script's RUN, ENV and the rest are re-emitted after it; cutting keeps both
+  orders);
 - the classic builder and VOLUME: later changes under the volume are discarded by the classic
   builder, which only happens if the VOLUME instruction really precedes those steps.
 """
@@ -371,29 +372,46 @@ class Planner:
 
     def arg(self, sp: StagePlan, seg: Segment, st: StageState, inst: Instruction) -> Segment:
         pairs = arg_pairs(inst)
+        for name, _default in pairs:
+            if not NAME.fullmatch(name):
+                raise self.refuse(inst, f"ARG name {name!r} cannot be set by a POSIX shell")
+        buildkit = self.opt.builder == "buildkit"
+        # The classic builder lets an ENV win over an ARG of the same name, whatever their order;
+        # BuildKit (checked on 20.10) lets the later of the two win.
+        live = [
+            n for n, _ in pairs if n not in PREDEFINED_ARGS and (buildkit or n not in st.env_names)
+        ]
+        if not live:
+            # no RUN can see it (ENV wins over ARG; proxies are always passed): keep it in place
+            st.args.update(n for n, _ in pairs)
+            seg.metadata.append(inst)
+            return seg
         set_here = {n for op in seg.ops if isinstance(op, SetEnv) for n, _ in op.pairs}
         must_cut = False
         for name, default in pairs:
+            if name not in live:
+                continue
             if any(_refers_to(m.original, name) for m in seg.metadata):
                 must_cut = True
             if default is not None and set_here & set(_var_names(self.lex(inst, default))):
                 must_cut = True
+            if default is not None and (name in seg.hidden_args or name in st.args):
+                must_cut = True  # a new default: steps before it must still see the old value
+            if buildkit and name in st.env_names:
+                must_cut = True  # it overrides that ENV from here on, not from the script's start
         if must_cut and (seg.has_steps or seg.metadata or seg.hoisted_args):
             seg = self.cut(sp, seg, st)
         reveal: list[str] = []
-        for name, _default in pairs:
-            if not NAME.fullmatch(name):
-                raise self.refuse(inst, f"ARG name {name!r} cannot be set by a POSIX shell")
+        for name in live:
             was_declared = name in st.args or name in seg.hidden_args
             st.args.add(name)
-            if name in st.env_names or name in PREDEFINED_ARGS:
-                continue  # ENV wins over ARG; proxies are always passed
             if was_declared and name not in seg.hidden_args:
                 continue  # declared before this script started: already in its environment
             if name not in reveal:
                 reveal.append(name)
             if name not in seg.hidden_args:
                 seg.hidden_args.append(name)
+        st.args.update(n for n, _ in pairs)
         seg.hoisted_args.append(inst)
         seg.ops.append(DeclareArg(inst, reveal))
         return seg

@@ -62,6 +62,7 @@ class Case:
     reference: str | None = None  # a Dockerfile with the same meaning the engine can build
     multistage: bool = False
     fingerprint: bool = True
+    max_layers: int | None = 2  # over the base image, for a single-stage file
 
 
 CASES = [
@@ -113,14 +114,28 @@ CASES = [
         ARG A1
         ARG A2=two
         RUN echo "after: ${A1-unset} ${A2-unset}" >> /r
-        ENV A2=env
-        ARG A2=ignored
-        RUN echo "env wins: $A2" >> /r
         ARG A3=x${A1}y
         RUN echo "a3: $A3" >> /r; env | grep -c SECRET_MARK >> /r || true
         """,
         "cat /r; grep -rl SECRET_MARK / --exclude-dir=proc --exclude-dir=sys 2>/dev/null | wc -l",
         buildargs={"A1": "SECRET_MARK_1"},
+    ),
+    Case(
+        "arg-after-env",
+        "4",
+        """
+        FROM busybox:latest
+        ENV A2=env
+        RUN echo "$A2" > /r
+        ARG A2=over
+        RUN echo "classic: env wins, buildkit: the later wins: $A2" >> /r
+        ENV A4=e4
+        ARG A4
+        RUN echo "a4: $A4" >> /r
+        """,
+        "cat /r",
+        # BuildKit: the ARG overrides the ENV from its line on, so the script is cut there
+        max_layers=None,
     ),
     Case(
         "workdir",
@@ -331,9 +346,9 @@ def test_equivalent(
         scratch, orig, case.probe, case.fingerprint
     )
     assert _config(docker_client, squashed) == _config(docker_client, orig)
-    if not case.multistage:
+    if not case.multistage and case.max_layers is not None:
         base = _layers(docker_client, case.base)
-        assert _layers(docker_client, squashed) - base <= 2
+        assert _layers(docker_client, squashed) - base <= case.max_layers
     # the script strategy ships its staging layer (build.sh and the files it reads): that is the
     # only thing allowed to make a squashed image larger; the mount strategy has none
     staging = result.report.staging_bytes if strategy == "script" else 0
