@@ -19,6 +19,7 @@ import json
 import os
 import shlex
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -513,6 +514,17 @@ def _load(client: Any, ref: str) -> _Loaded:
     return _Loaded(side=side, config=config, fs=fs, db=db)
 
 
+def _image_id(client: Any, ref: str) -> str:
+    import docker.errors
+
+    from squasher.inspect.layers import ImageNotFound
+
+    try:
+        return str(client.api.inspect_image(ref)["Id"])
+    except docker.errors.ImageNotFound as err:
+        raise ImageNotFound(f"no such image: {ref}") from err
+
+
 def _read_report(report: Any) -> Any:
     if isinstance(report, str | os.PathLike):
         try:
@@ -564,8 +576,17 @@ def verify(
         evidence_source.append(parse_protect_log(build_log))
     protected, cleanup = evidence_from_report(evidence_source)
     try:
-        orig = _load(client, original)
-        sq = _load(client, squashed)
+        # fail fast on a missing image, before streaming the other one
+        orig_id, sq_id = _image_id(client, original), _image_id(client, squashed)
+        if orig_id == sq_id:
+            orig = _load(client, original)
+            sq = dataclasses.replace(orig, side=dataclasses.replace(orig.side, ref=squashed))
+        else:
+            # both streams at once: the time goes into the engine writing the archives
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                orig_future = pool.submit(_load, client, original)
+                sq_future = pool.submit(_load, client, squashed)
+                orig, sq = orig_future.result(), sq_future.result()
     except SquasherError:
         raise
     except Exception as err:  # the SDK's and requests' errors: the engine went away mid-stream
