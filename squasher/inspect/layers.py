@@ -20,16 +20,17 @@ Two views:
 from __future__ import annotations
 
 import contextlib
+import gzip
 import hashlib
 import io
 import json
 import posixpath
-import tarfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import IO, Any, Literal
 
 from squasher.errors import EngineUnavailable, SquasherError
+from squasher.inspect.tarstream import Readable, Source, TarFormatError, members
 
 FileKind = Literal["file", "dir", "symlink", "hardlink", "char", "block", "fifo"]
 
@@ -195,22 +196,22 @@ def normalize_path(name: str) -> str:
 
 
 _KINDS: dict[bytes, FileKind] = {
-    tarfile.REGTYPE: "file",
-    tarfile.AREGTYPE: "file",
-    tarfile.CONTTYPE: "file",
-    tarfile.GNUTYPE_SPARSE: "file",
-    tarfile.DIRTYPE: "dir",
-    tarfile.SYMTYPE: "symlink",
-    tarfile.LNKTYPE: "hardlink",
-    tarfile.CHRTYPE: "char",
-    tarfile.BLKTYPE: "block",
-    tarfile.FIFOTYPE: "fifo",
+    b"0": "file",
+    b"\0": "file",
+    b"7": "file",
+    b"S": "file",
+    b"5": "dir",
+    b"2": "symlink",
+    b"1": "hardlink",
+    b"3": "char",
+    b"4": "block",
+    b"6": "fifo",
 }
 
 
-def _xattrs(info: tarfile.TarInfo) -> tuple[tuple[str, str], ...]:
+def _xattrs(pax: dict[str, str]) -> tuple[tuple[str, str], ...]:
     found = []
-    for key, value in info.pax_headers.items():
+    for key, value in pax.items():
         if key.startswith("SCHILY.xattr."):
             found.append((key[len("SCHILY.xattr.") :], value))
     return tuple(sorted(found))
@@ -223,7 +224,7 @@ class _ParsedLayer:
     opaque_dirs: list[str]
 
 
-def read_layer_tar(fileobj: IO[bytes], keep: KeepContent | None = None) -> _ParsedLayer:
+def read_layer_tar(fileobj: Readable, keep: KeepContent | None = None) -> _ParsedLayer:
     """Parse one (uncompressed or gzip) layer tar from a stream, hashing file contents.
 
     The stream is read to its end (the archive reader needs that), but the layer tar itself is not
@@ -232,73 +233,74 @@ def read_layer_tar(fileobj: IO[bytes], keep: KeepContent | None = None) -> _Pars
     whiteouts: list[str] = []
     opaque: list[str] = []
     by_path: dict[str, FileEntry] = {}
+    source = Source(fileobj)
     try:
-        with tarfile.open(fileobj=fileobj, mode="r|*") as tar:
-            for info in tar:
-                path = normalize_path(info.name)
-                if path == "/":
-                    continue
-                parent, base = posixpath.split(path)
-                if base == OPAQUE_MARKER:
-                    opaque.append(parent)
-                    continue
-                if base.startswith(WHITEOUT_PREFIX):
-                    if not base.startswith(WHITEOUT_PREFIX + WHITEOUT_PREFIX):
-                        whiteouts.append(posixpath.join(parent, base[len(WHITEOUT_PREFIX) :]))
-                    continue  # other .wh..wh.* names are the storage driver's bookkeeping
-                kind = _KINDS.get(info.type)
-                if kind is None:
-                    continue  # PAX/GNU meta members are folded in by tarfile already
-                size = 0
-                digest: str | None = None
-                content: bytes | None = None
-                linkname: str | None = None
-                if kind == "file":
-                    size = info.size
-                    want = keep is not None and keep(path, size)
-                    h = hashlib.sha256()
-                    parts: list[bytes] = []
-                    member = tar.extractfile(info)
-                    if member is not None:
-                        while chunk := member.read(_CHUNK):
-                            h.update(chunk)
-                            if want:
-                                parts.append(chunk)
-                    digest = h.hexdigest()
+        magic = source.read(2)
+        source.unread(magic)
+        if magic == b"\x1f\x8b":
+            source = Source(gzip.GzipFile(fileobj=source, mode="rb"))  # type: ignore[call-overload]
+        for member, body in members(source):
+            path = normalize_path(member.name)
+            if path == "/":
+                continue
+            parent, base = posixpath.split(path)
+            if base == OPAQUE_MARKER:
+                opaque.append(parent)
+                continue
+            if base.startswith(WHITEOUT_PREFIX):
+                if not base.startswith(WHITEOUT_PREFIX + WHITEOUT_PREFIX):
+                    whiteouts.append(posixpath.join(parent, base[len(WHITEOUT_PREFIX) :]))
+                continue  # other .wh..wh.* names are the storage driver's bookkeeping
+            kind = _KINDS.get(member.type)
+            if kind is None:
+                continue  # volume labels, multi-volume continuations and the like
+            size = 0
+            digest: str | None = None
+            content: bytes | None = None
+            linkname: str | None = None
+            if kind == "file":
+                size = member.size
+                want = keep is not None and keep(path, size)
+                h = hashlib.sha256()
+                parts: list[bytes] = []
+                while chunk := body.read(_CHUNK):
+                    h.update(chunk)
                     if want:
-                        content = b"".join(parts)
-                elif kind == "symlink":
-                    linkname = info.linkname
-                elif kind == "hardlink":
-                    linkname = normalize_path(info.linkname)
-                    target = by_path.get(linkname)
-                    while target is not None and target.kind == "hardlink":
-                        nxt = by_path.get(target.linkname or "")
-                        if nxt is None or nxt is target:
-                            break
-                        linkname, target = target.linkname, nxt
-                    if target is not None:
-                        size, digest, content = target.size, target.sha256, target.content
-                entry = FileEntry(
-                    path=path,
-                    kind=kind,
-                    mode=info.mode & 0o7777,
-                    uid=info.uid,
-                    gid=info.gid,
-                    size=size,
-                    sha256=digest,
-                    linkname=linkname,
-                    mtime=int(info.mtime),
-                    devmajor=info.devmajor if kind in ("char", "block") else 0,
-                    devminor=info.devminor if kind in ("char", "block") else 0,
-                    xattrs=_xattrs(info),
-                    content=content,
-                )
-                entries.append(entry)
-                by_path[path] = entry
-        while fileobj.read(_CHUNK):  # the end-of-archive padding
-            pass
-    except tarfile.TarError as err:
+                        parts.append(chunk)
+                digest = h.hexdigest()
+                if want:
+                    content = b"".join(parts)
+            elif kind == "symlink":
+                linkname = member.linkname
+            elif kind == "hardlink":
+                linkname = normalize_path(member.linkname)
+                target = by_path.get(linkname)
+                while target is not None and target.kind == "hardlink":
+                    nxt = by_path.get(target.linkname or "")
+                    if nxt is None or nxt is target:
+                        break
+                    linkname, target = target.linkname, nxt
+                if target is not None:
+                    size, digest, content = target.size, target.sha256, target.content
+            entry = FileEntry(
+                path=path,
+                kind=kind,
+                mode=member.mode & 0o7777,
+                uid=member.uid,
+                gid=member.gid,
+                size=size,
+                sha256=digest,
+                linkname=linkname,
+                mtime=member.mtime,
+                devmajor=member.devmajor if kind in ("char", "block") else 0,
+                devminor=member.devminor if kind in ("char", "block") else 0,
+                xattrs=_xattrs(member.pax) if member.pax else (),
+                content=content,
+            )
+            entries.append(entry)
+            by_path[path] = entry
+        source.drain()  # the end-of-archive padding
+    except (TarFormatError, OSError, EOFError) as err:
         raise ImageArchiveError(f"cannot read layer tar: {err}") from err
     return _ParsedLayer(
         entries=entries,
@@ -309,27 +311,6 @@ def read_layer_tar(fileobj: IO[bytes], keep: KeepContent | None = None) -> _Pars
 
 # ---------------------------------------------------------------------------------------------
 # reading a saved image archive
-
-
-class _Prefixed(io.RawIOBase):
-    """A stream with some already-read bytes put back in front."""
-
-    def __init__(self, head: bytes, rest: IO[bytes]) -> None:
-        self._head = head
-        self._rest = rest
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        if self._head:
-            n = min(len(buffer), len(self._head))
-            buffer[:n] = self._head[:n]
-            self._head = self._head[n:]
-            return n
-        data = self._rest.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
 
 
 def _looks_like_layer(head: bytes) -> bool:
@@ -374,29 +355,26 @@ def read_image_archive(
     links: dict[str, str] = {}  # member path -> the member it is a symlink to
     jsons: dict[str, bytes] = {}
     try:
-        with tarfile.open(fileobj=fileobj, mode="r|") as outer:
-            for info in outer:
-                name = posixpath.normpath(info.name)
-                if info.issym():
-                    links[name] = posixpath.normpath(
-                        posixpath.join(posixpath.dirname(name), info.linkname)
-                    )
-                    continue
-                if not info.isfile():
-                    continue
-                member = outer.extractfile(info)
-                if member is None:
-                    continue
-                if name.endswith(".json") or name == "repositories":
-                    jsons[name] = member.read()
-                    continue
-                head = member.read(_PEEK)
-                stream = io.BufferedReader(_Prefixed(head, member), _CHUNK)
-                if name.endswith((".tar", ".tar.gz", ".tgz")) or _looks_like_layer(head):
-                    parsed[name] = read_layer_tar(stream, keep)
-                elif head.lstrip()[:1] in (b"{", b"[") and info.size <= 64 << 20:
-                    jsons[name] = stream.read()
-    except tarfile.TarError as err:
+        for member, body in members(Source(fileobj)):
+            name = posixpath.normpath(member.name)
+            if member.type == b"2":
+                links[name] = posixpath.normpath(
+                    posixpath.join(posixpath.dirname(name), member.linkname)
+                )
+                continue
+            if member.type not in (b"0", b"\0", b"7"):
+                continue
+            if name.endswith(".json") or name == "repositories":
+                jsons[name] = body.read()
+                continue
+            head = body.read(_PEEK)
+            inner = Source(body)
+            inner.unread(head)
+            if name.endswith((".tar", ".tar.gz", ".tgz")) or _looks_like_layer(head):
+                parsed[name] = read_layer_tar(inner, keep)
+            elif head.lstrip()[:1] in (b"{", b"[") and member.size <= 64 << 20:
+                jsons[name] = inner.read(member.size)
+    except TarFormatError as err:
         raise ImageArchiveError(f"cannot read image archive: {err}") from err
 
     if "manifest.json" not in jsons:
