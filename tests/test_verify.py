@@ -583,3 +583,23 @@ def test_protections_from_a_build_log() -> None:
         "libpq5": ProtectedPackage("libpq5", 12),
         "zlib1g": ProtectedPackage("zlib1g", None),
     }
+
+
+def test_bytecode_follows_its_purged_source() -> None:
+    site = "/usr/lib/python3/dist-packages"
+    ev = Evidence(
+        original_db=db(
+            {"python3-six": "1", "python3": "3"},
+            {f"{site}/six.py": ["python3-six"], site: ["python3"]},
+        ),
+        squashed_db=db({"python3": "3"}, {}),
+    )
+    got = classify(
+        ev,
+        Difference(f"{site}/__pycache__/six.cpython-311.pyc", REMOVED),
+        Difference(f"{site}/__pycache__/other.cpython-311.pyc", REMOVED),
+        Difference(f"{site}/six.py", REMOVED),
+    )
+    assert got[f"{site}/__pycache__/six.cpython-311.pyc"].package == "python3-six"
+    assert got[f"{site}/__pycache__/other.cpython-311.pyc"].category == UNEXPECTED
+    assert list(got) == sorted(got)  # results come back in path order

@@ -260,20 +260,29 @@ class Classifier:
             moved = self._version_change(path)
             if moved:
                 return dataclasses.replace(diff, reason=moved)
-        parent = self._explained_parent(path, change)
+        parent = self._explained_parent(path, change) or self._source_of_bytecode(path, change)
         if parent is not None:
-            return dataclasses.replace(
-                diff,
-                category=parent.category,
-                reason=parent.reason,
-                package=parent.package,
-                line=parent.line,
+            return self._remember(
+                dataclasses.replace(
+                    diff,
+                    category=parent.category,
+                    reason=parent.reason,
+                    package=parent.package,
+                    line=parent.line,
+                )
             )
         return diff
 
     def classify_all(self, diffs: Iterable[Difference]) -> list[Difference]:
-        """Classify in path order (parents before children, so generated files inherit)."""
-        return [self.classify(d) for d in sorted(diffs, key=lambda d: (d.path, d.change))]
+        """Classify in path order (parents before children, so generated files inherit); byte code
+        in ``__pycache__`` after everything else, so it can follow its source file. The result is
+        in path order."""
+
+        def order(d: Difference) -> tuple[bool, str, str]:
+            return ("/__pycache__/" in d.path or d.path.endswith("/__pycache__"), d.path, d.change)
+
+        done = [self.classify(d) for d in sorted(diffs, key=order)]
+        return sorted(done, key=lambda d: (d.path, d.change))
 
     # ------------------------------------------------------------ helpers
 
@@ -325,6 +334,15 @@ class Classifier:
             package=package,
         )
 
+    def _source_of_bytecode(self, path: str, change: str) -> Difference | None:
+        """For ``D/__pycache__/M.cpython-311.pyc``: how ``D/M.py`` was explained (compiled at install
+        time by the package's own scripts, so no package database lists it)."""
+        match = _PYC.match(path)
+        if match is None:
+            return None
+        found = self._explained_dirs.get(f"{match['dir']}/{match['module']}.py")
+        return found if found is not None and found.change == change else None
+
     def _remember(self, diff: Difference) -> Difference:
         self._explained_dirs[diff.path] = diff
         return diff
@@ -337,6 +355,9 @@ class Classifier:
                 return found
             parent = posixpath.dirname(parent)
         return None
+
+
+_PYC = re.compile(r"^(?P<dir>.*)/__pycache__/(?P<module>[^/.]+)\.[^/]*pyc$")
 
 
 def _real_owners(db: PackageDB, resolve: Callable[[str], str]) -> dict[str, list[str]]:
