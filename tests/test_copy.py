@@ -64,6 +64,10 @@ TAR = tar_bytes({"app": None, "app/x": b"x\n", "app/ln": "x"})
 @pytest.fixture
 def ctx(tmp_path: Path) -> Path:
     root = tmp_path / "ctx"
+    (root / ".squasher" / "stage-0").mkdir(parents=True)  # as left by an earlier rewrite
+    (root / ".squasher" / "stage-0" / "build.sh").write_text("true\n")
+    (root / "Dockerfile.squashed").parent.mkdir(parents=True, exist_ok=True)
+    (root / "Dockerfile.squashed").write_text("FROM busybox\n")
     files = {
         "a.txt": b"a\n",
         "b.txt": b"b\n",
@@ -152,6 +156,8 @@ GOLDEN_CASES: dict[str, tuple[str, str, str, str]] = {
     ),
     "heredoc-file": ("COPY <<-EOF /etc/motd\n\tWelcome, it's ${X}\n\tEOF\n", "classic", "/", ""),
     "link": ("COPY --link a.txt /t/l/", "buildkit", "/", ""),
+    "context-root": ("COPY . /app/", "buildkit", "/", "*.log\n"),
+    "generated-skipped": ("COPY * /all/", "classic", "/", "*.log\n"),
 }
 
 

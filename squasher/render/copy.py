@@ -41,7 +41,7 @@ import posixpath
 import re
 import shlex
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,6 +58,14 @@ from squasher.render.dockerignore import (
 )
 
 BUILDERS = ("classic", "buildkit")
+
+# What squasher writes into the build context (context-relative). A directory copy of the context
+# leaves these out, and wildcards never match them: the original build never saw them.
+GENERATED: tuple[str, ...] = (
+    ".squasher",
+    "Dockerfile.squashed",
+    "Dockerfile.squashed.dockerignore",
+)
 
 # sh helper functions the steps call; D1 includes this once near the top of build.sh.
 RUNTIME_SH = r"""# --- squasher: COPY/ADD placement (Docker's rules, run as root) ---
@@ -332,9 +340,20 @@ def resolve_in_context(context: Path, rel: str) -> str:
     return "/".join(resolved) or "."
 
 
-def expand_wildcard(context: Path, pattern: str, ignore: DockerIgnore) -> list[str]:
-    """Context paths matching ``pattern`` (cleaned, relative) in the builder's walk order."""
+def expand_wildcard(
+    context: Path,
+    pattern: str,
+    ignore: DockerIgnore,
+    generated: Sequence[str] = GENERATED,
+) -> list[str]:
+    """Context paths matching ``pattern`` (cleaned, relative) in the builder's walk order.
+
+    Paths squasher itself writes into the context (``generated``) are never matched, so a second
+    rewrite sees the same context as the first.
+    """
     out: list[str] = []
+    depth = pattern.count("/") + 1  # "*" and "?" never match "/": deeper paths cannot match
+    skip = {go_clean(g) for g in generated}
 
     def present(rel: str, full: Path) -> bool:
         if not ignore.excluded(rel):
@@ -356,12 +375,12 @@ def expand_wildcard(context: Path, pattern: str, ignore: DockerIgnore) -> list[s
         for name in names:
             child = f"{rel}/{name}" if rel else name
             child_full = context / child
-            if not present(child, child_full):
+            if child in skip or not present(child, child_full):
                 continue
             if go_match(pattern, child):
                 out.append(child)
                 continue  # filepath.SkipDir on a matched directory
-            if child_full.is_dir() and not child_full.is_symlink():
+            if child.count("/") + 1 < depth and child_full.is_dir() and not child_full.is_symlink():
                 walk(child)
 
     walk("")
@@ -394,6 +413,7 @@ def _context_source(
     dockerfile_path: str,
     builder: str,
     notes: list[str],
+    generated: Sequence[str] = GENERATED,
 ) -> list[_Source]:
     """The context entries one source word names (wildcards expanded)."""
     cleaned = go_clean("/" + src).lstrip("/") or "."
@@ -409,7 +429,7 @@ def _context_source(
             raise _refuse(
                 f"{inst.keyword} source {src!r}: syntax error in pattern", dockerfile_path, inst
             ) from None
-        matches = expand_wildcard(context, cleaned, ignore)
+        matches = expand_wildcard(context, cleaned, ignore, generated)
         if not matches:
             if builder == "classic":
                 raise _refuse(
@@ -470,6 +490,16 @@ def _context_source(
     return out
 
 
+def _under(parent: str, path: str) -> str:
+    """``path`` relative to ``parent`` when it lies below it, else ""."""
+    path = go_clean(path).lstrip("/")
+    if parent in ("", "."):
+        return path
+    if path.startswith(parent + "/"):
+        return path[len(parent) + 1 :]
+    return ""
+
+
 def _parse_chmod(value: str, inst: Instruction, dockerfile_path: str) -> str:
     if not re.fullmatch(r"[0-7]{1,4}", value):
         raise _refuse(
@@ -492,12 +522,15 @@ def plan_copy(
     dockerfile_path: str,
     builder: str,
     expand: Callable[[str], str] | None = None,
+    generated: Sequence[str] = GENERATED,
 ) -> CopyStep:
     """The sh placing ``inst`` (sources and dest already expanded by the caller).
 
     ``expand`` is the builder's word expander with the env in force at this step; it is applied to
     ``--chown``/``--chmod`` values and to the bodies of unquoted ``COPY <<EOF`` heredocs. Without it
-    a value holding ``$`` is refused.
+    a value holding ``$`` is refused. ``generated``: the context-relative paths squasher writes
+    (``.squasher`` and the output Dockerfile with its ignore file); a copy of a directory holding
+    them leaves them out.
     """
     if builder not in BUILDERS:
         raise ValueError(f"builder must be one of {BUILDERS}")
@@ -547,7 +580,9 @@ def plan_copy(
         if src.startswith("<<"):
             raise _refuse(f"{inst.keyword} heredoc {src} has no body", dockerfile_path, inst)
         wildcard = wildcard or has_glob_meta(go_clean("/" + src))
-        entries.extend(_context_source(inst, src, context, ignore, dockerfile_path, builder, notes))
+        entries.extend(
+            _context_source(inst, src, context, ignore, dockerfile_path, builder, notes, generated)
+        )
 
     count = len(entries) + len(docs)
     if builder == "classic" and count > 1 and not dest.endswith("/"):
@@ -578,9 +613,17 @@ def plan_copy(
                 parent_owner, dest_owner = own, own
             else:
                 parent_owner, dest_owner = "''", own
+            # squasher's own files under this directory: left out unless already at the destination
+            gen = [_under(ent.rel, g) for g in generated]
+            gen_targets = [posixpath.join(target, g) for g in gen if g]
+            for i, path in enumerate(gen_targets):
+                q = _sq(path)
+                lines.append(f"sq_gen{i}=0; [ -e {q} ] || [ -L {q} ] || sq_gen{i}=1")
             lines.append(
                 f"sq_copy_dir {_sq(src_path)} {_sq(target)} {parent_owner} {dest_owner} {own} {mode} || exit 1"
             )
+            for i, path in enumerate(gen_targets):
+                lines.append(f'[ "$sq_gen{i}" = 0 ] || rm -rf -- {_sq(path)}')
         elif ent.kind == "archive":
             dest_owner = own if builder == "buildkit" else "''"
             comp = _sq(ent.compression) if ent.compression else "''"
@@ -610,7 +653,8 @@ def plan_copy(
         lines.append(":")
     out: list[str] = []
     for line in lines:
-        if not line.startswith("#") and re.search(r"[$`]", line.replace('"$sq_own"', "")):
+        ours = re.sub(r'"\$sq_(own|gen\d+)"', "", line)
+        if not line.startswith("#") and re.search(r"[$`]", ours):
             # a literal "$" or backtick inside single quotes is meant literally
             out.append("# shellcheck disable=SC2016")
         out.append(line)
