@@ -10,6 +10,7 @@ engine produces must equal what ``parse_text`` + ``expand_word`` compute.
 from __future__ import annotations
 
 import posixpath
+import random
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,15 @@ import pytest
 
 from squasher.errors import BuildFailed, DockerfileSyntaxError
 from squasher.parse import parse_text
-from squasher.parse.words import arg_pairs, env_pairs, expand_word
+from squasher.parse.words import (
+    Part,
+    Var,
+    WordSyntaxError,
+    arg_pairs,
+    env_pairs,
+    expand_word,
+    lex_word,
+)
 
 pytestmark = pytest.mark.engine
 
@@ -149,3 +158,88 @@ def test_refused_by_us_and_by_the_engine(
     (tmp_path / "Dockerfile").write_text(text)
     with pytest.raises(BuildFailed, match=message):
         build_image(tmp_path, builder="classic")
+
+
+_PIECES = [
+    "a",
+    " ",
+    "\t",
+    "'",
+    '"',
+    "\\",
+    "$",
+    "${",
+    "}",
+    "{",
+    ":",
+    "-",
+    "+",
+    "#",
+    "%",
+    "/",
+    "*",
+    "X",
+    "E",
+]
+_PIECES += [
+    "${X}",
+    "${E:-d}",
+    "${X:+w}",
+    "$1",
+    "$@",
+    "$$",
+    "$(",
+    "<<",
+    "é",
+    "\\$X",
+    '"$X"',
+    "'$X'",
+    '\\"',
+]
+_PIECES += ["\\\\", "a b", "${X:-${E:+q}}", "\\'", "\\ ", "=", "$X"]
+
+
+def _engine_ops_only(parts: list[Part] | tuple[Part, ...]) -> bool:
+    # the 20.10 builders know only ${v:-w} and ${v:+w}
+    return all(
+        not isinstance(p, Var) or (p.op in ("", ":-", ":+") and _engine_ops_only(p.word))
+        for p in parts
+    )
+
+
+def random_env_words(seed: int, count: int) -> list[str]:
+    """Random words that are one ENV value each and that the 20.10 builders can expand."""
+    rng = random.Random(seed)
+    words: list[str] = []
+    while len(words) < count:
+        word = "".join(rng.choice(_PIECES) for _ in range(rng.randint(1, 5)))
+        if word.rstrip(" \t").endswith("\\"):
+            continue
+        try:
+            if not _engine_ops_only(lex_word(word)):
+                continue
+            expand_word(word, {})
+            inst = parse_text(f"ENV V={word}\n").instructions[0]
+        except (WordSyntaxError, DockerfileSyntaxError):
+            continue
+        if len(inst.args) == 3:
+            words.append(word)
+    return words
+
+
+@pytest.mark.parametrize("builder", ["classic", "buildkit"])
+def test_random_words_expand_like_the_engine(
+    builder: str, tmp_path: Path, build_image: Any, docker_client: Any
+) -> None:
+    words = random_env_words(20261127, 200)
+    pairs = "".join(f" \\\n    V{i}={w}" for i, w in enumerate(words))
+    text = f'FROM busybox:latest\nENV X="x y" E=\nENV{pairs}\n'
+    (tmp_path / "Dockerfile").write_text(text)
+    image_id = build_image(tmp_path, builder=builder)
+    env = dict(
+        item.split("=", 1) for item in docker_client.images.get(image_id).attrs["Config"]["Env"]
+    )
+    df = parse_text(text)
+    expected = {k: expand_word(v, {"X": "x y", "E": ""}) for k, v in env_pairs(df.instructions[2])}
+    assert len(expected) == 200
+    assert {k: env.get(k) for k in expected} == expected
