@@ -121,3 +121,31 @@ def test_scripts_pass_sh_n_and_shellcheck(case: str, tmp_path: Path) -> None:
                 text=True,
             )
             assert proc.returncode == 0, proc.stdout
+
+
+# hadolint rules the rewritten Dockerfile may break although the original does not (see the
+# docstring of squasher.report.rewrite): consecutive RUNs next to an instruction that must stay.
+DELIBERATE_HADOLINT = {"DL3059"}
+
+
+def _hadolint_codes(path: Path) -> set[str] | None:
+    """Rule codes hadolint reports, or None when it cannot parse the file (heredocs)."""
+    proc = subprocess.run(
+        ["hadolint", "--no-fail", "--format", "json", str(path)], capture_output=True, text=True
+    )
+    codes = {item["code"] for item in json.loads(proc.stdout or "[]")}
+    return None if "DL1000" in codes else codes  # DL1000: hadolint's own parse error
+
+
+@pytest.mark.skipif(shutil.which("hadolint") is None, reason="hadolint not installed")
+@pytest.mark.parametrize("case", CASES)
+def test_hadolint_finds_nothing_new(case: str) -> None:
+    expected = GOLDEN / case / "expected" / "Dockerfile.squashed"
+    if not expected.exists():
+        return
+    squashed = _hadolint_codes(expected)
+    assert squashed is not None, "hadolint cannot parse the squashed Dockerfile"
+    original = _hadolint_codes(GOLDEN / case / "Dockerfile")
+    if original is None:  # hadolint cannot read heredocs; the squashed file has none left
+        original = {"DL3007"}
+    assert squashed - original <= DELIBERATE_HADOLINT
