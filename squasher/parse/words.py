@@ -53,7 +53,7 @@ a ``${v<modifier>...}`` in the same word (``a${x:-b}`` splits to ``["b"]``).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -317,9 +317,10 @@ class _Lexer:
         raise _Fail(f"unsupported modifier ({chs}) in substitution")
 
 
-def _merge(parts: object) -> tuple[Part, ...]:
+def _merge(parts: Iterable[Part]) -> tuple[Part, ...]:
+    """Adjacent literals joined, empty ones dropped."""
     out: list[Part] = []
-    for p in parts:  # type: ignore[attr-defined]
+    for p in parts:
         if isinstance(p, Lit):
             if not p.text:
                 continue
