@@ -25,7 +25,7 @@ Public API
 ``expand_word(word, env, escape="\\\\") -> str``
     One word, no splitting (how ENV/LABEL values, WORKDIR, USER... are processed).
 ``expand_words(word, env, escape="\\\\") -> list[str]``
-    Expand, then split on unquoted white space (how EXPOSE/ARG-like lists are processed).
+    Expand, then split on unquoted white space (the builder does this only for EXPOSE).
 ``lex_word(word, escape="\\\\") -> list[Part]``
     The *template* of a word: ``Lit(text)`` and ``Var(name, op, word)`` parts with quotes
     removed and escapes processed, so a value that refers to a variable unknown at rewrite time
@@ -38,7 +38,9 @@ Public API
 ``evaluate(parts, env) -> str``
     Evaluate a template with an environment (``expand_word`` == ``evaluate(lex_word(...))``).
 ``env_pairs(inst) -> list[tuple[str, str]]``
-    The raw (unexpanded, quotes kept) key/value pairs of an ENV or LABEL instruction.
+    The raw (unexpanded, quotes kept) key/value pairs of an ENV or LABEL instruction. The
+    builder expands keys as well as values, each with ``expand_word`` against the environment
+    as it was BEFORE the instruction (``ENV a=1 b=$a`` gives b the old a).
 ``arg_pairs(inst) -> list[tuple[str, str | None]]``
     The raw name/default pairs of an ARG instruction (``None``: no default).
 
