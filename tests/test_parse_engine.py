@@ -1,6 +1,6 @@
 """The word expander agrees with the real engine's builders (classic and BuildKit of the 20.10 engine).
 
-(The 20.10 engine's builders know only the ``:-`` and ``:+`` modifiers; the forms without colon,
+(The 20.10 engine's builders know only the ``:-``, ``:+`` and ``:?`` modifiers; the forms without colon,
 ``#``, ``%`` and ``/`` came later and are covered by the conformance data instead.)
 
 Each Dockerfile below sets ENV, LABEL, WORKDIR and USER from tricky words; the image config the
@@ -200,9 +200,9 @@ _PIECES += ["\\\\", "a b", "${X:-${E:+q}}", "\\'", "\\ ", "=", "$X"]
 
 
 def _engine_ops_only(parts: list[Part] | tuple[Part, ...]) -> bool:
-    # the 20.10 builders know only ${v:-w} and ${v:+w}
+    # the 20.10 builders know only ${v:-w}, ${v:+w} and ${v:?w}
     return all(
-        not isinstance(p, Var) or (p.op in ("", ":-", ":+") and _engine_ops_only(p.word))
+        not isinstance(p, Var) or (p.op in ("", ":-", ":+", ":?") and _engine_ops_only(p.word))
         for p in parts
     )
 

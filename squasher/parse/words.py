@@ -17,8 +17,9 @@ Supported substitutions (as the official builder):
 ``${v/p/r}``/``${v//p/r}`` replace the first / every match of ``p`` by ``r``
 ==================  =====================================================
 
-The 20.10 engine's builders (classic and its built-in BuildKit frontend) know only ``:-`` and
-``:+``; they refuse the others with "missing ':' in substitution" (checked on the real engine).
+The 20.10 engine's builders (classic and its built-in BuildKit frontend) know only ``:-``,
+``:+`` and ``:?``; they refuse the others with "missing ':' in substitution" (checked on the
+real engine).
 
 Patterns know ``*`` and ``?`` (no bracket expressions). Positional (``$1``) and special
 (``$@ $* $# $? $- $$ $! $0``) parameters are never set.
