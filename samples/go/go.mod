@@ -1,0 +1,3 @@
+module example.com/squasher/hello-go
+
+go 1.19

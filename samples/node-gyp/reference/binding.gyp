@@ -1,0 +1,8 @@
+{
+  "targets": [
+    {
+      "target_name": "fib",
+      "sources": ["src/fib.cc"]
+    }
+  ]
+}
