@@ -37,6 +37,12 @@ import click
     help="The squashed image's build output: its squasher-protect lines name protected packages.",
 )
 @click.option(
+    "--rebuild",
+    metavar="IMAGE",
+    help="A second build of the original (--no-cache): what differs between the two builds is "
+    "not reproducible and is not blamed on the rewrite.",
+)
+@click.option(
     "--smoke-timeout",
     type=click.IntRange(min=1),
     default=120,
@@ -53,6 +59,7 @@ def command(
     smoke: tuple[str, ...],
     report: str | None,
     build_log: TextIO | None,
+    rebuild: str | None,
     smoke_timeout: int,
     verbose: bool,
 ) -> None:
@@ -68,6 +75,7 @@ def command(
         report=report,
         smoke_timeout=smoke_timeout,
         build_log=build_log.read() if build_log is not None else None,
+        rebuild=rebuild,
     )
     if as_json:
         click.echo(json.dumps(result.to_json(), indent=2, sort_keys=True))

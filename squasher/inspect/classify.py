@@ -179,6 +179,10 @@ class Evidence:
     # map a package-database path to where it really is in that image (usrmerge: /lib -> /usr/lib)
     resolve_original: Callable[[str], str] = lambda p: p
     resolve_squashed: Callable[[str], str] = lambda p: p
+    # changed .pyc files whose bytes differ only in the source-timestamp header field
+    timestamp_only: frozenset[str] = frozenset()
+    # (path, change) pairs that also differ between two builds of the original: not reproducible
+    not_reproducible: frozenset[tuple[str, str]] = frozenset()
 
 
 class Classifier:
@@ -215,6 +219,14 @@ class Classifier:
         if diff.change in (CONFIG, SMOKE):
             return diff
         path, change = diff.path, diff.change
+        if change == CHANGED and path in self.ev.timestamp_only:
+            return dataclasses.replace(
+                diff, category=EXPECTED, reason="byte code differing only in its source timestamp"
+            )
+        if (path, change) in self.ev.not_reproducible:
+            return dataclasses.replace(
+                diff, category=EXPECTED, reason="differs between two builds of the original too"
+            )
         for rule in PATH_RULES:
             if rule.matches(path, change):
                 return dataclasses.replace(diff, category=EXPECTED, reason=rule.reason)

@@ -514,6 +514,68 @@ def _load(client: Any, ref: str) -> _Loaded:
     return _Loaded(side=side, config=config, fs=fs, db=db)
 
 
+PYC_READ_LIMIT = 2000  # changed .pyc files read back to look at their header, at most
+_PYC_MAX_SIZE = 4 << 20
+
+
+def _pyc_timestamp_only(
+    client: Any, original: str, squashed: str, diffs: Sequence[Difference]
+) -> frozenset[str]:
+    """The changed ``.pyc`` files whose bytes differ only in the source mtime of their header.
+
+    PEP 552 header: magic (4), flags (4), then for flags 0 the source mtime (4) and size (4). The
+    files are read back from created (never started) containers of both images.
+    """
+    candidates = [
+        d.path
+        for d in diffs
+        if d.change == CHANGED
+        and d.path.endswith(".pyc")
+        and d.details == ("content",)
+        and (d.original_size or 0) <= _PYC_MAX_SIZE
+    ][:PYC_READ_LIMIT]
+    if not candidates:
+        return frozenset()
+    before = _read_files(client, original, candidates)
+    after = _read_files(client, squashed, candidates)
+    same: set[str] = set()
+    for path in candidates:
+        a, b = before.get(path), after.get(path)
+        if a is None or b is None or len(a) < 16 or len(a) != len(b):
+            continue
+        flags = int.from_bytes(a[4:8], "little")
+        if flags == 0 and a[:8] == b[:8] and a[12:] == b[12:]:
+            same.add(path)
+    return frozenset(same)
+
+
+def _read_files(client: Any, image: str, paths: Sequence[str]) -> dict[str, bytes]:
+    """Regular files of ``image`` by path, through the archive endpoint of a container never started."""
+    import io
+    import tarfile
+
+    import docker.errors
+
+    out: dict[str, bytes] = {}
+    cid = client.api.create_container(image, command=["/squasher-verify-never-runs"])["Id"]
+    try:
+        for path in paths:
+            try:
+                chunks, _stat = client.api.get_archive(cid, path)
+            except docker.errors.APIError:
+                continue
+            data = b"".join(chunks)
+            with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+                member = tar.next()
+                f = tar.extractfile(member) if member is not None else None
+                if f is not None:
+                    out[path] = f.read()
+    finally:
+        with contextlib.suppress(docker.errors.APIError):
+            client.api.remove_container(cid, force=True)
+    return out
+
+
 def _image_id(client: Any, ref: str) -> str:
     import docker.errors
 
@@ -554,6 +616,7 @@ def verify(
     client: Any = None,
     smoke_timeout: int = SMOKE_TIMEOUT,
     build_log: str | None = None,
+    rebuild: str | None = None,
 ) -> VerifyResult:
     """Compare image ``original`` with image ``squashed`` (names or ids on the engine).
 
@@ -562,6 +625,8 @@ def verify(
     ``smoke``: commands run in a container of each image, compared by exit code and output.
     ``build_log``: the output of the squashed image's build: the ``squasher-protect`` lines its
     build.sh printed name the protected packages and the original line whose removal they survived.
+    ``rebuild``: a second build of the original (``--no-cache``): what differs between the two
+    builds (locally compiled wheels, embedded build paths) is expected, not blamed on the rewrite.
     ``client``: a docker SDK client (default: the configured engine).
     Raises ``SquasherError`` (exit 2) for a missing image or an unreachable engine.
     """
@@ -578,15 +643,19 @@ def verify(
     try:
         # fail fast on a missing image, before streaming the other one
         orig_id, sq_id = _image_id(client, original), _image_id(client, squashed)
-        if orig_id == sq_id:
+        rebuild_id = _image_id(client, rebuild) if rebuild is not None else None
+        rebuilt: _Loaded | None = None
+        if orig_id == sq_id and rebuild_id in (None, orig_id):
             orig = _load(client, original)
             sq = dataclasses.replace(orig, side=dataclasses.replace(orig.side, ref=squashed))
         else:
-            # both streams at once: the time goes into the engine writing the archives
-            with ThreadPoolExecutor(max_workers=2) as pool:
+            # the streams at once: the time goes into the engine writing the archives
+            with ThreadPoolExecutor(max_workers=3) as pool:
                 orig_future = pool.submit(_load, client, original)
                 sq_future = pool.submit(_load, client, squashed)
+                re_future = pool.submit(_load, client, rebuild) if rebuild is not None else None
                 orig, sq = orig_future.result(), sq_future.result()
+                rebuilt = re_future.result() if re_future is not None else None
     except SquasherError:
         raise
     except Exception as err:  # the SDK's and requests' errors: the engine went away mid-stream
@@ -599,8 +668,15 @@ def verify(
         resolve_original=make_resolver(orig.fs),
         resolve_squashed=make_resolver(sq.fs),
     )
+    raw = list(compare_filesystems(orig.fs, sq.fs))
+    evidence.timestamp_only = _pyc_timestamp_only(client, orig_id, sq_id, raw)
+    if rebuilt is not None:
+        evidence.not_reproducible = frozenset(
+            (d.path, d.change) for d in compare_filesystems(orig.fs, rebuilt.fs)
+        )
+        del rebuilt
     classifier = Classifier(evidence)
-    diffs = classifier.classify_all(compare_filesystems(orig.fs, sq.fs))
+    diffs = classifier.classify_all(raw)
     diffs.extend(compare_config(orig.config, sq.config))
     smoke_results = run_smoke(client, original, squashed, smoke, smoke_timeout) if smoke else []
     diffs.extend(_smoke_difference(s) for s in smoke_results if not s.same)
