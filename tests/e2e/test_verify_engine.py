@@ -21,7 +21,7 @@ from squasher.inspect.verify import VerifyResult, verify
 
 pytestmark = pytest.mark.engine
 
-Build = Callable[[str], str]
+Build = Callable[..., str]
 
 
 @pytest.fixture(scope="module")
@@ -30,12 +30,12 @@ def build(docker_client: Any, tmp_path_factory: pytest.TempPathFactory) -> Itera
     with Scratch(docker_client) as scratch:
         count = 0
 
-        def build(dockerfile: str) -> str:
+        def build(dockerfile: str, buildargs: dict[str, str] | None = None) -> str:
             nonlocal count
             count += 1
             context = tmp_path_factory.mktemp(f"verify{count}")
             (context / "Dockerfile").write_text(dockerfile)
-            return scratch.build(context, "Dockerfile", builder="classic").image_id
+            return scratch.build(context, "Dockerfile", buildargs, builder="classic").image_id
 
         yield build
 
@@ -309,3 +309,47 @@ def test_kept_package_is_protected_only_with_report(
     assert mk["category"] == PROTECTED
     assert (mk["package"], mk["line"]) == ("e2fsprogs", 2)
     assert data["summary"]["protected"]["count"] >= 30
+
+
+# ------------------------------------------------------------------ build noise
+
+# a CPython 3.11 .pyc: magic, flags 0, source mtime, source size, then the code object's bytes
+PYC = "printf '\\247\\015\\015\\012\\0\\0\\0\\0{mtime}\\020\\0\\0\\0{body}' > {path}"
+
+
+def pyc(mtime: str, body: str, path: str) -> str:
+    return PYC.format(mtime=mtime, body=body, path=path)
+
+
+def test_pyc_differing_only_in_source_timestamp_is_expected(
+    build: Build, docker_client: Any
+) -> None:
+    setup = "mkdir -p /m/__pycache__ && echo 'x = 1' > /m/a.py && echo 'y = 2' > /m/b.py && "
+    a, b = "/m/__pycache__/a.cpython-311.pyc", "/m/__pycache__/b.cpython-311.pyc"
+    one = build(
+        f"FROM busybox\nRUN {setup}{pyc('AAAA', 'code-a', a)} && {pyc('AAAA', 'code-b', b)}\n"
+    )
+    two = build(
+        f"FROM busybox\nRUN {setup}{pyc('BBBB', 'code-a', a)} && {pyc('AAAA', 'code-B', b)}\n"
+    )
+    result = verify(one, two, client=docker_client)
+    by_path = {d.path: d for d in result.differences}
+    assert set(by_path) == {a, b}
+    assert by_path[a].category == EXPECTED
+    assert by_path[a].reason == "byte code differing only in its source timestamp"
+    assert by_path[b].category == UNEXPECTED  # the code itself differs
+
+
+def test_rebuild_marks_non_reproducible_paths(build: Build, docker_client: Any) -> None:
+    noisy = "FROM busybox\nARG NONCE\nRUN date +%s%N > /stamp && echo same > /same\n"
+    original, rebuild = build(noisy, {"NONCE": "1"}), build(noisy, {"NONCE": "2"})
+    squashed_image = build(noisy, {"NONCE": "3"})
+    plain = verify(original, squashed_image, client=docker_client)
+    assert set(unexpected(plain)) == {"/stamp"}
+    result = verify(original, squashed_image, rebuild=rebuild, client=docker_client)
+    assert result.equivalent, result.format_text()
+    (stamp,) = result.differences
+    assert (stamp.path, stamp.reason) == (
+        "/stamp",
+        "differs between two builds of the original too",
+    )
