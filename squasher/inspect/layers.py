@@ -22,12 +22,13 @@ from __future__ import annotations
 import contextlib
 import gzip
 import hashlib
-import io
 import json
 import posixpath
+import queue
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from typing import IO, Any, Literal
+from typing import Any, Literal
 
 from squasher.errors import EngineUnavailable, SquasherError
 from squasher.inspect.tarstream import Readable, Source, TarFormatError, members
@@ -342,7 +343,7 @@ def _history_for(config: dict[str, Any], layer_count: int) -> list[HistoryEntry]
 
 
 def read_image_archive(
-    fileobj: IO[bytes],
+    fileobj: Readable,
     ref: str = "",
     keep: KeepContent | None = None,
     image_index: int = 0,
@@ -432,31 +433,61 @@ def read_image_archive(
 # reading from the engine
 
 
-class _ChunkStream(io.RawIOBase):
-    """A readable stream over an iterator of byte chunks (the SDK's ``get_image`` generator)."""
+class _Prefetch:
+    """Reads an iterator of byte chunks (the SDK's ``get_image`` generator) in a background thread,
+    so that the engine keeps writing while the archive is parsed. At most ``depth`` chunks wait."""
 
-    def __init__(self, chunks: Iterable[bytes], progress: Progress | None = None) -> None:
-        self._chunks = iter(chunks)
+    def __init__(
+        self, chunks: Iterable[bytes], progress: Progress | None = None, depth: int = 64
+    ) -> None:
+        self._queue: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
         self._buf = b""
+        self._done = False
         self._read = 0
         self._progress = progress
+        self._thread = threading.Thread(target=self._pump, args=(iter(chunks),), daemon=True)
+        self._thread.start()
 
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        while not self._buf:
+    def _put(self, item: bytes | BaseException | None) -> bool:
+        while not self._stop.is_set():
             try:
-                self._buf = next(self._chunks)
-            except StopIteration:
-                return 0
-        n = min(len(buffer), len(self._buf))
-        buffer[:n] = self._buf[:n]
-        self._buf = self._buf[n:]
-        self._read += n
-        if self._progress is not None:
+                self._queue.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _pump(self, chunks: Iterator[bytes]) -> None:
+        try:
+            for chunk in chunks:
+                if chunk and not self._put(chunk):
+                    return
+            self._put(None)
+        except BaseException as err:  # handed to the reading thread
+            self._put(err)
+
+    def read(self, n: int = -1, /) -> bytes:
+        while not self._buf and not self._done:
+            item = self._queue.get()
+            if item is None:
+                self._done = True
+            elif isinstance(item, BaseException):
+                self._done = True
+                raise item
+            else:
+                self._buf = item
+        if n < 0:
+            n = len(self._buf)
+        out, self._buf = self._buf[:n], self._buf[n:]
+        self._read += len(out)
+        if self._progress is not None and out:
             self._progress(self._read)
-        return n
+        return out
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=1)
 
 
 def connect() -> Any:
@@ -497,9 +528,12 @@ def read_image(
 
     chunks: Any = None
     try:
-        chunks = client.api.get_image(image_id or ref)
-        stream = io.BufferedReader(_ChunkStream(chunks, report), _CHUNK)
-        image = read_image_archive(stream, ref=ref, keep=keep)
+        chunks = client.api.get_image(image_id or ref, chunk_size=_CHUNK)
+        stream = _Prefetch(chunks, report)
+        try:
+            image = read_image_archive(stream, ref=ref, keep=keep)
+        finally:
+            stream.close()
     except docker.errors.APIError as err:
         raise EngineUnavailable(f"cannot save image {ref}: {err.explanation or err}") from err
     finally:
