@@ -243,3 +243,51 @@ def test_random_words_expand_like_the_engine(
     expected = {k: expand_word(v, {"X": "x y", "E": ""}) for k, v in env_pairs(df.instructions[2])}
     assert len(expected) == 200
     assert {k: env.get(k) for k in expected} == expected
+
+
+LINES_DOCKERFILE = (
+    "FROM busybox:latest\n"
+    "RUN : a \\\n  b\n"
+    "RUN : c \\\n# a comment inside\n\n   \n  d\t\n"
+    'RUN : "x  y" \\  \n\te\n'
+    "RUN : f \\\\\n"
+    "run : g # mid-line hash \\\n  h\n"
+    'RUN ["true", "exec  form"]\n'
+)
+BACKTICK_DOCKERFILE = "# escape=`\nFROM busybox:latest\nRUN : C:\\dir\\ `\n  next\nRUN : x ``\n"
+
+
+@pytest.mark.parametrize("builder", ["classic", "buildkit"])
+@pytest.mark.parametrize(
+    "text",
+    [LINES_DOCKERFILE, "\ufeff" + LINES_DOCKERFILE.replace("\n", "\r\n"), BACKTICK_DOCKERFILE],
+    ids=["lf", "bom-crlf", "backtick"],
+)
+def test_run_lines_join_like_the_engine(
+    text: str, builder: str, tmp_path: Path, build_image: Any, docker_client: Any
+) -> None:
+    """Continuations, comments and blank lines inside them, escapes: the command the engine ran."""
+    (tmp_path / "Dockerfile").write_bytes(text.encode())
+    image_id = build_image(tmp_path, builder=builder)
+    runs = [i for i in parse_text(text).instructions if i.keyword == "RUN"]
+    history = [h["CreatedBy"] for h in docker_client.api.history(image_id)][: len(runs)][::-1]
+    expected = []
+    for run in runs:
+        command = " ".join(run.args) if run.json_form else "/bin/sh -c " + run.args[0]
+        expected.append(command if builder == "classic" else f"RUN {command} # buildkit")
+    assert history == expected
+
+
+def test_run_lines_expected_commands() -> None:
+    # guards the engine test above: these are the joins being compared
+    lines = [i.args for i in parse_text(LINES_DOCKERFILE).instructions[1:]]
+    assert lines == [
+        [": a   b"],
+        [": c   d"],
+        [': "x  y" \te'],
+        [": f \\\\"],
+        [": g # mid-line hash   h"],
+        ["true", "exec  form"],
+    ]
+    backtick = [i.args for i in parse_text(BACKTICK_DOCKERFILE).instructions[1:]]
+    assert backtick == [[": C:\\dir\\   next"], [": x ``"]]
