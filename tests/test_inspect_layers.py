@@ -216,3 +216,32 @@ def test_bad_archives_raise_squasher_errors() -> None:
         read_image_archive(io.BytesIO(layer_tar([f("a", "b")])))
     with pytest.raises(ImageArchiveError):
         read_image_archive(io.BytesIO(b"not a tar at all" * 100))
+
+
+def test_prefetch_reads_all_chunks_reports_progress_and_passes_errors_on() -> None:
+    from collections.abc import Iterator
+
+    from squasher.inspect.layers import _Prefetch
+
+    data = save_archive([[f("a", b"x" * 100_000)], [f("b", "y")]])
+    chunks = [data[i : i + 4096] for i in range(0, len(data), 4096)]
+    seen: list[int] = []
+    stream = _Prefetch(chunks, seen.append, depth=2)
+    img = read_image_archive(stream)
+    stream.close()
+    assert [layer.entries[0].path for layer in img.layers] == ["/a", "/b"]
+    assert seen[-1] == len(data) and seen == sorted(seen)
+
+    def failing() -> Iterator[bytes]:
+        yield data[:1024]
+        raise OSError("connection reset by peer")
+
+    stream = _Prefetch(failing())
+    with pytest.raises(OSError, match="connection reset"):
+        read_image_archive(stream)
+    stream.close()
+    # a reader that stops early does not leave the pump blocked on a full queue
+    stream = _Prefetch(chunks, depth=1)
+    assert stream.read(10) == data[:10]
+    stream.close()
+    assert not stream._thread.is_alive()

@@ -355,8 +355,9 @@ def read_image_archive(
     parsed: dict[str, _ParsedLayer] = {}
     links: dict[str, str] = {}  # member path -> the member it is a symlink to
     jsons: dict[str, bytes] = {}
+    outer = Source(fileobj)
     try:
-        for member, body in members(Source(fileobj)):
+        for member, body in members(outer):
             name = posixpath.normpath(member.name)
             if member.type == b"2":
                 links[name] = posixpath.normpath(
@@ -375,6 +376,7 @@ def read_image_archive(
                 parsed[name] = read_layer_tar(inner, keep)
             elif head.lstrip()[:1] in (b"{", b"[") and member.size <= 64 << 20:
                 jsons[name] = inner.read(member.size)
+        outer.drain()  # the end-of-archive padding: leave the engine's stream fully read
     except TarFormatError as err:
         raise ImageArchiveError(f"cannot read image archive: {err}") from err
 
