@@ -146,30 +146,27 @@ __sq_owner() {
 __sq_workdir() {
 	__sq_clean "$1"
 	__sq_target=$__sq_r
+	__sq_own=
+	if [ "$__sq_builder" = buildkit ] && [ -n "$__sq_user" ]; then
+		__sq_owner "$__sq_user"
+		if [ "$__sq_ruid:$__sq_rgid" != 0:0 ]; then __sq_own=$__sq_ruid:$__sq_rgid; fi
+	fi
 	__sq_rest=${__sq_target#/}/
 	__sq_path=
-	__sq_made=
 	while [ -n "$__sq_rest" ]; do
 		__sq_seg=${__sq_rest%%/*}
 		__sq_rest=${__sq_rest#*/}
+		[ -n "$__sq_seg" ] || continue
 		__sq_path=$__sq_path/$__sq_seg
 		if [ ! -d "$__sq_path" ]; then
 			__sq_tool mkdir
 			"$__sq_found" -m 755 "$__sq_path" || __sq_die "cannot create WORKDIR $__sq_target"
-			__sq_made=$__sq_made$__sq_path/
+			if [ -n "$__sq_own" ]; then
+				__sq_tool chown
+				"$__sq_found" "$__sq_own" "$__sq_path" || __sq_die "cannot chown $__sq_path"
+			fi
 		fi
 	done
-	if [ -n "$__sq_made" ] && [ "$__sq_builder" = buildkit ] && [ -n "$__sq_user" ]; then
-		__sq_owner "$__sq_user"
-		if [ "$__sq_ruid:$__sq_rgid" != 0:0 ]; then
-			__sq_tool chown
-			while [ -n "$__sq_made" ]; do
-				__sq_seg=${__sq_made%%/*}
-				__sq_made=${__sq_made#*/}
-				"$__sq_found" "$__sq_ruid:$__sq_rgid" "$__sq_seg" || __sq_die "cannot chown $__sq_seg"
-			done
-		fi
-	fi
 	__sq_wd=$__sq_target
 }
 
