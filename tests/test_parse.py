@@ -272,6 +272,12 @@ def test_healthcheck() -> None:
     assert df.instructions[1].args == ["NONE"]
 
 
+def test_keyword_lower_casing_is_go_simple_mapping() -> None:
+    # checked against the official parser: dotless-I folds to i, no final-sigma rule
+    df = parse_text("FROM x\nONBU\u0130LD RUN a\n\u03a3\u0391\u03a3 b\n")
+    assert dump_buildkit(df) == '(from "x")\n(onbuild (run "a"))\n(\u03c3\u03b1\u03c3 "")\n'
+
+
 def test_unknown_instruction_is_kept() -> None:
     inst = parse_text("FROM x\nFOO bar baz\n").instructions[1]
     assert inst.keyword == "FOO"

@@ -54,8 +54,11 @@ def _is_comment(line: str) -> bool:
 
 
 def go_lower(word: str) -> str:
-    """``strings.ToLower`` closely enough for matching instruction keywords."""
-    return word.replace("\u0130", "i").lower()
+    """``strings.ToLower``: the simple one-to-one mapping, character by character.
+
+    (Python's ``str.lower`` uses the full mapping: ``İ`` -> ``i̇`` and a final ``Σ`` -> ``ς``.)
+    """
+    return "".join("i" if ch == "\u0130" else ch.lower() for ch in word)
 
 
 class _Continuation:
