@@ -313,3 +313,80 @@ def test_docker_squash_output_still_carries_reclaimable_bytes(
     assert squashed.reclaimable.bytes_of("build-packages") > 0
     assert squashed.reclaimable.bytes_of("apt-lists") == 0
     assert squashed.final_size == original.final_size
+
+
+# ---------------------------------------------------------------------------------------------
+# the merged view against the engine's own: docker export of a container of the image
+
+# made by the engine for a container, not part of the image
+_RUNTIME_PATHS = {"/.dockerenv", "/etc/hostname", "/etc/hosts", "/etc/resolv.conf", "/etc/mtab"}
+_RUNTIME_DIRS = ("/dev", "/proc", "/sys")
+
+
+def exported_filesystem(scratch: Scratch, image: str) -> dict[str, tuple[Any, ...]]:
+    from squasher.inspect.layers import normalize_path
+    from squasher.inspect.tarstream import Source, members
+
+    container = scratch.client.containers.create(image, ["true"], network_disabled=True)
+    scratch.track_container(container.id)
+
+    class Chunks:
+        def __init__(self) -> None:
+            self.it = iter(container.export())
+            self.buf = b""
+
+        def read(self, n: int = -1, /) -> bytes:
+            while not self.buf:
+                try:
+                    self.buf = next(self.it)
+                except StopIteration:
+                    return b""
+            out, self.buf = self.buf[:n], self.buf[n:]
+            return out
+
+    import hashlib
+
+    found: dict[str, tuple[Any, ...]] = {}
+    for member, body in members(Source(Chunks())):
+        path = normalize_path(member.name)
+        if path == "/" or path in _RUNTIME_PATHS or path.startswith(_RUNTIME_DIRS):
+            continue
+        digest = hashlib.sha256(body.read()).hexdigest() if member.type == b"0" else None
+        found[path] = (member.type, member.mode & 0o7777, member.uid, member.gid, digest,
+                       member.linkname if member.type in (b"1", b"2") else None)  # fmt: skip
+    return found
+
+
+@pytest.mark.parametrize(
+    ("dockerfile", "builder"),
+    [(WASTEFUL, "classic"), (WASTEFUL_BUILDKIT, "buildkit")],
+    ids=["classic", "buildkit"],
+)
+def test_final_filesystem_equals_the_engines_export(
+    build: Build, scratch_module: Scratch, dockerfile: str, builder: str
+) -> None:
+    image = build(dockerfile, builder)
+    fs = final_filesystem(read_image(image))
+    exported = exported_filesystem(scratch_module, image)
+    ours: dict[str, tuple[Any, ...]] = {}
+    for entry in fs:
+        if entry.path in _RUNTIME_PATHS or entry.path.startswith(_RUNTIME_DIRS):
+            continue
+        kind = {"file": b"0", "dir": b"5", "symlink": b"2", "char": b"3", "block": b"4",
+                "fifo": b"6"}[entry.kind]  # fmt: skip
+        ours[entry.path] = (kind, entry.mode, entry.uid, entry.gid, entry.sha256, entry.linkname)
+    # export writes the second name of a hard-linked inode as a link to the first: resolve it,
+    # and check that the two names share an inode in our view too
+    from squasher.inspect.layers import normalize_path
+
+    links = 0
+    for path, value in list(exported.items()):
+        if value[0] == b"1":
+            links += 1
+            target = normalize_path(value[5])
+            assert fs.group_of(path) is not None and target in (fs.group_of(path) or ())
+            exported[path] = (b"0", *exported[target][1:5], None)
+    assert links >= 1  # /data/a and /data/a2; busybox's applets
+    assert set(ours) == set(exported), set(ours) ^ set(exported)
+    different = {p: (ours[p], exported[p]) for p in ours if ours[p] != exported[p]}
+    assert different == {}
