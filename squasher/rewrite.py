@@ -20,6 +20,7 @@ from typing import Any
 
 from squasher.errors import SquasherError
 from squasher.parse.model import Dockerfile
+from squasher.plan.base import BaseInfo
 from squasher.render.script import ScriptHooks
 from squasher.report.rewrite import FoldedStep, KeptInstruction, RewriteReport
 
@@ -147,8 +148,13 @@ def rewrite(
     strategy: str = "script",
     output: str | os.PathLike[str] | None = None,
     hooks: ScriptHooks | None = None,
+    base_info: BaseInfo | None = None,
 ) -> RewriteResult:
-    """Plan and render the rewrite of ``dockerfile_path``; nothing is written (see ``write``)."""
+    """Plan and render the rewrite of ``dockerfile_path``; nothing is written (see ``write``).
+
+    ``hooks`` adds sh to the scripts (prologue, before flagged steps, epilogue: see
+    ``squasher.render.script.ScriptHooks``); ``base_info`` tells what base images hold
+    (``squasher.plan.base.engine_base_info(client)`` reads it from an engine)."""
     from squasher.parse import parse_file
     from squasher.plan.model import CopyOp, Original, Segment
     from squasher.plan.planner import STAGE_ROOT, PlanOptions, plan
@@ -183,7 +189,7 @@ def rewrite(
             report.output = str(source)
         return RewriteResult(source, out_path, ctx, df.source, {}, report)
 
-    result = plan(df, PlanOptions(builder, strategy, ctx, str(source), name))
+    result = plan(df, PlanOptions(builder, strategy, ctx, str(source), base_info, name))
     report.warnings.extend(result.notes)
     files: dict[str, bytes] = {}
     copy_runtime = ""

@@ -43,6 +43,12 @@ import click
     help="script: COPY build.sh (+ the files it reads), then RUN it; "
     "mount: RUN --mount=type=bind (BuildKit only, no staging layer).",
 )
+@click.option(
+    "--inspect-base",
+    is_flag=True,
+    help="Read the base images' USER, WORKDIR, ENV and OS from the Docker engine (DOCKER_HOST); "
+    "nothing is pulled.",
+)
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 if the files on disk differ.")
 @click.option("--json", "as_json", is_flag=True, help="Print the rewrite report as JSON.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
@@ -52,6 +58,7 @@ def command(
     context: str | None,
     builder: str,
     strategy: str,
+    inspect_base: bool,
     check: bool,
     as_json: bool,
     quiet: bool,
@@ -65,12 +72,19 @@ def command(
     from squasher.rewrite import rewrite
 
     to_stdout = output == "-"
+    base_info = None
+    if inspect_base:
+        from squasher.build import connect
+        from squasher.plan.base import engine_base_info
+
+        base_info = engine_base_info(connect())
     result = rewrite(
         dockerfile,
         context=context,
         builder=builder,
         strategy=strategy,
         output=None if to_stdout else output,
+        base_info=base_info,
     )
     report = result.report
     assert report is not None

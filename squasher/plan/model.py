@@ -87,7 +87,7 @@ class Segment:
     start_known: frozenset[str] = frozenset()
     start_home_env: bool = False
     start_unset_vars: list[str] = field(default_factory=list)
-    restore_user: Instruction | None = None  # USER to re-emit after the RUN (script runs as root)
+    restore_user: str | None = None  # USER line re-emitted after the RUN (the script runs as root)
     folded: list[Instruction] = field(default_factory=list)  # instructions the script performs
     hoisted_args: list[Instruction] = field(default_factory=list)
     metadata: list[Instruction] = field(default_factory=list)

@@ -30,7 +30,8 @@ from typing import TYPE_CHECKING
 
 from squasher.errors import RewriteRefused, SquasherError
 from squasher.parse.model import Dockerfile, Instruction, Stage
-from squasher.parse.words import Part, Var, WordSyntaxError, arg_pairs, env_pairs, lex_word
+from squasher.parse.words import Lit, Part, Var, WordSyntaxError, arg_pairs, env_pairs, lex_word
+from squasher.plan.base import BaseInfo
 from squasher.plan.model import (
     CopyOp,
     DeclareArg,
@@ -43,6 +44,7 @@ from squasher.plan.model import (
     SetWorkdir,
     StagePlan,
 )
+from squasher.render.dockerignore import go_clean
 from squasher.render.sh import NAME, SHELL_OWNED
 
 if TYPE_CHECKING:
@@ -109,6 +111,7 @@ class PlanOptions:
     strategy: str = "script"  # script | mount
     context: Path | None = None
     dockerfile_path: str = "Dockerfile"  # as named in error messages
+    base_info: BaseInfo | None = None  # what an engine knows of base images (squasher.plan.base)
     script_name: str = "Dockerfile"  # as named inside the generated scripts (no directories)
 
 
@@ -121,7 +124,7 @@ class StageState:
     args: set[str] = field(default_factory=set)  # ARG names declared (in scope)
     workdir: str | None = None  # absolute, None = unknown (the base image's)
     user: list[Part] | None = None  # None = the base image's user (root assumed)
-    user_inst: Instruction | None = None
+    user_line: str | None = None  # a USER line that sets ``user`` again (its original text)
     shell: list[str] = field(default_factory=lambda: list(DEFAULT_SHELL))
     no_shell: str = ""  # why the image has no /bin/sh (scratch, distroless), "" = it has one
     volume: bool = False
@@ -234,15 +237,50 @@ class Planner:
                         "(build.sh needs a POSIX /bin/sh)",
                     )
 
+    def base_ref(self, stage: Stage) -> str:
+        """The FROM reference with the global ARG defaults applied (build args may differ)."""
+        from squasher.parse.words import evaluate
+
+        env: dict[str, str] = {}
+        for inst in self.df.global_args:
+            for name, default in arg_pairs(inst):
+                if default is not None:
+                    try:
+                        env[name] = evaluate(lex_word(default, self.df.escape), env)
+                    except WordSyntaxError:
+                        continue
+        try:
+            return evaluate(lex_word(stage.base, self.df.escape), env)
+        except WordSyntaxError:
+            return stage.base
+
     def initial_state(self, stage: Stage) -> StageState:
-        base = stage.base.lower()
+        ref = self.base_ref(stage)
+        base = ref.lower()
         if base in self.names:
             return copy.deepcopy(self.final_states[self.names[base]])
         st = StageState()
         if base == "scratch":
             st.no_shell = "FROM scratch has no /bin/sh"
-        elif _DISTROLESS.search(stage.base):
-            st.no_shell = f"{stage.base} is a distroless image without /bin/sh"
+            st.workdir = "/"
+            return st
+        if _DISTROLESS.search(ref):
+            st.no_shell = f"{ref} is a distroless image without /bin/sh"
+        info = self.opt.base_info(ref) if self.opt.base_info is not None else None
+        if info is None:
+            return st
+        if info.os.lower() == "windows":
+            raise self.refuse(
+                stage.from_, f"cannot squash: {ref} is a Windows image (build.sh needs /bin/sh)"
+            )
+        st.workdir = go_clean(info.workdir) if info.workdir.startswith("/") else "/"
+        for name, value in info.env.items():
+            if NAME.fullmatch(name):
+                st.env_names.add(name)
+                st.static_env[name] = value
+        if info.user and info.user not in ("root", "0", "root:root", "0:0"):
+            st.user = [Lit(info.user)]
+            st.user_line = f"USER {info.user}\n"
         return st
 
     def plan_stage(self, stage: Stage) -> StagePlan:
@@ -263,7 +301,7 @@ class Planner:
         seg.start_home_env = "HOME" in st.env_names
         seg.start_unset_vars = [v for v in SCRIPT_ADDED_VARS if v not in st.env_names]
         if st.user is not None:
-            seg.restore_user = st.user_inst
+            seg.restore_user = st.user_line
         return seg
 
     def flush(self, sp: StagePlan, seg: Segment) -> None:
@@ -355,8 +393,6 @@ class Planner:
                 return
             import posixpath
 
-            from squasher.render.dockerignore import go_clean
-
             if value.startswith("/"):
                 st.workdir = go_clean(value)
             elif st.workdir is not None:
@@ -366,7 +402,7 @@ class Planner:
             parts = self.lex(inst, word)
             seg.ops.append(SetUser(inst, parts, st.known_names()))
             st.user = parts
-            st.user_inst = inst
+            st.user_line = inst.original if inst.original.endswith("\n") else inst.original + "\n"
         elif kw == "SHELL":
             st.shell = list(inst.args)
 

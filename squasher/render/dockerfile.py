@@ -97,7 +97,7 @@ def render_dockerfile(
                 out.append(files.copy_line)
             out.append(files.run_line)
             if switch and item.restore_user is not None:
-                out.append(_text(item.restore_user))
+                out.append(item.restore_user)
             for inst in item.metadata:
                 out.append(_text(inst))
     return "".join(out)

@@ -397,3 +397,43 @@ def test_user_switch_without_tools_fails_loudly(tmp_path: Path, scratch: Scratch
 def _base_without_switch(root: Path) -> Path:
     _write(root, "Dockerfile", "FROM busybox:latest\nRUN rm /bin/su /bin/setpriv\n")
     return root
+
+
+@pytest.mark.parametrize("builder", ["classic", "buildkit"])
+def test_base_image_user_workdir_env_from_engine(
+    builder: str, tmp_path: Path, scratch: Scratch, docker_client: Any
+) -> None:
+    """With the engine's knowledge of the base (USER nobody, WORKDIR, ENV) the script runs behind
+    ``USER root``, the user is restored, and a relative COPY folds into the base's WORKDIR."""
+    import uuid
+
+    from squasher.plan.base import engine_base_info
+
+    tag = f"squasher-test-base-{uuid.uuid4().hex[:12]}"
+    _write(
+        tmp_path / "base",
+        "Dockerfile",
+        "FROM busybox:latest\nENV DEST=/w/sub\nRUN mkdir -p /w && chmod 777 /w\nWORKDIR /w\nUSER nobody\n",
+    )
+    scratch.build(tmp_path / "base", "Dockerfile", tag=tag, builder="classic")
+    ctx = tmp_path / "ctx"
+    _write(ctx, "f.txt", "f\n")
+    _write(
+        ctx,
+        "Dockerfile",
+        f"FROM {tag}\nRUN id -u > /w/uid; echo $DEST > /w/dest\nCOPY f.txt ./\nCOPY f.txt $DEST/\n",
+    )
+    orig = scratch.build(ctx, "Dockerfile", builder=builder).image_id  # type: ignore[arg-type]
+    result = rewrite(ctx / "Dockerfile", builder=builder, base_info=engine_base_info(docker_client))
+    result.write()
+    assert result.report is not None and not result.report.kept
+    text = (ctx / "Dockerfile.squashed").read_text()
+    assert "USER root\n" in text and text.rstrip().endswith("USER nobody")
+    squashed = scratch.build(
+        ctx,
+        "Dockerfile.squashed",
+        builder=builder,  # type: ignore[arg-type]
+    ).image_id
+    probe = "cat /w/uid /w/dest; ls -ln /w /w/sub | sed 's/ [A-Z][a-z][a-z] .*:.. / /'"
+    assert _probe(scratch, squashed, probe, False) == _probe(scratch, orig, probe, False)
+    assert _config(docker_client, squashed) == _config(docker_client, orig)
