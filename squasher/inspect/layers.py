@@ -54,7 +54,7 @@ class ImageArchiveError(SquasherError):
     """The saved image archive is not what ``docker save`` writes."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FileEntry:
     """One filesystem entry of a layer tar (whiteout markers are not entries)."""
 
