@@ -54,6 +54,7 @@ def write_context(ctx: Path, run: str) -> None:
     (ctx / "snapshot.sh").write_text(apt.snapshot_sh())
     (ctx / "protect.sh").write_text(apt.protect_sh("Dockerfile:3"))
     (ctx / "clean.sh").write_text(apt.clean_sh())
+    (ctx / "intercept.sh").write_text(apt.intercept_sh())
     (ctx / "pqver.c").write_text(PQVER_C)
     (ctx / "hello").write_text(HELLO_PY)
     (ctx / "Dockerfile").write_text(
@@ -150,3 +151,36 @@ def test_protect_before_the_originals_own_purge(
         assert status != 0 and "libpq.so.5" in out, out
         assert not installed(run_in_image, image, "libpq5")
         assert protections == []
+
+
+def test_wrappers_protect_inside_the_step_that_builds(
+    debs_image: str, scratch: Scratch, run_in_image: Any, tmp_path: Path
+) -> None:
+    """The seed's recipe in one RUN: build, mark all auto, purge with --auto-remove, no ldd scan.
+
+    squasher does not edit the step: it only runs it with its wrappers first in PATH.
+    """
+    original = (
+        'savedAptMark="$(apt-mark showmanual)"; '
+        "apt-get install -y --no-install-recommends gcc libc6-dev libpq-dev; "
+        "gcc -o /usr/local/bin/pqver -I/usr/include/postgresql /s/pqver.c -lpq; "
+        "apt-mark auto '.*' > /dev/null; apt-mark manual $savedAptMark > /dev/null; "
+        "apt-get purge -y --auto-remove -o APT::AutoRemove::RecommendsImportant=false"
+    )
+    write_context(
+        tmp_path,
+        "sh /s/intercept.sh; export SQUASHER_WHERE=Dockerfile:7; "
+        'PATH="$SQUASHER_STATE/bin:$PATH" sh /s/step.sh',
+    )
+    (tmp_path / "step.sh").write_text("set -eu; " + original + "\n")
+    result = scratch.build(tmp_path, builder="classic")
+    image = result.image_id
+    status, out = run_in_image(image, ["/usr/local/bin/pqver"])
+    assert status == 0 and out.startswith("libpq "), out
+    assert installed(run_in_image, image, "libpq5")
+    for gone in ("gcc", "libpq-dev", "libc6-dev"):
+        assert not installed(run_in_image, image, gone), gone
+    protections = parse_protect_log("\n".join(result.log))
+    assert [(p.package, p.file, p.where) for p in protections] == [
+        ("libpq5", "/usr/local/bin/pqver", "Dockerfile:7")
+    ]

@@ -26,6 +26,7 @@ def snippets() -> dict[str, str]:
     for name, m in MANAGERS.items():
         out[f"{name}/snapshot.sh"] = m.snapshot_sh()
         out[f"{name}/protect.sh"] = m.protect_sh("Dockerfile:12")
+        out[f"{name}/intercept.sh"] = m.intercept_sh()
         out[f"{name}/purge.sh"] = m.purge_sh(BUILD_ONLY, KEEP, FORCE)
         out[f"{name}/clean.sh"] = m.clean_sh()
     return {k: v for k, v in out.items() if v}
@@ -40,7 +41,7 @@ def as_script(body: str) -> str:
 
 def test_every_purging_manager_has_all_snippets() -> None:
     for name, m in MANAGERS.items():
-        expected = ["snapshot", "protect", "purge", "clean"] if m.purges else ["clean"]
+        expected = ["snapshot", "protect", "intercept", "purge", "clean"] if m.purges else ["clean"]
         have = sorted(k.split("/")[1][:-3] for k in SNIPPETS if k.startswith(name + "/"))
         assert have == sorted(expected), name
 
@@ -100,3 +101,42 @@ def test_skip_paths_leave_caches_alone() -> None:
 def test_protect_label_is_quoted() -> None:
     text = MANAGERS["apt"].protect_sh("Dockerfile:3 it's")
     assert "squasher_where='Dockerfile:3 it'\\''s'" in text
+
+
+def test_intercept_reads_the_step_from_the_environment() -> None:
+    text = MANAGERS["apt"].intercept_sh()
+    assert 'squasher_where="${SQUASHER_WHERE:-removal}"' in text
+    assert "<<'SQUASHER_PROTECT'" in text and "\nSQUASHER_PROTECT\n" in text
+
+
+def test_wrapper_runs_protection_only_for_removals(tmp_path: Path) -> None:
+    """Install wrappers around a fake tool and check when the protection runs."""
+    bin_dir = tmp_path / "fakebin"
+    bin_dir.mkdir()
+    tool = bin_dir / "apt-get"
+    tool.write_text('#!/bin/sh\necho "real apt-get $*"\n')
+    tool.chmod(0o755)
+    state = tmp_path / "state"
+    script = tmp_path / "intercept.sh"
+    script.write_text(MANAGERS["apt"].intercept_sh())
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "SQUASHER_STATE": str(state)}
+    subprocess.run(["sh", str(script)], check=True, env=env)
+    # a stand-in protection that only records that it ran
+    (state / "apt-protect.sh").write_text('echo "protect $SQUASHER_WHERE"\n')
+    wrapped = {**env, "PATH": f"{state}/bin:{env['PATH']}", "SQUASHER_WHERE": "Dockerfile:4"}
+
+    def run(*args: str, extra: dict[str, str] | None = None) -> str:
+        proc = subprocess.run(
+            ["sh", "-c", 'apt-get "$@"', "sh", *args],
+            env={**wrapped, **(extra or {})},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return proc.stdout
+
+    assert run("install", "-y", "gcc") == "real apt-get install -y gcc\n"
+    assert run("purge", "-y", "gcc") == "protect Dockerfile:4\nreal apt-get purge -y gcc\n"
+    assert run("-y", "autoremove").startswith("protect Dockerfile:4\n")
+    assert run("purge", "x", extra={"SQUASHER_PROTECTING": "1"}) == "real apt-get purge x\n"
+    assert not (state / "bin" / "apk").exists()

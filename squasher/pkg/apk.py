@@ -17,11 +17,12 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-from squasher.pkg.base import PROTECT_TAG, PkgOp, sh_quote, strip_version
+from squasher.pkg.base import PROTECT_TAG, WHERE_FROM_ENV, PkgOp, strip_version, where_sh
 from squasher.pkg.common import (
     built_files_sh,
     file_magic_sh,
     indent,
+    intercept_sh,
     list_file_sh,
     marker_sh,
     shebang_interpreter_sh,
@@ -119,7 +120,7 @@ class Apk:
             "/lib/apk/db/installed"
         )
         body = (
-            f"squasher_where={sh_quote(where or 'removal')}\n"
+            f"squasher_where={where_sh(where)}\n"
             "squasher_tab=$(printf '\\t')\n"
             + built_files_sh(owned, "apk-built")
             + f": > {state('apk-needs')}\n"
@@ -163,6 +164,14 @@ class Apk:
             + f"[ -e {state('marker')} ]; then\n"
             + indent(body)
             + "fi\n"
+        )
+
+    def intercept_sh(self) -> str:
+        return intercept_sh(
+            self.name,
+            self.protect_sh(WHERE_FROM_ENV),
+            ("apk", "apk.static"),
+            ("del",),
         )
 
     def purge_sh(

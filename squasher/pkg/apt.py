@@ -19,11 +19,12 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-from squasher.pkg.base import PROTECT_TAG, PkgOp, sh_quote, strip_version
+from squasher.pkg.base import PROTECT_TAG, WHERE_FROM_ENV, PkgOp, strip_version, where_sh
 from squasher.pkg.common import (
     built_files_sh,
     file_magic_sh,
     indent,
+    intercept_sh,
     list_file_sh,
     marker_sh,
     shebang_interpreter_sh,
@@ -161,9 +162,8 @@ class Apt:
         )
 
     def protect_sh(self, where: str = "") -> str:
-        label = sh_quote(where or "removal")
         body = (
-            f"squasher_where={label}\n"
+            f"squasher_where={where_sh(where)}\n"
             "squasher_tab=$(printf '\\t')\n"
             + built_files_sh("cat /var/lib/dpkg/info/*.list", "apt-built")
             + f": > {state('apt-needs')}\n"
@@ -239,6 +239,26 @@ class Apt:
             + f"[ -e {state('marker')} ]; then\n"
             + indent(body)
             + "fi\n"
+        )
+
+    def intercept_sh(self) -> str:
+        return intercept_sh(
+            self.name,
+            self.protect_sh(WHERE_FROM_ENV),
+            ("apt-get", "apt", "dpkg"),
+            (
+                "purge",
+                "remove",
+                "autoremove",
+                "autopurge",
+                "auto-remove",
+                "--auto-remove",
+                "--autoremove",
+                "-P",
+                "--purge",
+                "-r",
+                "--remove",
+            ),
         )
 
     def purge_sh(

@@ -46,6 +46,8 @@ REMOVALS: frozenset[str] = frozenset({"remove", "purge", "autoremove"})
 
 STATE_VAR = "SQUASHER_STATE"
 PROTECT_TAG = "squasher-protect"
+# protect_sh(WHERE_FROM_ENV): the step label is read at run time from $SQUASHER_WHERE
+WHERE_FROM_ENV = "$SQUASHER_WHERE"
 
 
 @dataclass
@@ -105,6 +107,18 @@ class PackageManager(Protocol):
         """sh run before a removal: keep packages that files built so far need."""
         ...
 
+    def intercept_sh(self) -> str:
+        """sh run once after the snapshot: wrappers that protect before the original's removals.
+
+        It writes the protection to ``$SQUASHER_STATE/<manager>-protect.sh`` and wrapper scripts
+        into ``$SQUASHER_STATE/bin`` (``apt-get``, ``apt``, ``dpkg``; ``apk``; ``dnf``, ``yum``,
+        ``microdnf``) that run it when their arguments ask for a removal, then ``exec`` the real
+        tool. The renderer runs each original step with ``PATH="$SQUASHER_STATE/bin:$PATH"`` and
+        ``SQUASHER_WHERE=Dockerfile:N`` exported, so a purge inside the same RUN that built the
+        program is protected too, without editing the step's text. Empty for pip and npm.
+        """
+        ...
+
     def purge_sh(
         self, build_only: Sequence[str], keep: Sequence[str], force: Sequence[str] = ()
     ) -> str:
@@ -141,6 +155,13 @@ def parse_protect_log(log: str) -> list[Protection]:
             seen.add(p)
             found.append(p)
     return found
+
+
+def where_sh(where: str) -> str:
+    """The sh word for a protection's step label (see :data:`WHERE_FROM_ENV`)."""
+    if where == WHERE_FROM_ENV:
+        return '"${SQUASHER_WHERE:-removal}"'
+    return sh_quote(where or "removal")
 
 
 def sh_quote(text: str) -> str:

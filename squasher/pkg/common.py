@@ -6,7 +6,7 @@ which Debian's essential set and busybox both have.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 
 from squasher.pkg.base import sh_quote
 
@@ -115,4 +115,43 @@ def tmp_clean_sh(skip: Collection[str] = ()) -> str:
         "# squasher: remove what the build left in " + " and ".join(dirs) + "\n"
         f"find {' '.join(dirs)} -mindepth 1 -maxdepth 1 -cnewer {state('marker')} \\\n"
         f"\t! -path {S}{keep} -exec rm -rf {{}} + 2>/dev/null || true\n"
+    )
+
+
+def intercept_sh(
+    manager: str, protect: str, tools: Sequence[str], removal_words: Sequence[str]
+) -> str:
+    """sh installing wrappers for ``tools`` in ``$SQUASHER_STATE/bin`` that run ``protect`` first.
+
+    ``protect`` (a protect snippet) is stored as ``$SQUASHER_STATE/<manager>-protect.sh``; a
+    wrapper runs it when one of its arguments is in ``removal_words``, then execs the real tool
+    (its path as found now). Tools that are not installed get no wrapper. Tools the wrapped one
+    runs (apt-get -> dpkg) do not protect again (``SQUASHER_PROTECTING``).
+    """
+    pattern = " | ".join(f'*" {w} "*' for w in removal_words)
+    script = state(f"{manager}-protect.sh")
+    return (
+        f"# squasher {manager}: run the protection before the original's own removals\n"
+        + marker_sh()
+        + f"mkdir -p {state('bin')}\n"
+        + f"cat > {script} <<'SQUASHER_PROTECT'\n"
+        + protect
+        + "SQUASHER_PROTECT\n"
+        + f"for squasher_tool in {' '.join(tools)}; do\n"
+        + '\tsquasher_real=$(command -v "$squasher_tool" 2>/dev/null) || continue\n'
+        + '\tcase "$squasher_real" in /*) ;; *) continue ;; esac\n'
+        + f"\tcat > {S[:-1]}/bin/$squasher_tool\" <<-'SQUASHER_WRAPPER'\n"
+        + "\t#!/bin/sh\n"
+        + f"\t# squasher: protect what the build needs before {manager} removes anything\n"
+        + '\tif [ -n "${SQUASHER_STATE:-}" ] && [ -z "${SQUASHER_PROTECTING:-}" ]; then\n'
+        + '\t\tcase " $* " in\n'
+        + f'\t\t{pattern}) sh "$SQUASHER_STATE/{manager}-protect.sh" || exit ;;\n'
+        + "\t\tesac\n"
+        + "\tfi\n"
+        + "\tSQUASHER_PROTECTING=1\n"
+        + "\texport SQUASHER_PROTECTING\n"
+        + "\tSQUASHER_WRAPPER\n"
+        + f'\tprintf \'exec %s "$@"\\n\' "$squasher_real" >> {S[:-1]}/bin/$squasher_tool"\n'
+        + f'\tchmod 755 {S[:-1]}/bin/$squasher_tool"\n'
+        + "done\n"
     )

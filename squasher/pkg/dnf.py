@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-from squasher.pkg.base import PROTECT_TAG, Action, PkgOp, sh_quote
+from squasher.pkg.base import PROTECT_TAG, WHERE_FROM_ENV, Action, PkgOp, where_sh
 from squasher.pkg.common import (
     built_files_sh,
     file_magic_sh,
     indent,
+    intercept_sh,
     list_file_sh,
     marker_sh,
     shebang_interpreter_sh,
@@ -137,7 +138,7 @@ class Dnf:
 
     def protect_sh(self, where: str = "") -> str:
         body = (
-            f"squasher_where={sh_quote(where or 'removal')}\n"
+            f"squasher_where={where_sh(where)}\n"
             "squasher_tab=$(printf '\\t')\n"
             + _PICK_PM
             + built_files_sh("rpm -qa --qf '[%{FILENAMES}\\n]'", "rpm-built")
@@ -186,6 +187,14 @@ class Dnf:
             + f"[ -e {state('marker')} ]; then\n"
             + indent(body)
             + "fi\n"
+        )
+
+    def intercept_sh(self) -> str:
+        return intercept_sh(
+            self.name,
+            self.protect_sh(WHERE_FROM_ENV),
+            ("dnf", "yum", "microdnf"),
+            ("remove", "erase", "autoremove", "rm"),
         )
 
     def purge_sh(

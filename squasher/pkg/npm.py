@@ -117,6 +117,9 @@ class Npm:
     def protect_sh(self, where: str = "") -> str:
         return ""
 
+    def intercept_sh(self) -> str:
+        return ""
+
     def purge_sh(
         self, build_only: Sequence[str], keep: Sequence[str], force: Sequence[str] = ()
     ) -> str:

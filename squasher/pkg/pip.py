@@ -132,6 +132,9 @@ class Pip:
     def protect_sh(self, where: str = "") -> str:
         return ""
 
+    def intercept_sh(self) -> str:
+        return ""
+
     def purge_sh(
         self, build_only: Sequence[str], keep: Sequence[str], force: Sequence[str] = ()
     ) -> str:

@@ -1,0 +1,66 @@
+# squasher apk: run the protection before the original's own removals
+: "${SQUASHER_STATE:?set SQUASHER_STATE to the state directory}"
+mkdir -p "$SQUASHER_STATE"
+[ -e "$SQUASHER_STATE/marker" ] || touch "$SQUASHER_STATE/marker"
+mkdir -p "$SQUASHER_STATE/bin"
+cat > "$SQUASHER_STATE/apk-protect.sh" <<'SQUASHER_PROTECT'
+# squasher apk: keep the packages that files built so far need ($SQUASHER_WHERE)
+if command -v apk >/dev/null 2>&1 && command -v scanelf >/dev/null 2>&1 && [ -e "$SQUASHER_STATE/marker" ]; then
+	squasher_where="${SQUASHER_WHERE:-removal}"
+	squasher_tab=$(printf '\t')
+	awk '/^F:/ { d = substr($0, 3) } /^R:/ { print "/" d "/" substr($0, 3) }' /lib/apk/db/installed 2>/dev/null \
+		| awk '{ print } /^\/(bin|sbin|lib[^\/]*)\// { print "/usr" $0 }' \
+		| LC_ALL=C sort -u > "$SQUASHER_STATE/owned"
+	find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /var/lib/dpkg -o -path /var/lib/apt -o -path /lib/apk/db -o -path /var/lib/rpm -o -path /usr/lib/sysimage/rpm -o -path /var/cache -o -path /var/log -o -path "$SQUASHER_STATE" \) -prune \
+		-o -type f -cnewer "$SQUASHER_STATE/marker" \
+		\( -perm -100 -o -perm -010 -o -perm -001 -o -name '*.so' -o -name '*.so.*' \) \
+		-print 2>/dev/null | LC_ALL=C sort -u > "$SQUASHER_STATE/new"
+	LC_ALL=C comm -23 "$SQUASHER_STATE/new" "$SQUASHER_STATE/owned" > "$SQUASHER_STATE/apk-built"
+	: > "$SQUASHER_STATE/apk-needs"
+	while IFS= read -r squasher_f; do
+		squasher_magic=$(od -An -tx1 -N4 "$squasher_f" 2>/dev/null | tr -d ' \n')
+		case "$squasher_magic" in
+		7f454c46)
+			scanelf --needed --nobanner --format '%n#p' "$squasher_f" 2>/dev/null \
+				| tr ',' '\n' | awk -v f="$squasher_f" 'NF { print "so:" $1 "\t" f "\t" $1 }' >> "$SQUASHER_STATE/apk-needs"
+			;;
+		2321*)
+			squasher_interp=$(head -n 1 "$squasher_f" | awk '{ sub(/^#![ \t]*/, ""); if ($1 ~ /(^|\/)env$/) { for (i = 2; i <= NF; i++) if ($i !~ /^-/ && $i !~ /=/) { print $i; exit } } else print $1; exit }')
+			case "$squasher_interp" in
+			/*) ;;
+			?*) squasher_interp=$(command -v "$squasher_interp" 2>/dev/null || true) ;;
+			esac
+			[ -z "$squasher_interp" ] || [ -e "$squasher_interp" ] || squasher_interp=
+			if [ -n "$squasher_interp" ]; then
+				printf 'cmd:%s\t%s\t%s\n' "${squasher_interp##*/}" "$squasher_f" "$squasher_interp" >> "$SQUASHER_STATE/apk-needs"
+			fi
+			;;
+		esac
+	done < "$SQUASHER_STATE/apk-built"
+	sed -e 's#.*/##' "$SQUASHER_STATE/apk-built" | LC_ALL=C sort -u > "$SQUASHER_STATE/apk-built-names"
+	LC_ALL=C sort -t "$squasher_tab" -k1,1 -k2,2 "$SQUASHER_STATE/apk-needs" \
+		| awk -F '\t' -v built="$SQUASHER_STATE/apk-built-names" 'BEGIN { while ((getline b < built) > 0) own["so:" b] = 1 } !own[$1] && !seen[$1]++' > "$SQUASHER_STATE/apk-protect-new"
+	awk -F '\t' -v w="$squasher_where" '{ print "squasher-protect\tapk\t" $1 "\t" $2 "\t" $3 "\t" w }' "$SQUASHER_STATE/apk-protect-new"
+	cut -f 1 "$SQUASHER_STATE/apk-protect-new" | LC_ALL=C sort -u -o "$SQUASHER_STATE/apk-protected" "$SQUASHER_STATE/apk-protected" -
+	if [ -s "$SQUASHER_STATE/apk-protected" ]; then
+		xargs apk add --no-network --virtual .squasher-rundeps < "$SQUASHER_STATE/apk-protected" > /dev/null
+	fi
+fi
+SQUASHER_PROTECT
+for squasher_tool in apk apk.static; do
+	squasher_real=$(command -v "$squasher_tool" 2>/dev/null) || continue
+	case "$squasher_real" in /*) ;; *) continue ;; esac
+	cat > "$SQUASHER_STATE/bin/$squasher_tool" <<-'SQUASHER_WRAPPER'
+	#!/bin/sh
+	# squasher: protect what the build needs before apk removes anything
+	if [ -n "${SQUASHER_STATE:-}" ] && [ -z "${SQUASHER_PROTECTING:-}" ]; then
+		case " $* " in
+		*" del "*) sh "$SQUASHER_STATE/apk-protect.sh" || exit ;;
+		esac
+	fi
+	SQUASHER_PROTECTING=1
+	export SQUASHER_PROTECTING
+	SQUASHER_WRAPPER
+	printf 'exec %s "$@"\n' "$squasher_real" >> "$SQUASHER_STATE/bin/$squasher_tool"
+	chmod 755 "$SQUASHER_STATE/bin/$squasher_tool"
+done

@@ -1,0 +1,96 @@
+# squasher apt: run the protection before the original's own removals
+: "${SQUASHER_STATE:?set SQUASHER_STATE to the state directory}"
+mkdir -p "$SQUASHER_STATE"
+[ -e "$SQUASHER_STATE/marker" ] || touch "$SQUASHER_STATE/marker"
+mkdir -p "$SQUASHER_STATE/bin"
+cat > "$SQUASHER_STATE/apt-protect.sh" <<'SQUASHER_PROTECT'
+# squasher apt: keep the packages that files built so far need ($SQUASHER_WHERE)
+if command -v dpkg-query >/dev/null 2>&1 && [ -e "$SQUASHER_STATE/marker" ]; then
+	squasher_where="${SQUASHER_WHERE:-removal}"
+	squasher_tab=$(printf '\t')
+	cat /var/lib/dpkg/info/*.list 2>/dev/null \
+		| awk '{ print } /^\/(bin|sbin|lib[^\/]*)\// { print "/usr" $0 }' \
+		| LC_ALL=C sort -u > "$SQUASHER_STATE/owned"
+	find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /var/lib/dpkg -o -path /var/lib/apt -o -path /lib/apk/db -o -path /var/lib/rpm -o -path /usr/lib/sysimage/rpm -o -path /var/cache -o -path /var/log -o -path "$SQUASHER_STATE" \) -prune \
+		-o -type f -cnewer "$SQUASHER_STATE/marker" \
+		\( -perm -100 -o -perm -010 -o -perm -001 -o -name '*.so' -o -name '*.so.*' \) \
+		-print 2>/dev/null | LC_ALL=C sort -u > "$SQUASHER_STATE/new"
+	LC_ALL=C comm -23 "$SQUASHER_STATE/new" "$SQUASHER_STATE/owned" > "$SQUASHER_STATE/apt-built"
+	: > "$SQUASHER_STATE/apt-needs"
+	while IFS= read -r squasher_f; do
+		squasher_magic=$(od -An -tx1 -N4 "$squasher_f" 2>/dev/null | tr -d ' \n')
+		case "$squasher_magic" in
+		7f454c46)
+			ldd "$squasher_f" 2>/dev/null | awk -v f="$squasher_f" '$2 == "=>" && $3 ~ /^\// { print f "\t" $3 }' \
+				>> "$SQUASHER_STATE/apt-needs" || true
+			;;
+		2321*)
+			squasher_interp=$(head -n 1 "$squasher_f" | awk '{ sub(/^#![ \t]*/, ""); if ($1 ~ /(^|\/)env$/) { for (i = 2; i <= NF; i++) if ($i !~ /^-/ && $i !~ /=/) { print $i; exit } } else print $1; exit }')
+			case "$squasher_interp" in
+			/*) ;;
+			?*) squasher_interp=$(command -v "$squasher_interp" 2>/dev/null || true) ;;
+			esac
+			[ -z "$squasher_interp" ] || [ -e "$squasher_interp" ] || squasher_interp=
+			if [ -n "$squasher_interp" ]; then
+				printf '%s\t%s\n' "$squasher_f" "$squasher_interp" >> "$SQUASHER_STATE/apt-needs"
+			fi
+			;;
+		esac
+	done < "$SQUASHER_STATE/apt-built"
+	: > "$SQUASHER_STATE/apt-protect-new"
+	LC_ALL=C sort -t "$squasher_tab" -k2,2 -k1,1 "$SQUASHER_STATE/apt-needs" \
+		| awk -F '\t' '!seen[$2]++' \
+		| while IFS="$squasher_tab" read -r squasher_f squasher_lib; do
+		squasher_real=$(readlink -f "$squasher_lib" 2>/dev/null || echo "$squasher_lib")
+		squasher_owner=
+		for squasher_p in "$squasher_lib" "$squasher_real"; do
+			case "$squasher_p" in
+			/usr/bin/* | /usr/sbin/* | /usr/lib*) squasher_twin="${squasher_p#/usr}" ;;
+			/bin/* | /sbin/* | /lib*) squasher_twin="/usr$squasher_p" ;;
+			*) squasher_twin="$squasher_p" ;;
+			esac
+			for squasher_q in "$squasher_p" "$squasher_twin"; do
+				squasher_owner=$(dpkg-query --search "$squasher_q" 2>/dev/null \
+					| awk -F ': ' '!/^diversion / { gsub(/, /, " ", $1); print $1; exit }')
+				[ -z "$squasher_owner" ] || break 2
+			done
+		done
+		for squasher_pkg in $squasher_owner; do
+			squasher_base="${squasher_pkg%%:*}"
+			case "$squasher_base" in
+			*-minimal)
+				if dpkg-query -W -f='${db:Status-Status}\n' "${squasher_base%-minimal}" 2>/dev/null | grep -qx installed; then
+					printf '%s\t%s\t%s\n' "${squasher_base%-minimal}" "$squasher_f" "$squasher_lib"
+				fi
+				;;
+			esac
+			printf '%s\t%s\t%s\n' "$squasher_pkg" "$squasher_f" "$squasher_lib"
+		done
+	done > "$SQUASHER_STATE/apt-protect-new"
+	cut -f 1 "$SQUASHER_STATE/apt-protect-new" | LC_ALL=C sort -u > "$SQUASHER_STATE/apt-protect-pkgs"
+	xargs -r dpkg-query -W -f="\${Depends}, \${Pre-Depends}\n" < "$SQUASHER_STATE/apt-protect-pkgs" 2>/dev/null \
+		| tr '|' ',' | tr ',' '\n' | sed -e 's/(.*//' -e 's/[[:space:]]//g' -e 's/:any$//' \
+		| LC_ALL=C sort -u > "$SQUASHER_STATE/apt-protect-deps"
+	LC_ALL=C sort -t "$squasher_tab" -k1,1 -k2,2 "$SQUASHER_STATE/apt-protect-new" \
+		| awk -F '\t' -v w="$squasher_where" -v deps="$SQUASHER_STATE/apt-protect-deps" 'BEGIN { while ((getline d < deps) > 0) dep[d] = 1 } { name = $1; sub(/:.*/, "", name) } !dep[name] && !seen[$1]++ { print "squasher-protect\tapt\t" $1 "\t" $2 "\t" $3 "\t" w }'
+	xargs -r apt-mark manual < "$SQUASHER_STATE/apt-protect-pkgs" > /dev/null
+	LC_ALL=C sort -u -o "$SQUASHER_STATE/apt-protected" "$SQUASHER_STATE/apt-protected" "$SQUASHER_STATE/apt-protect-pkgs"
+fi
+SQUASHER_PROTECT
+for squasher_tool in apt-get apt dpkg; do
+	squasher_real=$(command -v "$squasher_tool" 2>/dev/null) || continue
+	case "$squasher_real" in /*) ;; *) continue ;; esac
+	cat > "$SQUASHER_STATE/bin/$squasher_tool" <<-'SQUASHER_WRAPPER'
+	#!/bin/sh
+	# squasher: protect what the build needs before apt removes anything
+	if [ -n "${SQUASHER_STATE:-}" ] && [ -z "${SQUASHER_PROTECTING:-}" ]; then
+		case " $* " in
+		*" purge "* | *" remove "* | *" autoremove "* | *" autopurge "* | *" auto-remove "* | *" --auto-remove "* | *" --autoremove "* | *" -P "* | *" --purge "* | *" -r "* | *" --remove "*) sh "$SQUASHER_STATE/apt-protect.sh" || exit ;;
+		esac
+	fi
+	SQUASHER_PROTECTING=1
+	export SQUASHER_PROTECTING
+	SQUASHER_WRAPPER
+	printf 'exec %s "$@"\n' "$squasher_real" >> "$SQUASHER_STATE/bin/$squasher_tool"
+	chmod 755 "$SQUASHER_STATE/bin/$squasher_tool"
+done
