@@ -152,7 +152,9 @@ sq_clear() {
     if [ -L "$1" ] || { [ -e "$1" ] && [ ! -d "$1" ]; }; then rm -f -- "$1"; fi
 }
 
-# sq_fix SRCDIR DESTDIR OWNER MODE: give OWNER / MODE to DESTDIR/x for every x copied from SRCDIR.
+# sq_fix SRCDIR DESTDIR OWNER MODE SPECIAL: give OWNER / MODE to DESTDIR/x for every x copied from
+# SRCDIR. chown clears setuid/setgid; SPECIAL=1 (BuildKit) gives them back, as BuildKit chmods after
+# its chown and keeps the source's special bits even under --chmod.
 sq_fix() {
     if [ -n "$3" ]; then
         (cd "$1" && find . ! -name . -exec sh -c '
@@ -166,6 +168,25 @@ sq_fix() {
             for f do shift; set -- "$@" "$d/${f#./}"; done
             exec chmod -- "$m" "$@"' sq_fix "$2" "$4" {} +) || return 1
     fi
+    if [ "$5" = 1 ] && { [ -n "$3" ] || [ -n "$4" ]; }; then
+        (cd "$1" && find . ! -name . ! -type l \( -perm -4000 -o -perm -2000 -o -perm -1000 \) \
+            -exec sh -c '
+            d=$1 m=$2; shift 2
+            for f do
+                s=$(stat -c %a -- "$f") || exit 1
+                if [ -n "$m" ]; then s=${s%???}${m#?}; fi
+                chmod -- "$s" "$d/${f#./}" || exit 1
+            done' sq_fix "$2" "$4" {} +) || return 1
+    fi
+}
+
+# sq_special SRC DEST MODE: give DEST back the setuid/setgid/sticky bits of SRC (BuildKit keeps them
+# through --chown and --chmod; chown cleared them).
+sq_special() {
+    sq_sp=$(stat -c %a -- "$1" 2>/dev/null) || return 0
+    case $sq_sp in ????) ;; *) return 0 ;; esac
+    if [ -n "$3" ]; then sq_sp=${sq_sp%???}${3#?}; fi
+    chmod -- "$sq_sp" "$2"
 }
 
 # sq_linktimes SRCDIR DESTDIR: give the copied symlinks their source mtime (busybox cp -p does not;
@@ -183,8 +204,8 @@ sq_linktime() {
     touch -h -d "@$2" "$1" 2>/dev/null || :
 }
 
-# sq_copy_file SRC DEST INTO NAME PARENT_OWNER OWNER MODE: copy one file to DEST, or to DEST/NAME
-# when INTO=1 or DEST is a directory.
+# sq_copy_file SRC DEST INTO NAME PARENT_OWNER OWNER MODE SPECIAL: copy one file to DEST, or to
+# DEST/NAME when INTO=1 or DEST is a directory (SPECIAL: see sq_fix).
 sq_copy_file() {
     sq_t=$2
     if [ "$3" = 1 ] || [ -d "$sq_t" ]; then sq_t=${sq_t%/}/$4; fi
@@ -193,6 +214,7 @@ sq_copy_file() {
     cp -pP -- "$1" "$sq_t" || return 1
     if [ -n "$6" ]; then chown -h -- "$6" "$sq_t" || return 1; fi
     if [ -n "$7" ]; then chmod -- "$7" "$sq_t" || return 1; fi
+    if [ "$8" = 1 ] && { [ -n "$6" ] || [ -n "$7" ]; }; then sq_special "$1" "$sq_t" "$7"; fi
 }
 
 # sq_write_file TEXT DEST INTO NAME PARENT_OWNER OWNER MODE: like sq_copy_file for COPY <<EOF.
@@ -207,8 +229,8 @@ sq_write_file() {
     if [ -n "$7" ]; then chmod -- "$7" "$sq_t" || return 1; fi
 }
 
-# sq_copy_dir SRC DEST PARENT_OWNER DEST_OWNER OWNER MODE: copy the contents of directory SRC into
-# DEST (created 0755 when missing: its parents for PARENT_OWNER, itself for DEST_OWNER).
+# sq_copy_dir SRC DEST PARENT_OWNER DEST_OWNER OWNER MODE SPECIAL: copy the contents of directory
+# SRC into DEST (created 0755 when missing: its parents for PARENT_OWNER, itself for DEST_OWNER).
 sq_copy_dir() {
     if [ ! -d "$2" ]; then
         sq_mkdirs "$(dirname -- "$2")" "$3" || return 1
@@ -221,7 +243,7 @@ sq_copy_dir() {
         sq_clear "$2/${sq_e##*/}" || return 1
         cp -pPR -- "$sq_e" "$2/" || return 1
     done
-    sq_fix "$1" "$2" "$5" "$6" || return 1
+    sq_fix "$1" "$2" "$5" "$6" "$7" || return 1
     sq_linktimes "$1" "$2"
 }
 
@@ -240,13 +262,16 @@ sq_untar() {
             "install it in an earlier step or keep this ADD as an instruction"
     fi
     sq_mkdirs "$2" "$4" || return 1
-    sq_u_meta=$(stat -c '%a %u:%g' -- "$2") || return 1
+    # Docker's untar leaves an existing destination's own metadata alone ("./" is skipped)
+    sq_u_meta=$(stat -c '%a %u:%g' -- "$2" 2>/dev/null) || sq_u_meta=
     if [ -n "$sq_u_cmd" ]; then
         "$sq_u_cmd" -dc <"$1" | tar -x -f - -C "$2" --numeric-owner || return 1
     else
         tar -x -f "$1" -C "$2" --numeric-owner || return 1
     fi
-    chown -- "${sq_u_meta#* }" "$2" && chmod -- "${sq_u_meta%% *}" "$2"
+    if [ -n "$sq_u_meta" ]; then
+        chown -- "${sq_u_meta#* }" "$2" && chmod -- "${sq_u_meta%% *}" "$2"
+    fi
 }
 # --- end of COPY/ADD placement ---
 """
@@ -602,6 +627,7 @@ def plan_copy(
         own_var = '"$sq_own"'
     own = own_var or "''"
     mode = chmod or "''"
+    special = 1 if builder == "buildkit" else 0
     staged = staged_root.rstrip("/")
     paths: list[str] = []
     for ent in entries:
@@ -620,7 +646,8 @@ def plan_copy(
                 q = _sq(path)
                 lines.append(f"sq_gen{i}=0; [ -e {q} ] || [ -L {q} ] || sq_gen{i}=1")
             lines.append(
-                f"sq_copy_dir {_sq(src_path)} {_sq(target)} {parent_owner} {dest_owner} {own} {mode} || exit 1"
+                f"sq_copy_dir {_sq(src_path)} {_sq(target)} {parent_owner} {dest_owner} {own} {mode}"
+                f" {special} || exit 1"
             )
             for i, path in enumerate(gen_targets):
                 lines.append(f'[ "$sq_gen{i}" = 0 ] || rm -rf -- {_sq(path)}')
@@ -638,7 +665,7 @@ def plan_copy(
         else:
             lines.append(
                 f"sq_copy_file {_sq(src_path)} {_sq(target)} {1 if into else 0} {_sq(ent.name)}"
-                f" {own} {own} {mode} || exit 1"
+                f" {own} {own} {mode} {special} || exit 1"
             )
     for doc, src in docs:
         body = doc.body

@@ -122,6 +122,9 @@ def make_context(root: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
         path.chmod(mode)
+    (root / "d" / "suid").write_bytes(b"#!/bin/sh\n")
+    (root / "d" / "suid").chmod(0o4755)
+    os.link(root / "d" / "one", root / "d" / "hard")
     (root / "d" / "empty").mkdir()
     (root / "d" / "private").chmod(0o700)
     (root / "d" / "sub").chmod(0o750)
@@ -181,7 +184,11 @@ CASES = [
     ),
     Case(
         "chmod",
-        ["COPY --chmod=640 a.txt d /t/cm/", "COPY --chmod=0755 b.txt /t/cm2"],
+        [
+            "COPY --chmod=640 a.txt d /t/cm/",
+            "COPY --chmod=0755 b.txt /t/cm2",
+            "ADD --chmod=600 pkg.tar /t/cmx/",
+        ],
         only="buildkit",
     ),
     Case(

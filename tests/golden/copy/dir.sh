@@ -1,3 +1,3 @@
 # Dockerfile:2: COPY d /t/d
-sq_copy_dir /.squasher/ctx/d /t/d '' '' '' '' || exit 1
+sq_copy_dir /.squasher/ctx/d /t/d '' '' '' '' 1 || exit 1
 # context: d
