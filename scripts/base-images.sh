@@ -12,6 +12,7 @@
 #   SQUASHER_APT_MIRROR         Debian mirror URI (default: read from this machine's apt sources)
 #   SQUASHER_PULL_TIMEOUT       seconds allowed for `docker pull` (default 15; 0 disables pulling)
 #   SQUASHER_FORCE_BASE_IMAGES  1 = rebuild even when the images exist
+#   SQUASHER_BASE_IMAGES        which to make (default "debian busybox")
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -294,8 +295,15 @@ ensure() {
 	"$maker"
 }
 
-ensure "debian:$SUITE-slim" make_debian
-if ! have_image "debian:$SUITE"; then
-	"$DOCKER" tag "debian:$SUITE-slim" "debian:$SUITE"
-fi
-ensure busybox:latest make_busybox
+for wanted in ${SQUASHER_BASE_IMAGES:-debian busybox}; do
+	case "$wanted" in
+	debian)
+		ensure "debian:$SUITE-slim" make_debian
+		if ! have_image "debian:$SUITE"; then
+			"$DOCKER" tag "debian:$SUITE-slim" "debian:$SUITE"
+		fi
+		;;
+	busybox) ensure busybox:latest make_busybox ;;
+	*) die "unknown base image '$wanted' in SQUASHER_BASE_IMAGES (debian, busybox)" ;;
+	esac
+done

@@ -13,8 +13,10 @@
 #   SQUASHER_ENGINE_DATA       data root         (default /var/lib/squasher-engine)
 #   SQUASHER_ENGINE_TIMEOUT    seconds to wait for dockerd (default 60)
 #   SQUASHER_ENGINE_PRIVATE=1  skip step 1 (ignore DOCKER_HOST and the default socket)
-#   SQUASHER_ENGINE_ARGS       extra dockerd arguments, e.g. "--bridge=none --iptables=false" for a
-#                              second engine that must leave the first one's network alone
+#   SQUASHER_ENGINE_ARGS       extra dockerd arguments. A second engine next to a running one needs
+#                              a bridge of its own ("--bridge=BR --iptables=false", BR made with
+#                              `ip link add BR type bridge`); never --bridge=none, with which
+#                              dockerd deletes docker0 and cuts the first engine's containers off
 set -euo pipefail
 
 sock="${SQUASHER_ENGINE_SOCK:-/run/squasher-engine/docker.sock}"

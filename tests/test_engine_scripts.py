@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import docker
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -51,41 +52,61 @@ def test_a_dead_docker_host_falls_back_to_a_live_engine(tmp_path: Path) -> None:
     assert proc.stdout.startswith("export DOCKER_HOST=unix://")
 
 
+def _ip(*args: str) -> None:
+    subprocess.run(["ip", *args], check=True, capture_output=True, text=True)
+
+
 @pytest.fixture
-def private_engine_paths() -> Iterator[tuple[Path, Path]]:
-    """A socket dir and data root for a second engine; stopped and removed afterwards."""
-    name = f"squasher-engine-test-{uuid.uuid4().hex[:8]}"
-    rundir, data = Path("/run") / name, Path("/var/lib") / name
-    yield rundir, data
-    pidfile = rundir / "dockerd.pid"
-    if pidfile.is_file():
-        pid = int(pidfile.read_text().strip())
-        os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                break
-            time.sleep(0.2)
-    shutil.rmtree(rundir, ignore_errors=True)
-    shutil.rmtree(data, ignore_errors=True)
+def private_engine_paths() -> Iterator[tuple[Path, Path, str]]:
+    """Socket dir, data root and a bridge of its own for a second engine; all removed after.
+
+    The second engine gets its own bridge: with ``--bridge=none`` dockerd deletes ``docker0``
+    at start, which cuts every container of the shared engine off the network.
+    """
+    if os.geteuid() != 0 or shutil.which("dockerd") is None or shutil.which("ip") is None:
+        pytest.skip("starting dockerd needs root, dockerd and ip")
+    token = uuid.uuid4().hex[:8]
+    name = f"squasher-engine-test-{token}"
+    rundir, data, bridge = Path("/run") / name, Path("/var/lib") / name, f"sqt{token}"
+    _ip("link", "add", bridge, "type", "bridge")
+    try:
+        _ip("addr", "add", "172.31.254.1/24", "dev", bridge)
+        yield rundir, data, bridge
+    finally:
+        pidfile = rundir / "dockerd.pid"
+        if pidfile.is_file():
+            pid = int(pidfile.read_text().strip())
+            os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                try:
+                    os.kill(pid, 0)
+                except ProcessLookupError:
+                    break
+                time.sleep(0.2)
+        shutil.rmtree(rundir, ignore_errors=True)
+        shutil.rmtree(data, ignore_errors=True)
+        subprocess.run(["ip", "link", "del", bridge], check=False, capture_output=True)
+
+
+def _links() -> set[str]:
+    out = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True).stdout
+    return {line.split(":")[1].strip().split("@")[0] for line in out.splitlines()}
 
 
 @pytest.mark.engine
 def test_starts_a_private_engine_when_none_answers(
-    private_engine_paths: tuple[Path, Path],
+    private_engine_paths: tuple[Path, Path, str],
 ) -> None:
-    if os.geteuid() != 0 or shutil.which("dockerd") is None:
-        pytest.skip("starting dockerd needs root and dockerd")
-    rundir, data = private_engine_paths
+    rundir, data, bridge = private_engine_paths
+    links_before = _links()
     sock = rundir / "docker.sock"
     proc = run_engine_sh(
         SQUASHER_ENGINE_PRIVATE="1",
         SQUASHER_ENGINE_SOCK=str(sock),
         SQUASHER_ENGINE_DATA=str(data),
         # leave the shared engine's bridge and iptables rules alone
-        SQUASHER_ENGINE_ARGS="--bridge=none --iptables=false",
+        SQUASHER_ENGINE_ARGS=f"--bridge={bridge} --iptables=false --ip-masq=false",
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == f"export DOCKER_HOST=unix://{sock}\n"
@@ -107,6 +128,37 @@ def test_starts_a_private_engine_when_none_answers(
     assert again.returncode == 0, again.stderr
     assert "starting dockerd" not in again.stderr
     assert int((rundir / "dockerd.pid").read_text()) == pid
+    # base-images.sh makes busybox from Debian's busybox-static on the empty engine
+    made = subprocess.run(
+        [str(REPO / "scripts" / "base-images.sh")],
+        capture_output=True,
+        text=True,
+        env={
+            **os.environ,
+            "DOCKER_HOST": f"unix://{sock}",
+            "SQUASHER_BASE_IMAGES": "busybox",
+            "SQUASHER_PULL_TIMEOUT": "0",
+        },
+        timeout=300,
+        check=False,
+    )
+    assert made.returncode == 0, made.stderr
+    assert "importing busybox:latest" in made.stderr
+    client = docker.DockerClient(base_url=f"unix://{sock}")
+    try:
+        output = client.containers.run(
+            "busybox:latest",
+            ["sh", "-c", "stat -c %a /tmp && grep -c . /etc/passwd && wget --help 2>&1 | head -1"],
+            network_mode="none",
+            remove=True,
+        ).decode()
+    finally:
+        client.close()
+    lines = output.splitlines()
+    assert lines[:2] == ["1777", "2"]
+    assert "BusyBox" in lines[2]
+    # the shared engine's network is untouched
+    assert links_before - _links() <= {link for link in links_before if link.startswith("veth")}
 
 
 def test_refuses_to_start_without_root(tmp_path: Path) -> None:
