@@ -407,7 +407,13 @@ def _run_once(client: Any, image: str, argv: list[str], timeout: int) -> SmokeOu
     import requests.exceptions
 
     try:
-        container = client.api.create_container(image, command=argv, hostname=SMOKE_HOSTNAME)
+        container = client.api.create_container(
+            image,
+            command=argv,
+            hostname=SMOKE_HOSTNAME,
+            # no network: the output must not depend on it, and no bridge is needed
+            host_config=client.api.create_host_config(network_mode="none"),
+        )
     except docker.errors.APIError as err:
         return SmokeOutcome(None, "", "", error=f"cannot create container: {err.explanation}")
     cid = container["Id"]
@@ -442,7 +448,8 @@ def run_smoke(
     client: Any, original: str, squashed: str, commands: Sequence[str], timeout: int = SMOKE_TIMEOUT
 ) -> list[SmokeResult]:
     """Run each command (split like a shell would, then passed as ``docker run IMAGE CMD...`` passes
-    it: after the image's entrypoint) in a fresh container of each image; containers are removed."""
+    it: after the image's entrypoint) in a fresh container of each image, without network and with
+    the same hostname; containers are removed."""
     results = []
     for command in commands:
         try:
