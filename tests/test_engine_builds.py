@@ -252,3 +252,25 @@ def test_ctrl_c_interrupts_buildkit_build(docker_client: Any, tmp_path: Path) ->
     with pytest.raises(KeyboardInterrupt):
         build_buildkit(tmp_path, on_progress=interrupt)
     assert time.monotonic() - started < 60
+
+
+def test_scratch_removes_what_it_made_on_ctrl_c(docker_client: Any, tmp_path: Path) -> None:
+    marker = f"sleeping-{uuid.uuid4().hex}"
+    write(
+        tmp_path,
+        {
+            "A.Dockerfile": f"FROM busybox\nRUN echo {marker} > /a\n",
+            "B.Dockerfile": f"FROM busybox\nRUN echo {marker} && sleep 120\n",
+        },
+    )
+
+    def interrupt(progress: BuildProgress) -> None:
+        if progress.line.endswith(f" {marker}") and "RUN echo" not in progress.line:
+            raise KeyboardInterrupt
+
+    made: list[str] = []
+    with pytest.raises(KeyboardInterrupt), Scratch(docker_client) as scratch:
+        made.append(scratch.build(tmp_path, "A.Dockerfile", builder="classic").image_id)
+        scratch.build(tmp_path, "B.Dockerfile", builder="buildkit", on_progress=interrupt)
+    assert made
+    assert not image_exists(docker_client, made[0])
