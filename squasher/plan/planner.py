@@ -207,6 +207,7 @@ class Planner:
 
     # -- stages ------------------------------------------------------------------------------
     def plan(self) -> PlanResult:
+        self.check_preamble()
         self.check_windows()
         plans: list[StagePlan] = []
         for stage in self.df.stages:
@@ -214,6 +215,24 @@ class Planner:
             if stage.name:
                 self.names[stage.name] = stage.index
         return PlanResult(plans, self.notes)
+
+    def check_preamble(self) -> None:
+        """What the builder refuses before the first FROM: other instructions than ARG, or no
+        FROM at all (an unknown or empty instruction there included)."""
+        first_from = self.df.stages[0].from_.start_line if self.df.stages else None
+        for inst in self.df.instructions:
+            if first_from is not None and inst.start_line >= first_from:
+                break
+            if inst.keyword != "ARG":
+                name = inst.written_keyword or inst.keyword or "(empty)"
+                raise self.refuse(
+                    inst, f"{name} before the first FROM: no build stage to run it in"
+                )
+        if not self.df.stages:
+            last = self.df.instructions[-1].end_line if self.df.instructions else 1
+            raise RewriteRefused(
+                "no FROM: the Dockerfile has no build stage", self.opt.dockerfile_path, last
+            )
 
     def check_windows(self) -> None:
         for stage in self.df.stages:
