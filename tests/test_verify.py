@@ -603,3 +603,20 @@ def test_bytecode_follows_its_purged_source() -> None:
     assert got[f"{site}/__pycache__/six.cpython-311.pyc"].package == "python3-six"
     assert got[f"{site}/__pycache__/other.cpython-311.pyc"].category == UNEXPECTED
     assert list(got) == sorted(got)  # results come back in path order
+
+
+def test_not_reproducible_is_the_last_resort() -> None:
+    ev = Evidence(
+        not_reproducible=frozenset(
+            {("/usr/local/bin/uwsgi", CHANGED), ("/var/log/dpkg.log", CHANGED)}
+        )
+    )
+    got = classify(
+        ev,
+        Difference("/usr/local/bin/uwsgi", CHANGED),
+        Difference("/usr/local/bin/uwsgi2", CHANGED),
+        Difference("/var/log/dpkg.log", CHANGED),
+    )
+    assert got["/usr/local/bin/uwsgi"].reason == "differs between two builds of the original too"
+    assert got["/usr/local/bin/uwsgi2"].category == UNEXPECTED
+    assert got["/var/log/dpkg.log"].reason == "package-manager logs"

@@ -216,16 +216,20 @@ class Classifier:
 
     def classify(self, diff: Difference) -> Difference:
         """``diff`` with category, reason, package and line filled in."""
+        found = self._classify(diff)
+        if found.category == UNEXPECTED and (diff.path, diff.change) in self.ev.not_reproducible:
+            return dataclasses.replace(
+                found, category=EXPECTED, reason="differs between two builds of the original too"
+            )
+        return found
+
+    def _classify(self, diff: Difference) -> Difference:
         if diff.change in (CONFIG, SMOKE):
             return diff
         path, change = diff.path, diff.change
         if change == CHANGED and path in self.ev.timestamp_only:
             return dataclasses.replace(
                 diff, category=EXPECTED, reason="byte code differing only in its source timestamp"
-            )
-        if (path, change) in self.ev.not_reproducible:
-            return dataclasses.replace(
-                diff, category=EXPECTED, reason="differs between two builds of the original too"
             )
         for rule in PATH_RULES:
             if rule.matches(path, change):
