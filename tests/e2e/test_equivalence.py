@@ -138,6 +138,40 @@ CASES = [
         max_layers=None,
     ),
     Case(
+        "metadata",
+        "config",
+        """
+        FROM busybox:latest
+        LABEL a=1 "b c"="d e"
+        MAINTAINER someone
+        EXPOSE 80 443/udp
+        RUN echo one > /one
+        STOPSIGNAL SIGINT
+        HEALTHCHECK --interval=5s CMD true
+        ONBUILD RUN echo later
+        SHELL ["/bin/sh", "-e", "-c"]
+        ENTRYPOINT ["/bin/sh", "-c"]
+        CMD echo hi
+        ENV Z=last
+        RUN echo "$Z" > /two
+        """,
+        "cat /one /two",
+    ),
+    Case(
+        "volume",
+        "config",
+        """
+        FROM busybox:latest
+        RUN mkdir /data && echo before > /data/f
+        VOLUME ["/data"]
+        RUN echo after >> /data/f; echo outside > /o
+        """,
+        "cat /data/f /o",
+        # the classic builder discards what later steps write under a volume: the script is cut
+        # after VOLUME so that it really precedes them
+        max_layers=None,
+    ),
+    Case(
         "workdir",
         "5",
         """
