@@ -11,6 +11,7 @@ images by their config.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +24,7 @@ class BaseImage:
     user: str = ""
     workdir: str = ""
     env: dict[str, str] = field(default_factory=dict)
+    has_sh: bool | None = None  # None: not checked
 
 
 BaseInfo = Callable[[str], "BaseImage | None"]
@@ -44,16 +46,41 @@ def from_inspect(ref: str, attrs: dict[str, Any]) -> BaseImage:
     )
 
 
-def engine_base_info(client: Any) -> BaseInfo:
+def has_bin_sh(client: Any, ref: str) -> bool | None:
+    """Whether ``/bin/sh`` exists in the image: a container is created (never started), asked for
+    the path, and removed. None when the engine cannot tell."""
+    import docker.errors
+
+    try:
+        cid = client.api.create_container(ref, command=["/bin/sh"], network_disabled=True)["Id"]
+    except docker.errors.DockerException:
+        return None
+    try:
+        client.api.get_archive(cid, "/bin/sh")[0].close()
+        return True
+    except docker.errors.NotFound:
+        return False
+    except docker.errors.DockerException:
+        return None
+    finally:
+        with contextlib.suppress(docker.errors.DockerException):
+            client.api.remove_container(cid, force=True)
+
+
+def engine_base_info(client: Any, *, check_sh: bool = True) -> BaseInfo:
     """Look base images up on an engine (local images only: nothing is pulled)."""
     cache: dict[str, BaseImage | None] = {}
 
     def lookup(ref: str) -> BaseImage | None:
         if ref not in cache:
             try:
-                cache[ref] = from_inspect(ref, client.api.inspect_image(ref))
+                info = from_inspect(ref, client.api.inspect_image(ref))
             except Exception:  # not present locally, engine gone: know nothing
                 cache[ref] = None
+                return None
+            if check_sh and info.os.lower() != "windows":
+                info.has_sh = has_bin_sh(client, ref)
+            cache[ref] = info
         return cache[ref]
 
     return lookup

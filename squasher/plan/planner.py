@@ -292,6 +292,8 @@ class Planner:
             raise self.refuse(
                 stage.from_, f"cannot squash: {ref} is a Windows image (build.sh needs /bin/sh)"
             )
+        if info.has_sh is False:
+            st.no_shell = f"{ref} has no /bin/sh"
         st.workdir = go_clean(info.workdir) if info.workdir.startswith("/") else "/"
         for name, value in info.env.items():
             if NAME.fullmatch(name):

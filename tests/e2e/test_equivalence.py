@@ -471,3 +471,25 @@ def test_base_image_user_workdir_env_from_engine(
     probe = "cat /w/uid /w/dest; ls -ln /w /w/sub | sed 's/ [A-Z][a-z][a-z] .*:.. / /'"
     assert _probe(scratch, squashed, probe, False) == _probe(scratch, orig, probe, False)
     assert _config(docker_client, squashed) == _config(docker_client, orig)
+
+
+def test_base_without_sh_is_refused_from_engine(
+    tmp_path: Path, scratch: Scratch, docker_client: Any
+) -> None:
+    """Rule 12: an image without /bin/sh (seen on the engine, whatever its name) is refused."""
+    import uuid
+
+    from squasher.errors import RewriteRefused
+    from squasher.plan.base import engine_base_info
+
+    tag = f"squasher-test-nosh-{uuid.uuid4().hex[:12]}"
+    _write(
+        tmp_path / "base",
+        "Dockerfile",
+        "FROM busybox:latest AS b\nFROM scratch\nCOPY --from=b /bin/busybox /busybox\n",
+    )
+    scratch.build(tmp_path / "base", "Dockerfile", tag=tag, builder="classic")
+    _write(tmp_path / "ctx", "Dockerfile", f'FROM {tag}\nRUN ["/busybox", "true"]\n')
+    with pytest.raises(RewriteRefused, match=f"Dockerfile:2: cannot squash: {tag} has no /bin/sh"):
+        rewrite(tmp_path / "ctx" / "Dockerfile", base_info=engine_base_info(docker_client))
+    assert not (tmp_path / "ctx" / "Dockerfile.squashed").exists()
