@@ -128,3 +128,8 @@ def test_windows_base_from_engine_config(tmp_path: Path) -> None:
 def test_stage_keys() -> None:
     df = parse_text("FROM busybox AS Build.1\nRUN a\nFROM busybox\nRUN b\n")
     assert [stage_key(s) for s in df.stages] == ["build.1", "stage-1"]
+
+
+def test_empty_exec_form_refused(tmp_path: Path) -> None:
+    with pytest.raises(RewriteRefused, match="Dockerfile:2: RUN \\[\\] has no command"):
+        _plan("FROM busybox\nRUN []\n", tmp_path)

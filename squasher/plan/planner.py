@@ -486,6 +486,8 @@ class Planner:
         self.no_shell_check(st, inst)
         seg.folded.append(inst)
         if inst.json_form:
+            if not inst.args:
+                raise self.refuse(inst, "RUN [] has no command to run")
             seg.ops.append(RunStep(inst, list(inst.args)))
             return seg
         text = inst.args[0] if inst.args else ""
