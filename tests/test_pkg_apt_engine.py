@@ -76,6 +76,27 @@ def purge_for(script: str) -> str:
     )
 
 
+# the hand-written docker-library recipe, knowing that hello needs python3
+REFERENCE = (
+    'savedAptMark="$(apt-mark showmanual)"; '
+    + INSTALL
+    + "; gcc -o /usr/local/bin/pqver -I/usr/include/postgresql /s/pqver.c -lpq; "
+    "install -m 755 /s/hello /usr/local/bin/hello; "
+    "apt-mark auto '.*' > /dev/null; apt-mark manual $savedAptMark python3 > /dev/null; "
+    "find /usr/local -type f -executable -exec ldd '{}' ';' "
+    '| awk \'/=>/ { so = $(NF-1); if (index(so, "/usr/local/") == 1) { next }; '
+    'gsub("^/(usr/)?", "", so); printf "*%s\\n", so }\' '
+    "| sort -u | xargs -r dpkg-query --search | cut -d: -f1 | sort -u | xargs -r apt-mark manual; "
+    "apt-get purge -y --auto-remove -o APT::AutoRemove::RecommendsImportant=false; "
+    "rm -rf /var/lib/apt/lists/*"
+)
+
+
+def top_layer_size(scratch: Scratch, image: str) -> int:
+    history = scratch.client.api.history(image)
+    return int(history[0]["Size"])
+
+
 def installed(run_in_image: Any, image: str, package: str) -> bool:
     status, out = run_in_image(image, ["dpkg-query", "-W", "-f=${db:Status-Status}", package])
     return status == 0 and out.strip() == "installed"
@@ -120,6 +141,14 @@ def test_never_cleans_up_sample(
     # libssl3 stays through libpq5, python3-minimal through python3: not reported on their own
     assert "libssl3" not in protections and "python3-minimal" not in protections
     assert "gcc" not in protections and "libpq-dev" not in protections
+
+    # as small as the hand-written docker-library recipe (both share the same lower layers)
+    write_context(tmp_path, REFERENCE)
+    reference = scratch.build(tmp_path, builder="classic").image_id
+    status, out = run_in_image(reference, ["/usr/local/bin/hello"])
+    assert status == 0, out
+    ours, theirs = top_layer_size(scratch, image), top_layer_size(scratch, reference)
+    assert ours <= 1.05 * theirs, (ours, theirs)
 
 
 @pytest.mark.parametrize("protect", [True, False], ids=["protected", "unprotected-control"])
