@@ -3,7 +3,8 @@
 Each directory holds the input ``Dockerfile`` (and the context files it reads), optionally
 ``options.json`` (``builder``, ``strategy``), and the expected output:
 
-- ``expected/Dockerfile.squashed`` and ``expected/<script path>`` for each generated file; in the
+- ``expected/Dockerfile.squashed.txt`` and ``expected/squasher-dir/<stage>/build.sh`` (the
+  repository ignores the real names) for each generated file; in the
   scripts the runtime functions (the same in every script, tested in tests/test_script_runtime.py)
   are replaced by one placeholder line so the goldens show only what is specific to the input;
 - or ``expected/refused.txt``: the error message, for inputs that must be refused.
@@ -47,11 +48,19 @@ def _outputs(case: str, tmp_path: Path) -> dict[str, str]:
     except SquasherError as err:
         assert not any(ctx.glob("Dockerfile.squashed*")), "a refused rewrite wrote something"
         return {"refused.txt": str(err).replace(str(ctx) + "/", "") + "\n"}
-    out = {"Dockerfile.squashed": result.dockerfile}
+    out = {stored_name("Dockerfile.squashed"): result.dockerfile}
     for rel, data in result.files.items():
         text = data.decode()
-        out[rel] = strip_runtime(text) if rel.endswith(".sh") else text
+        out[stored_name(rel)] = strip_runtime(text) if rel.endswith(".sh") else text
     return out
+
+
+def stored_name(rel: str) -> str:
+    """Where an output is kept under expected/: the repository ignores ``.squasher/`` and
+    ``Dockerfile.squashed`` (users' generated files), so goldens use other names."""
+    if rel == "Dockerfile.squashed":
+        return "Dockerfile.squashed.txt"
+    return rel.replace(".squasher/", "squasher-dir/", 1)
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -140,7 +149,7 @@ def _hadolint_codes(path: Path) -> set[str] | None:
 @pytest.mark.skipif(shutil.which("hadolint") is None, reason="hadolint not installed")
 @pytest.mark.parametrize("case", CASES)
 def test_hadolint_finds_nothing_new(case: str) -> None:
-    expected = GOLDEN / case / "expected" / "Dockerfile.squashed"
+    expected = GOLDEN / case / "expected" / "Dockerfile.squashed.txt"
     if not expected.exists():
         return
     squashed = _hadolint_codes(expected)
