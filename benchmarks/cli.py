@@ -1,0 +1,154 @@
+"""``python -m benchmarks``: build every sample side by side and write the results.
+
+    python -m benchmarks                          # everything (about an hour on 2 cores)
+    python -m benchmarks --samples seed,c-make    # some samples
+    python -m benchmarks --skip-slow --no-warm    # the cheap samples, cold builds only
+    python -m benchmarks --variants squashed,reference
+    python -m benchmarks --render-only            # RESULTS.md, chart.svg, README from results.json
+
+The engine is DOCKER_HOST's (``eval "$(scripts/engine.sh)"``). Builds run one at a time.
+Outputs go to ``benchmarks/`` unless ``--output-dir``; the README's Benchmark section is updated
+only with ``--update-readme``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+
+
+def _names(text: str | None) -> list[str] | None:
+    if not text:
+        return None
+    return [n.strip() for n in text.split(",") if n.strip()]
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description="Benchmark squasher against the original, docker-squash and the expert "
+        "reference on every sample, in one run on one engine.",
+    )
+    p.add_argument("--samples", help="comma-separated sample names (default: all)")
+    p.add_argument("--skip-slow", action="store_true", help="leave out the heavy samples")
+    p.add_argument(
+        "--variants",
+        help="comma-separated: original, squashed, squashed_classic, squashed_mount, "
+        "docker_squash, reference (default: all)",
+    )
+    p.add_argument("--no-warm", action="store_true", help="skip the warm rebuilds")
+    p.add_argument("--no-analyze", action="store_true", help="skip efficiency/reclaimable")
+    p.add_argument("--skip-micro", action="store_true", help="skip the micro-benchmarks")
+    p.add_argument(
+        "--max-minutes",
+        type=float,
+        default=None,
+        help="start no new sample after this many minutes (the rest are reported as skipped)",
+    )
+    p.add_argument("--repeat", type=int, default=5, help="runs per micro-benchmark timing")
+    p.add_argument("--output-dir", type=Path, default=HERE, help="where results go")
+    p.add_argument(
+        "--update-readme", action="store_true", help="rewrite the README's Benchmark section"
+    )
+    p.add_argument(
+        "--render-only",
+        action="store_true",
+        help="build nothing: render RESULTS.md and chart.svg from OUTPUT_DIR/results.json",
+    )
+    return p
+
+
+def render(results: dict[str, Any], output_dir: Path, *, update_readme: bool) -> None:
+    from benchmarks.chart import render_svg
+    from benchmarks.report import readme_section, results_md
+    from benchmarks.report import update_readme as patch_readme
+
+    notes_path = HERE / "NOTES.md"
+    notes = notes_path.read_text(encoding="utf-8") if notes_path.is_file() else ""
+    (output_dir / "RESULTS.md").write_text(results_md(results, notes), encoding="utf-8")
+    (output_dir / "chart.svg").write_text(render_svg(results), encoding="utf-8")
+    if update_readme:
+        readme = REPO / "README.md"
+        text = readme.read_text(encoding="utf-8")
+        readme.write_text(patch_readme(text, readme_section(results)), encoding="utf-8")
+
+
+def _utc() -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.gmtime())
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    from benchmarks import machine, samples, variants
+    from benchmarks.engine_run import leftover_bench_images, remove_images
+    from benchmarks.micro import run_micro
+    from benchmarks.runner import Options, run_all, stderr_log
+    from squasher.build import connect
+
+    chosen, unknown = samples.select(
+        samples.discover(), _names(args.samples), skip_slow=args.skip_slow
+    )
+    if unknown:
+        raise SystemExit(f"python -m benchmarks: no such sample: {', '.join(unknown)}")
+    wanted, bad = variants.select_variants(_names(args.variants))
+    if bad:
+        raise SystemExit(f"python -m benchmarks: no such variant: {', '.join(bad)}")
+    client = connect()
+    stale = leftover_bench_images(client)
+    if stale:
+        stderr_log(f"removing {len(stale)} images left by an interrupted run")
+        remove_images(client, stale)
+    started = _utc()
+    options = Options(warm=not args.no_warm, analyze=not args.no_analyze)
+    max_seconds = args.max_minutes * 60 if args.max_minutes is not None else None
+    results, kept = run_all(client, chosen, wanted, options, max_seconds=max_seconds)
+    try:
+        micro = None
+        if not args.skip_micro:
+            largest = None
+            if kept.ref is not None:
+                largest = (kept.ref, kept.sample, kept.variant, kept.size)
+            micro = run_micro(largest, repeat=args.repeat, log=stderr_log)
+    finally:
+        if kept.ref is not None:
+            remove_images(client, [kept.ref])
+    return {
+        "command": "python -m benchmarks " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+        "started": started,
+        "finished": _utc(),
+        "machine": machine.machine(),
+        "engine": machine.engine(client),
+        "tools": machine.tools(),
+        "variants": [v.key for v in wanted],
+        "samples": [r.to_json() for r in results],
+        "micro": micro,
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parser().parse_args(argv)
+    out_dir: Path = args.output_dir
+    out_dir.mkdir(parents=True, exist_ok=True)
+    results_path = out_dir / "results.json"
+    if args.render_only:
+        try:
+            results = json.loads(results_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as err:
+            raise SystemExit(f"python -m benchmarks: cannot read {results_path}: {err}") from None
+    else:
+        from squasher.errors import SquasherError
+
+        try:
+            results = run(args)
+        except SquasherError as err:
+            raise SystemExit(f"python -m benchmarks: {err}") from None
+        results_path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    render(results, out_dir, update_readme=args.update_readme)
+    print(f"wrote {results_path}, {out_dir / 'RESULTS.md'}, {out_dir / 'chart.svg'}")

@@ -1,0 +1,198 @@
+"""Building, measuring and probing one image on the engine, for the benchmark.
+
+Every function here talks to the real engine; nothing is simulated. Builds are timed around the
+builder call (the engine's own work plus streaming its output), docker-squash around its CLI.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import docker
+
+TAG_REPO = "squasher-bench"  # every image the benchmark tags lives under this name
+
+
+@dataclass
+class Probe:
+    """The sample's probe run in an image: exit status and combined output."""
+
+    status: int | None
+    output: str
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == 0
+
+
+@dataclass
+class VariantResult:
+    """One variant of one sample, as results.json holds it."""
+
+    key: str
+    label: str
+    builder: str | None = None  # the builder that actually built it
+    strategy: str | None = None
+    size: int | None = None  # bytes, the engine's `docker image inspect` Size
+    layers: int | None = None  # filesystem layers (RootFS.Layers)
+    build_seconds: float | None = None  # cold: no cache
+    warm_seconds: float | None = None  # rebuild after one source file changed
+    rewrite_seconds: float | None = None  # squasher rewrite (squashed variants)
+    squash_seconds: float | None = None  # docker-squash itself (docker_squash)
+    efficiency: float | None = None  # dive's efficiency score (squasher analyze)
+    wasted_bytes: int | None = None
+    reclaimable_bytes: int | None = None  # bytes dive cannot see (caches, build-only packages)
+    reclaimable: dict[str, int] = field(default_factory=dict)  # by category
+    probe_status: int | None = None
+    probe_output: str | None = None
+    broken: bool | None = None  # the probe failed or printed something else than expected
+    broken_reason: str | None = None
+    expected_broken: bool = False  # the sample documents this variant as broken
+    error: str | None = None  # why it could not be built or measured
+    image: str | None = field(default=None, repr=False)  # the cold image id (not serialised)
+
+    def to_json(self) -> dict[str, Any]:
+        data = {k: v for k, v in self.__dict__.items() if k != "image"}
+        return data
+
+
+@dataclass(frozen=True)
+class Built:
+    image: str
+    seconds: float
+    builder: str
+
+
+def tag_for(sample: str, variant: str, phase: str) -> str:
+    safe = re.sub(r"[^a-z0-9_.-]", "-", f"{sample}-{variant}-{phase}".lower())
+    return f"{TAG_REPO}:{safe}"
+
+
+def build_image(
+    client: docker.DockerClient,
+    context: Path,
+    dockerfile: Path | str,
+    *,
+    builder: str,
+    tag: str,
+    nocache: bool,
+) -> Built:
+    """Build and time one image; raises ``squasher.errors.BuildFailed`` with the engine's lines."""
+    from squasher.build import build
+
+    started = time.monotonic()
+    result = build(
+        client,
+        context,
+        dockerfile,
+        None,
+        tag,
+        None,
+        builder=builder,  # type: ignore[arg-type]
+        nocache=nocache,
+    )
+    seconds = time.monotonic() - started
+    return Built(result.image_id, round(seconds, 2), result.builder)
+
+
+def measure_into(client: docker.DockerClient, image: str, out: VariantResult) -> None:
+    """Size and layer count as the engine reports them."""
+    from squasher.build import inspect_image
+
+    info = inspect_image(client, image)
+    out.size = info.size
+    out.layers = info.layers
+
+
+def analyze_into(client: docker.DockerClient, image: str, out: VariantResult) -> None:
+    """dive's efficiency and wasted bytes, and squasher's reclaimable bytes."""
+    from squasher.inspect.analysis import analyze
+
+    analysis = analyze(image, client=client)
+    out.efficiency = round(analysis.efficiency, 6)
+    out.wasted_bytes = analysis.wasted_bytes
+    out.reclaimable_bytes = analysis.reclaimable.total
+    out.reclaimable = {c.name: c.bytes for c in analysis.reclaimable.categories}
+
+
+def run_probe(client: docker.DockerClient, image: str, command: str, timeout: int = 300) -> Probe:
+    """Run ``sh -c COMMAND`` in a fresh container of ``image`` (as the image's user)."""
+    import docker.errors
+
+    container = None
+    try:
+        container = client.containers.create(image, [command], entrypoint=["sh", "-c"])
+        container.start()
+        status: dict[str, Any] = container.wait(timeout=timeout)
+        output: bytes = container.logs(stdout=True, stderr=True)
+        return Probe(int(status.get("StatusCode", -1)), output.decode("utf-8", "replace"))
+    except (docker.errors.APIError, OSError) as err:
+        return Probe(None, "", f"could not run the probe: {err}")
+    finally:
+        if container is not None:
+            with contextlib.suppress(docker.errors.APIError):
+                container.remove(force=True, v=True)
+
+
+def docker_squash_cli() -> list[str] | None:
+    """How to run docker-squash: the CLI next to this Python first, then PATH."""
+    beside = Path(sys.executable).with_name("docker-squash")
+    if beside.is_file():
+        return [str(beside)]
+    found = shutil.which("docker-squash")
+    return [found] if found else None
+
+
+def run_docker_squash(image: str, tag: str, timeout: int = 3600) -> Built:
+    """Squash every layer of ``image`` with docker-squash into ``tag`` (on DOCKER_HOST)."""
+    from squasher.errors import BuildFailed
+
+    cli = docker_squash_cli()
+    if cli is None:
+        raise BuildFailed("docker-squash is not installed (pip install docker-squash)")
+    started = time.monotonic()
+    proc = subprocess.run(
+        [*cli, "-t", tag, image],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        env=dict(os.environ),
+    )
+    seconds = time.monotonic() - started
+    if proc.returncode != 0:
+        tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-5:])
+        raise BuildFailed(f"docker-squash failed (exit {proc.returncode}): {tail}")
+    return Built(tag, round(seconds, 2), "docker-squash")
+
+
+def remove_images(client: docker.DockerClient, refs: list[str]) -> None:
+    """Remove images (tags and ids), newest first; missing ones are fine."""
+    import docker.errors
+
+    from squasher.build import remove_image
+
+    for ref in reversed(refs):
+        with contextlib.suppress(docker.errors.APIError):
+            remove_image(client, ref)
+
+
+def leftover_bench_images(client: docker.DockerClient) -> list[str]:
+    """Images tagged by an earlier, interrupted benchmark run."""
+    tags: list[str] = []
+    for image in client.api.images(name=TAG_REPO):
+        for tag in image.get("RepoTags") or []:
+            if tag.startswith(f"{TAG_REPO}:"):
+                tags.append(tag)
+    return sorted(tags)

@@ -1,0 +1,86 @@
+"""Where a benchmark ran: the machine, the engine and the tools, recorded beside the figures."""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import docker
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _memory_bytes() -> int | None:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def _version_of(argv: list[str]) -> str | None:
+    try:
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    text = (proc.stdout or proc.stderr).strip().splitlines()
+    return text[0].strip() if proc.returncode == 0 and text else None
+
+
+def _git_commit() -> str | None:
+    return _version_of(["git", "-C", str(REPO), "rev-parse", "--short=12", "HEAD"])
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "cpu": _cpu_model(),
+        "cores": os.cpu_count(),
+        "memory_bytes": _memory_bytes(),
+        "kernel": platform.release(),
+        "os": platform.platform(terse=True),
+        "python": platform.python_version(),
+    }
+
+
+def engine(client: docker.DockerClient) -> dict[str, Any]:
+    from squasher.build import find_buildkit_cli
+
+    version: dict[str, Any] = client.version()
+    info: dict[str, Any] = client.info()
+    cli = find_buildkit_cli()
+    return {
+        "version": version.get("Version"),
+        "api_version": version.get("ApiVersion"),
+        "storage_driver": info.get("Driver"),
+        "host": os.environ.get("DOCKER_HOST", "default socket"),
+        "buildkit_cli": " ".join(cli.argv) if cli is not None else None,
+    }
+
+
+def tools() -> dict[str, Any]:
+    from benchmarks.engine_run import docker_squash_cli
+    from squasher import __version__
+
+    squash = docker_squash_cli()
+    return {
+        "squasher": __version__,
+        "squasher_commit": _git_commit(),
+        "docker_squash": _version_of([*squash, "--version"]) if squash else None,
+        "dive": _version_of(["dive", "--version"]),
+    }

@@ -1,0 +1,273 @@
+"""Timings that need no sample: analyze vs dive, rewrite on generated Dockerfiles, CLI start-up.
+
+Wall times of subprocesses are taken with ``time.perf_counter`` around ``subprocess.run``; each
+figure is the median of a few runs (the minimum is noted too) because other builds share the
+machine. Nothing here asserts a target: ``benchmarks.report`` compares and reports.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class Timing:
+    """Several runs of one thing: median and minimum wall seconds."""
+
+    runs: list[float] = field(default_factory=list)
+
+    @property
+    def median(self) -> float | None:
+        return round(statistics.median(self.runs), 4) if self.runs else None
+
+    @property
+    def minimum(self) -> float | None:
+        return round(min(self.runs), 4) if self.runs else None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "median_seconds": self.median,
+            "min_seconds": self.minimum,
+            "runs": [round(r, 4) for r in self.runs],
+        }
+
+
+def time_command(argv: Sequence[str], repeat: int, cwd: Path | None = None) -> tuple[Timing, str]:
+    """Run argv ``repeat`` times; returns the timing and the output of the last run."""
+    timing = Timing()
+    output = ""
+    for _ in range(repeat):
+        started = time.perf_counter()
+        proc = subprocess.run(
+            list(argv), capture_output=True, text=True, check=False, cwd=cwd, timeout=3600
+        )
+        timing.runs.append(time.perf_counter() - started)
+        output = proc.stdout + proc.stderr
+        if proc.returncode not in (0, 1):  # dive --ci and analyze --ci exit 1 on a failed rule
+            raise RuntimeError(f"{argv[0]} exited {proc.returncode}: {output.strip()[-400:]}")
+    return timing, output
+
+
+def time_call(func: Callable[[], object], repeat: int) -> Timing:
+    timing = Timing()
+    for _ in range(repeat):
+        started = time.perf_counter()
+        func()
+        timing.runs.append(time.perf_counter() - started)
+    return timing
+
+
+def squasher_cli() -> list[str]:
+    """The installed ``squasher`` script next to this Python, else ``python -m squasher``."""
+    beside = Path(sys.executable).with_name("squasher")
+    if beside.is_file():
+        return [str(beside)]
+    found = shutil.which("squasher")
+    return [found] if found else [sys.executable, "-m", "squasher"]
+
+
+# ------------------------------------------------------------------ squasher analyze vs dive
+
+
+@dataclass
+class AnalyzeVsDive:
+    image: str
+    sample: str
+    variant: str
+    size: int
+    squasher: Timing
+    dive: Timing
+    squasher_efficiency: float | None = None
+    dive_efficiency: float | None = None
+    squasher_wasted_bytes: int | None = None
+    dive_wasted_bytes: int | None = None
+    error: str | None = None
+
+    @property
+    def speedup(self) -> float | None:
+        if self.squasher.median and self.dive.median:
+            return round(self.dive.median / self.squasher.median, 2)
+        return None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "image_sample": self.sample,
+            "image_variant": self.variant,
+            "size": self.size,
+            "squasher_analyze": self.squasher.to_json(),
+            "dive_ci": self.dive.to_json(),
+            "speedup": self.speedup,
+            "squasher_efficiency": self.squasher_efficiency,
+            "dive_efficiency": self.dive_efficiency,
+            "squasher_wasted_bytes": self.squasher_wasted_bytes,
+            "dive_wasted_bytes": self.dive_wasted_bytes,
+            "error": self.error,
+        }
+
+
+def analyze_vs_dive(image: str, sample: str, variant: str, size: int, repeat: int) -> AnalyzeVsDive:
+    """``squasher analyze IMAGE --ci`` against ``dive --ci IMAGE``, alternated, same rules.
+
+    dive's own figures come from one extra ``dive IMAGE --json FILE`` run (not timed)."""
+    result = AnalyzeVsDive(image, sample, variant, size, Timing(), Timing())
+    dive = shutil.which("dive")
+    if dive is None:
+        result.error = "dive is not installed"
+        return result
+    with tempfile.TemporaryDirectory(prefix="squasher-bench-dive-") as tmp:
+        cwd = Path(tmp)  # no .dive-ci here: dive's defaults, the ones squasher's --ci uses
+        try:
+            for _ in range(repeat):
+                timing, _ = time_command([dive, "--ci", image], 1, cwd)
+                result.dive.runs.extend(timing.runs)
+                timing, _ = time_command([*squasher_cli(), "analyze", image, "--ci"], 1, cwd)
+                result.squasher.runs.extend(timing.runs)
+            _, out = time_command([*squasher_cli(), "analyze", image, "--json"], 1, cwd)
+            data = json.loads(out[out.index("{") :])
+            result.squasher_efficiency = data.get("efficiency")
+            result.squasher_wasted_bytes = data.get("wasted_bytes")
+            report = cwd / "dive.json"
+            time_command([dive, image, "--json", str(report)], 1, cwd)
+            dive_data = json.loads(report.read_text())
+            result.dive_efficiency = dive_data["image"]["efficiencyScore"]
+            result.dive_wasted_bytes = dive_data["image"]["inefficientBytes"]
+        except (RuntimeError, ValueError, KeyError, OSError, subprocess.SubprocessError) as err:
+            result.error = str(err)[:400]
+    return result
+
+
+# ------------------------------------------------------------------ rewrite of big Dockerfiles
+
+
+def generated_dockerfile(instructions: int) -> tuple[str, dict[str, str]]:
+    """A deterministic Dockerfile of exactly ``instructions`` instructions (FROM included) that
+    mixes what real files hold, and the context files its COPY lines need."""
+    lines = ["FROM debian:bookworm-slim"]
+    files: dict[str, str] = {}
+    i = 0
+    while len(lines) < instructions:
+        kind = i % 10
+        if kind == 0:
+            lines.append(f"ARG VERSION_{i}=1.{i}")
+        elif kind == 1:
+            lines.append(f"ENV APP_{i}=/opt/app{i} PATH=/opt/app{i}/bin:$PATH")
+        elif kind == 2:
+            lines.append(
+                "RUN apt-get update && apt-get install -y --no-install-recommends "
+                f"gcc make libpq-dev pkg-config && echo step{i}"
+            )
+        elif kind == 3:
+            lines.append(f"WORKDIR /src/part{i}")
+        elif kind == 4:
+            files[f"src/file{i}.c"] = f"int f{i}(void) {{ return {i}; }}\n"
+            lines.append(f"COPY src/file{i}.c ./")
+        elif kind == 5:
+            lines.append(
+                f'RUN gcc -c file{i - 1}.c -o file{i - 1}.o && echo "built {i}" > /tmp/log{i}'
+            )
+        elif kind == 6:
+            lines.append(f'LABEL step{i}="part {i}"')
+        elif kind == 7:
+            lines.append(
+                f"RUN set -eux; for x in a b c; do echo $x >> /tmp/list{i}; done \\\n"
+                f"    && rm -rf /tmp/list{i}"
+            )
+        elif kind == 8:
+            lines.append("RUN apt-get purge -y gcc make && apt-get autoremove -y")
+        else:
+            lines.append(f"USER {'root' if i % 20 == 9 else 'nobody'}")
+        i += 1
+    lines.append('CMD ["sh"]')
+    return "\n".join(lines[:instructions]) + "\n", files
+
+
+@dataclass
+class RewriteTiming:
+    instructions: int
+    in_process: Timing
+    cli: Timing
+    error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "instructions": self.instructions,
+            "in_process": self.in_process.to_json(),
+            "cli": self.cli.to_json(),
+            "error": self.error,
+        }
+
+
+def rewrite_timing(instructions: int, repeat: int) -> RewriteTiming:
+    """``squasher.rewrite`` in this process (imports already done) and ``squasher rewrite -o -``."""
+    from squasher.errors import SquasherError
+    from squasher.rewrite import rewrite
+
+    result = RewriteTiming(instructions, Timing(), Timing())
+    text, files = generated_dockerfile(instructions)
+    with tempfile.TemporaryDirectory(prefix="squasher-bench-rewrite-") as tmp:
+        ctx = Path(tmp)
+        (ctx / "Dockerfile").write_text(text)
+        for rel, content in files.items():
+            (ctx / rel).parent.mkdir(parents=True, exist_ok=True)
+            (ctx / rel).write_text(content)
+        try:
+            rewrite(ctx / "Dockerfile")  # warm-up: lazy imports
+            result.in_process = time_call(lambda: rewrite(ctx / "Dockerfile"), repeat)
+            cli = [*squasher_cli(), "rewrite", "-q", "-o", "-", str(ctx / "Dockerfile")]
+            result.cli, _ = time_command(cli, repeat, ctx)
+        except (SquasherError, RuntimeError) as err:
+            result.error = str(err)[:400]
+    return result
+
+
+# ------------------------------------------------------------------ start-up
+
+
+def startup_timing(repeat: int) -> dict[str, Any]:
+    """Wall time of ``squasher --help`` and of ``python -c 'import click'`` (the floor)."""
+    env_python = [sys.executable]
+    help_timing, _ = time_command([*squasher_cli(), "--help"], repeat)
+    click_timing, _ = time_command([*env_python, "-c", "import click"], repeat)
+    bare_timing, _ = time_command([*env_python, "-c", "pass"], repeat)
+    return {
+        "squasher_help": help_timing.to_json(),
+        "python_import_click": click_timing.to_json(),
+        "python_bare": bare_timing.to_json(),
+    }
+
+
+def run_micro(
+    largest: tuple[str, str, str, int] | None,
+    *,
+    repeat: int = 5,
+    analyze_repeat: int = 2,
+    log: Callable[[str], None] = lambda _: None,
+) -> dict[str, Any]:
+    """Every micro-benchmark; ``largest`` is (image ref, sample, variant, size) or None."""
+    out: dict[str, Any] = {}
+    log("micro: squasher --help vs import click")
+    out["startup"] = startup_timing(max(repeat, 5))
+    rewrites = []
+    for n in (100, 1000):
+        log(f"micro: rewrite of a generated {n}-instruction Dockerfile")
+        rewrites.append(rewrite_timing(n, repeat if n <= 100 else max(1, repeat // 2)).to_json())
+    out["rewrite"] = rewrites
+    if largest is not None:
+        ref, sample, variant, size = largest
+        log(f"micro: squasher analyze vs dive --ci on {sample}/{variant} ({size} bytes)")
+        out["analyze_vs_dive"] = analyze_vs_dive(
+            ref, sample, variant, size, analyze_repeat
+        ).to_json()
+    else:
+        out["analyze_vs_dive"] = None
+    return out

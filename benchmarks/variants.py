@@ -1,0 +1,41 @@
+"""The images a benchmark builds for each sample, side by side on one engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Kind = Literal["original", "squashed", "docker_squash", "reference"]
+
+
+@dataclass(frozen=True)
+class Variant:
+    key: str  # the key in results.json
+    kind: Kind
+    builder: str  # "auto" (classic unless the Dockerfile needs BuildKit), "classic", "buildkit"
+    strategy: str | None = None  # squasher's --strategy for kind "squashed"
+    label: str = ""  # column title in RESULTS.md and the chart
+
+
+VARIANTS: tuple[Variant, ...] = (
+    Variant("original", "original", "auto", label="original"),
+    Variant("squashed", "squashed", "buildkit", "script", "squashed (script, BuildKit)"),
+    Variant("squashed_classic", "squashed", "classic", "script", "squashed (script, classic)"),
+    Variant("squashed_mount", "squashed", "buildkit", "mount", "squashed (mount, BuildKit)"),
+    Variant("docker_squash", "docker_squash", "auto", label="docker-squash"),
+    Variant("reference", "reference", "auto", label="expert reference"),
+)
+BY_KEY = {v.key: v for v in VARIANTS}
+
+
+def select_variants(keys: list[str] | None) -> tuple[list[Variant], list[str]]:
+    """The variants to build (in the canonical order) and the unknown keys asked for.
+
+    docker-squash works on the original image, so asking for it brings the original along."""
+    if not keys:
+        return list(VARIANTS), []
+    unknown = [k for k in keys if k not in BY_KEY]
+    wanted = set(keys)
+    if "docker_squash" in wanted:
+        wanted.add("original")
+    return [v for v in VARIANTS if v.key in wanted], unknown
