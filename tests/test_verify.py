@@ -620,3 +620,22 @@ def test_not_reproducible_is_the_last_resort() -> None:
     assert got["/usr/local/bin/uwsgi"].reason == "differs between two builds of the original too"
     assert got["/usr/local/bin/uwsgi2"].category == UNEXPECTED
     assert got["/var/log/dpkg.log"].reason == "package-manager logs"
+
+
+def test_no_engine_exits_2_with_one_line(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, DOCKER_HOST=f"unix://{tmp_path}/no-engine.sock")
+    proc = subprocess.run(
+        [sys.executable, "-m", "squasher", "verify", "a:1", "b:1"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert "no Docker engine answers" in proc.stderr
+    assert "Traceback" not in proc.stderr

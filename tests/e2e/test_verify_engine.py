@@ -353,3 +353,26 @@ def test_rebuild_marks_non_reproducible_paths(build: Build, docker_client: Any) 
         "/stamp",
         "differs between two builds of the original too",
     )
+
+
+# ------------------------------------------------------------------ memory
+
+
+@pytest.mark.slow
+def test_memory_stays_bounded_on_a_large_pair(build: Build, tmp_path: Path) -> None:
+    big = "dd if=/dev/zero of=/big{n} bs=1M count=300 2>/dev/null"
+    layered = build(f"FROM busybox\nRUN {big.format(n=1)}\nRUN {big.format(n=2)}\n")
+    flat = build(f"FROM busybox\nRUN {big.format(n=1)} && {big.format(n=2)}\n")
+    rss = tmp_path / "rss"
+    proc = subprocess.run(
+        [
+            *("/usr/bin/time", "-f", "%M", "-o", str(rss)),
+            *(sys.executable, "-m", "squasher", "verify", layered, flat),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "631.1 MB" in proc.stdout.splitlines()[0]  # 2 x 300 MiB + busybox, really streamed
+    assert int(rss.read_text().split()[-1]) < 200 * 1024  # KiB: well below one image's size
