@@ -11,6 +11,7 @@ Rewriting a file squasher generated returns it unchanged (idempotent). Output is
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import types
@@ -85,14 +86,15 @@ class RewriteResult:
         """Write every output atomically (temp file + rename); returns the paths written.
 
         ``dockerfile=False`` writes only the generated files (the CLI's ``-o -``)."""
-        from squasher.util.atomic import write_bytes_atomic
+        from squasher.util.atomic import write_all_atomic
 
         if self.output_path.resolve() == self.source_path.resolve() and not (
             self.report and self.report.unchanged
         ):
             raise SquasherError(f"refusing to overwrite the input {self.source_path}")
         written: list[Path] = []
-        for path, data in self.outputs().items():
+        outputs = self.outputs()
+        for path, data in outputs.items():
             if not dockerfile and path == self.output_path:
                 continue
             try:
@@ -100,12 +102,28 @@ class RewriteResult:
                     continue
             except OSError:
                 pass
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as err:
-                raise SquasherError(f"cannot create {path.parent}: {err.strerror}") from None
-            write_bytes_atomic(path, data, 0o644)
             written.append(path)
+        # the scripts first, the Dockerfile that runs them last; all or nothing (a full disk or a
+        # read-only directory leaves every file as it was, and no new directory behind)
+        written.sort(key=lambda p: p == self.output_path)
+        created: list[Path] = []
+        try:
+            for path in written:
+                missing = [d for d in (path.parent, *path.parent.parents) if not d.exists()]
+                for directory in reversed(missing):
+                    try:
+                        directory.mkdir()
+                    except FileExistsError:
+                        continue
+                    except OSError as err:
+                        raise SquasherError(f"cannot create {directory}: {err.strerror}") from None
+                    created.append(directory)
+            write_all_atomic([(path, outputs[path], 0o644) for path in written])
+        except SquasherError:
+            for directory in reversed(created):
+                with contextlib.suppress(OSError):
+                    directory.rmdir()
+            raise
         for path in self.stale():
             try:
                 path.unlink()
