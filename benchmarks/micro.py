@@ -155,7 +155,7 @@ def generated_dockerfile(instructions: int) -> tuple[str, dict[str, str]]:
     lines = ["FROM debian:bookworm-slim"]
     files: dict[str, str] = {}
     i = 0
-    while len(lines) < instructions:
+    while len(lines) < instructions - 1:
         kind = i % 10
         if kind == 0:
             lines.append(f"ARG VERSION_{i}=1.{i}")
@@ -188,7 +188,7 @@ def generated_dockerfile(instructions: int) -> tuple[str, dict[str, str]]:
             lines.append(f"USER {'root' if i % 20 == 9 else 'nobody'}")
         i += 1
     lines.append('CMD ["sh"]')
-    return "\n".join(lines[:instructions]) + "\n", files
+    return "\n".join(lines) + "\n", files
 
 
 @dataclass
