@@ -329,7 +329,7 @@ def test_conffiles_and_purge_scripts_of_removed_packages() -> None:
             {"libc6": "2.36"},
             {"/etc/inputrc": ["readline-common"]},
             config_files={"readline-common": "8.2", "netbase": "6.4"},
-            purge_scripts={"netbase": "rm /etc/networks\nrm -f /etc/hostsX\n"},
+            purge_scripts={"netbase": "rm /etc/networks\nrm -f /etc/motdX\n"},
         ),
         squashed_db=db({"libc6": "2.36"}, {}),
     )
@@ -337,11 +337,11 @@ def test_conffiles_and_purge_scripts_of_removed_packages() -> None:
         ev,
         Difference("/etc/inputrc", REMOVED),
         Difference("/etc/networks", REMOVED),
-        Difference("/etc/hosts", REMOVED),  # mentioned only as a prefix of another word
+        Difference("/etc/motd", REMOVED),  # mentioned only as a prefix of another word
     )
     assert got["/etc/inputrc"].reason.startswith("conffile of package readline-common")
     assert got["/etc/networks"].reason == "removed by the purge script of package netbase"
-    assert got["/etc/hosts"].category == UNEXPECTED
+    assert got["/etc/motd"].category == UNEXPECTED
 
 
 @pytest.mark.parametrize(
@@ -357,6 +357,8 @@ def test_conffiles_and_purge_scripts_of_removed_packages() -> None:
         ("/var/log/dpkg.log", CHANGED, "package-manager logs"),
         ("/tmp/build/x.o", REMOVED, "temporary files"),
         ("/etc/systemd/system/timers.target.wants/x.timer", REMOVED, "service-enablement state"),
+        ("/proc", ADDED, "mount point the engine covers"),  # BuildKit leaves it in a layer
+        ("/etc/resolv.conf", CHANGED, "mount point the engine covers"),
     ],
 )
 def test_path_rules(path: str, change: str, reason: str) -> None:
@@ -370,6 +372,7 @@ def test_path_rules(path: str, change: str, reason: str) -> None:
     [
         ("/tmp", REMOVED),  # /tmp itself is not temporary
         ("/tmp/x", ADDED),  # leftovers in the squashed image are not explained
+        ("/proc/x", ADDED),
         ("/var/lib/dpkgx", REMOVED),
         ("/etc/systemd/system/foo.service", REMOVED),
         ("/usr/local/bin/app", CHANGED),

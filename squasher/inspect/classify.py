@@ -86,6 +86,7 @@ class PathRule:
     reason: str
     changes: frozenset[str]  # which kinds of change the rule explains
     children_only: bool = False  # the prefix itself is not covered (/tmp: its contents are)
+    exact: bool = False  # only the prefix itself is covered (/proc: not what lies below)
 
     def matches(self, path: str, change: str) -> bool:
         if change not in self.changes:
@@ -99,6 +100,8 @@ class PathRule:
             return False
         if path == self.prefix:
             return not self.children_only
+        if self.exact:
+            return False
         return path.startswith(self.prefix.rstrip("/") + "/")
 
 
@@ -162,6 +165,10 @@ PATH_RULES: tuple[PathRule, ...] = (
             "/etc/systemd/system/*.wants",
             "/etc/systemd/user/*.wants",
         )
+    ),
+    *(
+        PathRule(p, "mount point the engine covers at run time", _ANY, exact=True)
+        for p in ("/proc", "/sys", "/dev", "/etc/hosts", "/etc/hostname", "/etc/resolv.conf")
     ),
     PathRule("/tmp", "temporary files", _GONE, children_only=True),
     PathRule("/var/tmp", "temporary files", _GONE, children_only=True),
