@@ -29,6 +29,22 @@ PQVER_C = """\
 #include <libpq-fe.h>
 int main(void) { printf("libpq %d\\n", PQlibVersion()); return 0; }
 """
+# a CPython extension linked against libpq, installed like pip installs one: not executable
+PQEXT_C = """\
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <libpq-fe.h>
+static PyObject *version(PyObject *self, PyObject *args) { return PyLong_FromLong(PQlibVersion()); }
+static PyMethodDef methods[] = {{"version", version, METH_NOARGS, "libpq"}, {NULL, NULL, 0, NULL}};
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "pqext", NULL, -1, methods};
+PyMODINIT_FUNC PyInit_pqext(void) { return PyModule_Create(&module); }
+"""
+PQEXT_SO = "/usr/local/lib/python3.11/dist-packages/pqext.cpython-311-x86_64-linux-gnu.so"
+BUILD_PQEXT = (
+    "mkdir -p /usr/local/lib/python3.11/dist-packages; "
+    "gcc -shared -fPIC $(python3-config --includes) -I/usr/include/postgresql /s/pqext.c -lpq "
+    f"-o {PQEXT_SO}; chmod 644 {PQEXT_SO}"
+)
 # json lives in libpython3.11-stdlib, not in python3.11-minimal: the script needs full python3
 HELLO_PY = """\
 #!/usr/bin/python3
@@ -57,6 +73,7 @@ def write_context(ctx: Path, run: str) -> None:
     (ctx / "intercept.sh").write_text(apt.intercept_sh())
     (ctx / "pqver.c").write_text(PQVER_C)
     (ctx / "hello").write_text(HELLO_PY)
+    (ctx / "pqext.c").write_text(PQEXT_C)
     (ctx / "Dockerfile").write_text(
         "FROM squasher-test/pkg-apt-debs:latest\n"
         "COPY . /s/\n"
@@ -82,7 +99,8 @@ REFERENCE = (
     + INSTALL
     + "; gcc -o /usr/local/bin/pqver -I/usr/include/postgresql /s/pqver.c -lpq; "
     "install -m 755 /s/hello /usr/local/bin/hello; "
-    "apt-mark auto '.*' > /dev/null; apt-mark manual $savedAptMark python3 > /dev/null; "
+    + BUILD_PQEXT
+    + "; apt-mark auto '.*' > /dev/null; apt-mark manual $savedAptMark python3 > /dev/null; "
     "find /usr/local -type f -executable -exec ldd '{}' ';' "
     '| awk \'/=>/ { so = $(NF-1); if (index(so, "/usr/local/") == 1) { next }; '
     'gsub("^/(usr/)?", "", so); printf "*%s\\n", so }\' '
@@ -111,6 +129,7 @@ def test_never_cleans_up_sample(
         {INSTALL};
         gcc -o /usr/local/bin/pqver -I/usr/include/postgresql /s/pqver.c -lpq;
         install -m 755 /s/hello /usr/local/bin/hello;
+        {BUILD_PQEXT};
         sh /s/purge.sh; sh /s/clean.sh
         """
     )
@@ -123,6 +142,9 @@ def test_never_cleans_up_sample(
     assert status == 0 and out.startswith("libpq "), out
     status, out = run_in_image(image, ["/usr/local/bin/hello"])
     assert status == 0 and '"hello": "world"' in out, out
+    # the extension module is what pip would build from psycopg2's sources: it still imports
+    status, out = run_in_image(image, ["python3", "-c", "import pqext; print(pqext.version())"])
+    assert status == 0 and out.strip().isdigit(), out
     for gone in ("gcc", "gcc-12", "make", "libpq-dev", "python3-dev", "libc6-dev", "cpp"):
         assert not installed(run_in_image, image, gone), gone
     for stays in ("libpq5", "python3", "libpython3.11-stdlib"):
@@ -187,12 +209,16 @@ def test_wrappers_protect_inside_the_step_that_builds(
 ) -> None:
     """The seed's recipe in one RUN: build, mark all auto, purge with --auto-remove, no ldd scan.
 
+    What it built is a shared library without the executable bit (as pip installs extension
+    modules): the docker-library scan (``find -executable``) would miss it; squasher's does not.
+
     squasher does not edit the step: it only runs it with its wrappers first in PATH.
     """
     original = (
         'savedAptMark="$(apt-mark showmanual)"; '
         "apt-get install -y --no-install-recommends gcc libc6-dev libpq-dev; "
-        "gcc -o /usr/local/bin/pqver -I/usr/include/postgresql /s/pqver.c -lpq; "
+        "gcc -shared -fPIC -o /usr/local/lib/libpqwrap.so -I/usr/include/postgresql "
+        "/s/pqver.c -lpq; chmod 644 /usr/local/lib/libpqwrap.so; "
         "apt-mark auto '.*' > /dev/null; apt-mark manual $savedAptMark > /dev/null; "
         "apt-get purge -y --auto-remove -o APT::AutoRemove::RecommendsImportant=false"
     )
@@ -204,12 +230,13 @@ def test_wrappers_protect_inside_the_step_that_builds(
     (tmp_path / "step.sh").write_text("set -eu; " + original + "\n")
     result = scratch.build(tmp_path, builder="classic")
     image = result.image_id
-    status, out = run_in_image(image, ["/usr/local/bin/pqver"])
-    assert status == 0 and out.startswith("libpq "), out
+    # a shared library that is not executable: found by its name (*.so), as pip's are
+    status, out = run_in_image(image, ["ldd", "/usr/local/lib/libpqwrap.so"])
+    assert status == 0 and "libpq.so.5 => /" in out and "not found" not in out, out
     assert installed(run_in_image, image, "libpq5")
     for gone in ("gcc", "libpq-dev", "libc6-dev"):
         assert not installed(run_in_image, image, gone), gone
     protections = parse_protect_log("\n".join(result.log))
     assert [(p.package, p.file, p.where) for p in protections] == [
-        ("libpq5", "/usr/local/bin/pqver", "Dockerfile:7")
+        ("libpq5", "/usr/local/lib/libpqwrap.so", "Dockerfile:7")
     ]

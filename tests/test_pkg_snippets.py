@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from squasher.pkg import MANAGERS
+from squasher.pkg import MANAGERS, cleanup_sh
 
 GOLDEN = Path(__file__).parent / "golden" / "pkg"
 BUILD_ONLY = ["gcc", "make", "libpq-dev", ".build-deps"]
@@ -29,6 +29,7 @@ def snippets() -> dict[str, str]:
         out[f"{name}/intercept.sh"] = m.intercept_sh()
         out[f"{name}/purge.sh"] = m.purge_sh(BUILD_ONLY, KEEP, FORCE)
         out[f"{name}/clean.sh"] = m.clean_sh()
+    out["cleanup.sh"] = cleanup_sh(list(MANAGERS), skip=["/var/tmp"])
     return {k: v for k, v in out.items() if v}
 
 
@@ -42,7 +43,7 @@ def as_script(body: str) -> str:
 def test_every_purging_manager_has_all_snippets() -> None:
     for name, m in MANAGERS.items():
         expected = ["snapshot", "protect", "intercept", "purge", "clean"] if m.purges else ["clean"]
-        have = sorted(k.split("/")[1][:-3] for k in SNIPPETS if k.startswith(name + "/"))
+        have = sorted(k.split("/")[-1][:-3] for k in SNIPPETS if k.startswith(name + "/"))
         assert have == sorted(expected), name
 
 

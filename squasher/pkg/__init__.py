@@ -10,15 +10,23 @@ Typical use by the rewrite::
     if analysis.error: ...            # step stays verbatim, reported as unanalysed
     for op in analysis.ops: ...       # PkgOp: manager, action, packages, ...
     MANAGERS["apt"].protect_sh("Dockerfile:12")   # before a step with op.is_removal
+    cleanup_sh(["apt", "pip"], skip=())           # the caches and /tmp, at the very end
+
+The order in build.sh: every used manager's ``snapshot_sh()`` (and ``intercept_sh()`` unless
+``--exact``), the original steps (run with ``PATH="$SQUASHER_STATE/bin:$PATH"`` and
+``SQUASHER_WHERE=Dockerfile:N``), each purging manager's ``purge_sh(...)`` with the lists from
+:mod:`squasher.pkg.build_tools`, then ``cleanup_sh(...)``, then ``rm -rf "$SQUASHER_STATE"``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
 from squasher.pkg.apk import Apk
 from squasher.pkg.apt import Apt
 from squasher.pkg.base import PackageManager, PkgOp
+from squasher.pkg.common import tmp_clean_sh
 from squasher.pkg.dnf import Dnf
 from squasher.pkg.npm import Npm
 from squasher.pkg.pip import Pip
@@ -45,6 +53,17 @@ class ScriptOps:
 
     def removals(self) -> list[PkgOp]:
         return [op for op in self.ops if op.is_removal]
+
+
+def cleanup_sh(managers: Iterable[str], skip: Collection[str] = ()) -> str:
+    """The cache cleaning of the named managers, then what the build left in /tmp and /var/tmp.
+
+    ``skip`` holds paths the original wants kept (a cache it mounts or reuses, /tmp content the
+    image needs); see each manager's ``cache_paths()``.
+    """
+    parts = [MANAGERS[name].clean_sh(skip) for name in sorted(set(managers))]
+    parts.append(tmp_clean_sh(skip))
+    return "".join(p for p in parts if p)
 
 
 def detect_ops(script: str, where: str = "") -> ScriptOps:

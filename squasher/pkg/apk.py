@@ -19,12 +19,14 @@ from collections.abc import Collection, Sequence
 
 from squasher.pkg.base import PROTECT_TAG, WHERE_FROM_ENV, PkgOp, strip_version, where_sh
 from squasher.pkg.common import (
+    also_in,
     built_files_sh,
     file_magic_sh,
     indent,
     intercept_sh,
     list_file_sh,
     marker_sh,
+    only_in,
     shebang_interpreter_sh,
     state,
 )
@@ -184,7 +186,7 @@ class Apk:
             + f"[ -e {state('apk-world')} ] || : > {state('apk-world')}\n"
             + f"{_WORLD_NAME} /etc/apk/world | LC_ALL=C sort -u > {state('apk-world-now')}\n"
             # kept packages that are in no world entry would go with their virtual group
-            + f"LC_ALL=C comm -23 {state('apk-keep')} {state('apk-world-now')} | "
+            + f"{only_in(state('apk-keep'), state('apk-world-now'))} | "
             + "while IFS= read -r squasher_p; do\n"
             + '\tif apk info -e "$squasher_p" > /dev/null 2>&1; then echo "$squasher_p"; fi\n'
             + f"done > {state('apk-keep-add')}\n"
@@ -193,9 +195,9 @@ class Apk:
             + "> /dev/null\n"
             + "fi\n"
             + "{\n"
-            + f"\tLC_ALL=C comm -23 {state('apk-build-only')} {state('apk-world')}\n"
-            + f"\tLC_ALL=C comm -12 {state('apk-force')} {state('apk-build-only')}\n"
-            + f"}} | LC_ALL=C sort -u | LC_ALL=C comm -12 - {state('apk-world-now')} > "
+            + f"\t{only_in(state('apk-build-only'), state('apk-world'))}\n"
+            + f"\t{also_in(state('apk-force'), state('apk-build-only'))}\n"
+            + f"}} | LC_ALL=C sort -u | {also_in('-', state('apk-world-now'))} > "
             + f"{state('apk-del')}\n"
             + f"if [ -s {state('apk-del')} ]; then\n"
             + f"\txargs apk del --no-network < {state('apk-del')}\n"

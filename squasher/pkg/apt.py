@@ -21,12 +21,14 @@ from collections.abc import Collection, Sequence
 
 from squasher.pkg.base import PROTECT_TAG, WHERE_FROM_ENV, PkgOp, strip_version, where_sh
 from squasher.pkg.common import (
+    also_in,
     built_files_sh,
     file_magic_sh,
     indent,
     intercept_sh,
     list_file_sh,
     marker_sh,
+    only_in,
     shebang_interpreter_sh,
     state,
 )
@@ -279,11 +281,11 @@ class Apt:
             + "\t| awk '$1 == \"installed\" { print $2 }' | LC_ALL=C sort -u > "
             + f"{state('apt-installed')}\n"
             + "{\n"
-            + f"\tLC_ALL=C comm -23 {state('apt-manual')} {state('apt-force')}\n"
-            + f"\tLC_ALL=C comm -23 {state('apt-manual-now')} {state('apt-build-only')}\n"
+            + f"\t{only_in(state('apt-manual'), state('apt-force'))}\n"
+            + f"\t{only_in(state('apt-manual-now'), state('apt-build-only'))}\n"
             + f"\tcat {state('apt-keep')}\n"
             + f"\tsed 's/:.*//' {state('apt-protected')}\n"
-            + f"}} | LC_ALL=C sort -u | LC_ALL=C comm -12 - {state('apt-installed')} "
+            + f"}} | LC_ALL=C sort -u | {also_in('-', state('apt-installed'))} "
             + f"> {state('apt-remark')}\n"
             + "apt-mark auto '.*' > /dev/null\n"
             + f"xargs -r apt-mark manual < {state('apt-remark')} > /dev/null\n"

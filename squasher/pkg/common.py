@@ -43,6 +43,31 @@ PRUNED = (
 _PRUNE = " -o ".join(f"-path {p}" for p in PRUNED)
 
 
+def only_in(a: str, b: str) -> str:
+    """sh printing the lines of file ``a`` (``-``: stdin) that are not lines of file ``b``.
+
+    ``comm -23`` without needing comm (busybox builds may lack it) or sorted input.
+    """
+    return f"awk -v f={b} 'BEGIN {{ while ((getline l < f) > 0) s[l] = 1 }} !($0 in s)' {a}"
+
+
+def also_in(a: str, b: str) -> str:
+    """sh printing the lines of file ``a`` (``-``: stdin) that are lines of file ``b`` too."""
+    return f"awk -v f={b} 'BEGIN {{ while ((getline l < f) > 0) s[l] = 1 }} $0 in s' {a}"
+
+
+def newer_sh() -> str:
+    """sh setting ``$squasher_newer`` to ``-cnewer`` (status change: ``cp -p`` and package
+    installs count), or ``-newer`` where find lacks it (busybox: content changes only)."""
+    return (
+        f"if find {state('marker')} -maxdepth 0 -cnewer {state('marker')} >/dev/null 2>&1; then\n"
+        "\tsquasher_newer=-cnewer\n"
+        "else\n"
+        "\tsquasher_newer=-newer\n"
+        "fi\n"
+    )
+
+
 def built_files_sh(owned_cmd: str, out: str) -> str:
     """sh writing to state file ``out`` the files the build created or changed that no package owns.
 
@@ -52,21 +77,22 @@ def built_files_sh(owned_cmd: str, out: str) -> str:
     under a merged /usr (``/lib/x`` and ``/usr/lib/x``) count as owned.
     """
     return (
-        f"{owned_cmd} 2>/dev/null \\\n"
+        newer_sh() + f"{owned_cmd} 2>/dev/null \\\n"
         "\t| awk '{ print } /^\\/(bin|sbin|lib[^\\/]*)\\// { print \"/usr\" $0 }' \\\n"
         f"\t| LC_ALL=C sort -u > {state('owned')}\n"
         f"find / -xdev \\( {_PRUNE} -o -path {S} \\) -prune \\\n"
-        f"\t-o -type f -cnewer {state('marker')} \\\n"
+        f'\t-o -type f "$squasher_newer" {state("marker")} \\\n'
         "\t\\( -perm -100 -o -perm -010 -o -perm -001 -o -name '*.so' -o -name '*.so.*' \\) \\\n"
         f"\t-print 2>/dev/null | LC_ALL=C sort -u > {state('new')}\n"
-        f"LC_ALL=C comm -23 {state('new')} {state('owned')} > {state(out)}\n"
+        f"{only_in(state('new'), state('owned'))} > {state(out)}\n"
     )
 
 
 def shebang_interpreter_sh(file_var: str, out_var: str) -> str:
     """sh setting ``$out_var`` to the interpreter path named in ``$file_var``'s ``#!`` line.
 
-    ``#!/usr/bin/env python3`` is looked up in PATH. Empty when there is none or it is missing.
+    ``#!/usr/bin/env python3`` is looked up in PATH (by hand: busybox's ``command -v`` names
+    applets without a directory). Empty when there is none or it is missing.
     """
     awk = (
         '{ sub(/^#![ \\t]*/, ""); if ($1 ~ /(^|\\/)env$/) { for (i = 2; i <= NF; i++) '
@@ -76,7 +102,19 @@ def shebang_interpreter_sh(file_var: str, out_var: str) -> str:
         f"{out_var}=$(head -n 1 \"${file_var}\" | awk '{awk}')\n"
         f'case "${out_var}" in\n'
         "/*) ;;\n"
-        f'?*) {out_var}=$(command -v "${out_var}" 2>/dev/null || true) ;;\n'
+        "?*)\n"
+        "\tsquasher_found=\n"
+        "\tsquasher_ifs=$IFS\n"
+        "\tIFS=:\n"
+        "\tfor squasher_dir in $PATH; do\n"
+        f'\t\tif [ -x "$squasher_dir/${out_var}" ]; then\n'
+        f'\t\t\tsquasher_found="$squasher_dir/${out_var}"\n'
+        "\t\t\tbreak\n"
+        "\t\tfi\n"
+        "\tdone\n"
+        "\tIFS=$squasher_ifs\n"
+        f"\t{out_var}=$squasher_found\n"
+        "\t;;\n"
         "esac\n"
         f'[ -z "${out_var}" ] || [ -e "${out_var}" ] || {out_var}=\n'
     )
@@ -112,9 +150,12 @@ def tmp_clean_sh(skip: Collection[str] = ()) -> str:
         return ""
     keep = "".join(f" ! -path {sh_quote(p)}" for p in sorted(skip))
     return (
-        "# squasher: remove what the build left in " + " and ".join(dirs) + "\n"
-        f"find {' '.join(dirs)} -mindepth 1 -maxdepth 1 -cnewer {state('marker')} \\\n"
-        f"\t! -path {S}{keep} -exec rm -rf {{}} + 2>/dev/null || true\n"
+        "# squasher: remove what the build left in "
+        + " and ".join(dirs)
+        + "\n"
+        + newer_sh()
+        + f'find {" ".join(dirs)} -mindepth 1 -maxdepth 1 "$squasher_newer" {state("marker")} \\\n'
+        f"\t! -path {S}{keep} -exec rm -rf {{}} \\; 2>/dev/null || true\n"
     )
 
 

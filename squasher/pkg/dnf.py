@@ -15,12 +15,14 @@ from collections.abc import Collection, Sequence
 
 from squasher.pkg.base import PROTECT_TAG, WHERE_FROM_ENV, Action, PkgOp, where_sh
 from squasher.pkg.common import (
+    also_in,
     built_files_sh,
     file_magic_sh,
     indent,
     intercept_sh,
     list_file_sh,
     marker_sh,
+    only_in,
     shebang_interpreter_sh,
     state,
 )
@@ -208,11 +210,11 @@ class Dnf:
             + f"[ -e {state('rpm-base')} ] || : > {state('rpm-base')}\n"
             + f"rpm -qa --qf '%{{NAME}}\\n' | LC_ALL=C sort -u > {state('rpm-now')}\n"
             + "{\n"
-            + f"\tLC_ALL=C comm -23 {state('rpm-build-only')} {state('rpm-base')}\n"
-            + f"\tLC_ALL=C comm -12 {state('rpm-force')} {state('rpm-build-only')}\n"
-            + f"}} | LC_ALL=C sort -u | LC_ALL=C comm -12 - {state('rpm-now')} \\\n"
-            + f"\t| LC_ALL=C comm -23 - {state('rpm-keep')} \\\n"
-            + f"\t| LC_ALL=C comm -23 - {state('rpm-protected')} > {state('rpm-remove')}\n"
+            + f"\t{only_in(state('rpm-build-only'), state('rpm-base'))}\n"
+            + f"\t{also_in(state('rpm-force'), state('rpm-build-only'))}\n"
+            + f"}} | LC_ALL=C sort -u | {also_in('-', state('rpm-now'))} \\\n"
+            + f"\t| {only_in('-', state('rpm-keep'))} \\\n"
+            + f"\t| {only_in('-', state('rpm-protected'))} > {state('rpm-remove')}\n"
             + f'if [ -s {state("rpm-remove")} ] && [ -n "$squasher_pm" ]; then\n'
             + '\tcase "$squasher_pm" in\n'
             + f"\tmicrodnf) xargs microdnf remove -y < {state('rpm-remove')} ;;\n"

@@ -2,14 +2,19 @@
 if command -v apk >/dev/null 2>&1 && command -v scanelf >/dev/null 2>&1 && [ -e "$SQUASHER_STATE/marker" ]; then
 	squasher_where='final purge'
 	squasher_tab=$(printf '\t')
+	if find "$SQUASHER_STATE/marker" -maxdepth 0 -cnewer "$SQUASHER_STATE/marker" >/dev/null 2>&1; then
+		squasher_newer=-cnewer
+	else
+		squasher_newer=-newer
+	fi
 	awk '/^F:/ { d = substr($0, 3) } /^R:/ { print "/" d "/" substr($0, 3) }' /lib/apk/db/installed 2>/dev/null \
 		| awk '{ print } /^\/(bin|sbin|lib[^\/]*)\// { print "/usr" $0 }' \
 		| LC_ALL=C sort -u > "$SQUASHER_STATE/owned"
 	find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /var/lib/dpkg -o -path /var/lib/apt -o -path /lib/apk/db -o -path /var/lib/rpm -o -path /usr/lib/sysimage/rpm -o -path /var/cache -o -path /var/log -o -path "$SQUASHER_STATE" \) -prune \
-		-o -type f -cnewer "$SQUASHER_STATE/marker" \
+		-o -type f "$squasher_newer" "$SQUASHER_STATE/marker" \
 		\( -perm -100 -o -perm -010 -o -perm -001 -o -name '*.so' -o -name '*.so.*' \) \
 		-print 2>/dev/null | LC_ALL=C sort -u > "$SQUASHER_STATE/new"
-	LC_ALL=C comm -23 "$SQUASHER_STATE/new" "$SQUASHER_STATE/owned" > "$SQUASHER_STATE/apk-built"
+	awk -v f="$SQUASHER_STATE/owned" 'BEGIN { while ((getline l < f) > 0) s[l] = 1 } !($0 in s)' "$SQUASHER_STATE/new" > "$SQUASHER_STATE/apk-built"
 	: > "$SQUASHER_STATE/apk-needs"
 	while IFS= read -r squasher_f; do
 		squasher_magic=$(od -An -tx1 -N4 "$squasher_f" 2>/dev/null | tr -d ' \n')
@@ -22,7 +27,19 @@ if command -v apk >/dev/null 2>&1 && command -v scanelf >/dev/null 2>&1 && [ -e 
 			squasher_interp=$(head -n 1 "$squasher_f" | awk '{ sub(/^#![ \t]*/, ""); if ($1 ~ /(^|\/)env$/) { for (i = 2; i <= NF; i++) if ($i !~ /^-/ && $i !~ /=/) { print $i; exit } } else print $1; exit }')
 			case "$squasher_interp" in
 			/*) ;;
-			?*) squasher_interp=$(command -v "$squasher_interp" 2>/dev/null || true) ;;
+			?*)
+				squasher_found=
+				squasher_ifs=$IFS
+				IFS=:
+				for squasher_dir in $PATH; do
+					if [ -x "$squasher_dir/$squasher_interp" ]; then
+						squasher_found="$squasher_dir/$squasher_interp"
+						break
+					fi
+				done
+				IFS=$squasher_ifs
+				squasher_interp=$squasher_found
+				;;
 			esac
 			[ -z "$squasher_interp" ] || [ -e "$squasher_interp" ] || squasher_interp=
 			if [ -n "$squasher_interp" ]; then
@@ -47,16 +64,16 @@ if command -v apk >/dev/null 2>&1; then
 	printf '%s\n' git > "$SQUASHER_STATE/apk-force"
 	[ -e "$SQUASHER_STATE/apk-world" ] || : > "$SQUASHER_STATE/apk-world"
 	sed -e 's/[=<>~@].*//' /etc/apk/world | LC_ALL=C sort -u > "$SQUASHER_STATE/apk-world-now"
-	LC_ALL=C comm -23 "$SQUASHER_STATE/apk-keep" "$SQUASHER_STATE/apk-world-now" | while IFS= read -r squasher_p; do
+	awk -v f="$SQUASHER_STATE/apk-world-now" 'BEGIN { while ((getline l < f) > 0) s[l] = 1 } !($0 in s)' "$SQUASHER_STATE/apk-keep" | while IFS= read -r squasher_p; do
 		if apk info -e "$squasher_p" > /dev/null 2>&1; then echo "$squasher_p"; fi
 	done > "$SQUASHER_STATE/apk-keep-add"
 	if [ -s "$SQUASHER_STATE/apk-keep-add" ]; then
 		xargs apk add --no-network --virtual .squasher-keep < "$SQUASHER_STATE/apk-keep-add" > /dev/null
 	fi
 	{
-		LC_ALL=C comm -23 "$SQUASHER_STATE/apk-build-only" "$SQUASHER_STATE/apk-world"
-		LC_ALL=C comm -12 "$SQUASHER_STATE/apk-force" "$SQUASHER_STATE/apk-build-only"
-	} | LC_ALL=C sort -u | LC_ALL=C comm -12 - "$SQUASHER_STATE/apk-world-now" > "$SQUASHER_STATE/apk-del"
+		awk -v f="$SQUASHER_STATE/apk-world" 'BEGIN { while ((getline l < f) > 0) s[l] = 1 } !($0 in s)' "$SQUASHER_STATE/apk-build-only"
+		awk -v f="$SQUASHER_STATE/apk-build-only" 'BEGIN { while ((getline l < f) > 0) s[l] = 1 } $0 in s' "$SQUASHER_STATE/apk-force"
+	} | LC_ALL=C sort -u | awk -v f="$SQUASHER_STATE/apk-world-now" 'BEGIN { while ((getline l < f) > 0) s[l] = 1 } $0 in s' - > "$SQUASHER_STATE/apk-del"
 	if [ -s "$SQUASHER_STATE/apk-del" ]; then
 		xargs apk del --no-network < "$SQUASHER_STATE/apk-del"
 	fi

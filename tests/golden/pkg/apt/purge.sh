@@ -2,14 +2,19 @@
 if command -v dpkg-query >/dev/null 2>&1 && [ -e "$SQUASHER_STATE/marker" ]; then
 	squasher_where='final purge'
 	squasher_tab=$(printf '\t')
+	if find "$SQUASHER_STATE/marker" -maxdepth 0 -cnewer "$SQUASHER_STATE/marker" >/dev/null 2>&1; then
+		squasher_newer=-cnewer
+	else
+		squasher_newer=-newer
+	fi
 	cat /var/lib/dpkg/info/*.list 2>/dev/null \
 		| awk '{ print } /^\/(bin|sbin|lib[^\/]*)\// { print "/usr" $0 }' \
 		| LC_ALL=C sort -u > "$SQUASHER_STATE/owned"
 	find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /var/lib/dpkg -o -path /var/lib/apt -o -path /lib/apk/db -o -path /var/lib/rpm -o -path /usr/lib/sysimage/rpm -o -path /var/cache -o -path /var/log -o -path "$SQUASHER_STATE" \) -prune \
-		-o -type f -cnewer "$SQUASHER_STATE/marker" \
+		-o -type f "$squasher_newer" "$SQUASHER_STATE/marker" \
 		\( -perm -100 -o -perm -010 -o -perm -001 -o -name '*.so' -o -name '*.so.*' \) \
 		-print 2>/dev/null | LC_ALL=C sort -u > "$SQUASHER_STATE/new"
-	LC_ALL=C comm -23 "$SQUASHER_STATE/new" "$SQUASHER_STATE/owned" > "$SQUASHER_STATE/apt-built"
+	awk -v f="$SQUASHER_STATE/owned" 'BEGIN { while ((getline l < f) > 0) s[l] = 1 } !($0 in s)' "$SQUASHER_STATE/new" > "$SQUASHER_STATE/apt-built"
 	: > "$SQUASHER_STATE/apt-needs"
 	while IFS= read -r squasher_f; do
 		squasher_magic=$(od -An -tx1 -N4 "$squasher_f" 2>/dev/null | tr -d ' \n')
@@ -22,7 +27,19 @@ if command -v dpkg-query >/dev/null 2>&1 && [ -e "$SQUASHER_STATE/marker" ]; the
 			squasher_interp=$(head -n 1 "$squasher_f" | awk '{ sub(/^#![ \t]*/, ""); if ($1 ~ /(^|\/)env$/) { for (i = 2; i <= NF; i++) if ($i !~ /^-/ && $i !~ /=/) { print $i; exit } } else print $1; exit }')
 			case "$squasher_interp" in
 			/*) ;;
-			?*) squasher_interp=$(command -v "$squasher_interp" 2>/dev/null || true) ;;
+			?*)
+				squasher_found=
+				squasher_ifs=$IFS
+				IFS=:
+				for squasher_dir in $PATH; do
+					if [ -x "$squasher_dir/$squasher_interp" ]; then
+						squasher_found="$squasher_dir/$squasher_interp"
+						break
+					fi
+				done
+				IFS=$squasher_ifs
+				squasher_interp=$squasher_found
+				;;
 			esac
 			[ -z "$squasher_interp" ] || [ -e "$squasher_interp" ] || squasher_interp=
 			if [ -n "$squasher_interp" ]; then
@@ -81,11 +98,11 @@ if command -v apt-mark >/dev/null 2>&1; then
 	dpkg-query -W -f='${db:Status-Status} ${Package}\n' \
 		| awk '$1 == "installed" { print $2 }' | LC_ALL=C sort -u > "$SQUASHER_STATE/apt-installed"
 	{
-		LC_ALL=C comm -23 "$SQUASHER_STATE/apt-manual" "$SQUASHER_STATE/apt-force"
-		LC_ALL=C comm -23 "$SQUASHER_STATE/apt-manual-now" "$SQUASHER_STATE/apt-build-only"
+		awk -v f="$SQUASHER_STATE/apt-force" 'BEGIN { while ((getline l < f) > 0) s[l] = 1 } !($0 in s)' "$SQUASHER_STATE/apt-manual"
+		awk -v f="$SQUASHER_STATE/apt-build-only" 'BEGIN { while ((getline l < f) > 0) s[l] = 1 } !($0 in s)' "$SQUASHER_STATE/apt-manual-now"
 		cat "$SQUASHER_STATE/apt-keep"
 		sed 's/:.*//' "$SQUASHER_STATE/apt-protected"
-	} | LC_ALL=C sort -u | LC_ALL=C comm -12 - "$SQUASHER_STATE/apt-installed" > "$SQUASHER_STATE/apt-remark"
+	} | LC_ALL=C sort -u | awk -v f="$SQUASHER_STATE/apt-installed" 'BEGIN { while ((getline l < f) > 0) s[l] = 1 } $0 in s' - > "$SQUASHER_STATE/apt-remark"
 	apt-mark auto '.*' > /dev/null
 	xargs -r apt-mark manual < "$SQUASHER_STATE/apt-remark" > /dev/null
 	apt-get purge -y --auto-remove -o APT::AutoRemove::RecommendsImportant=false -o APT::AutoRemove::SuggestsImportant=false

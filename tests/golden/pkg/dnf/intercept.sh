@@ -13,14 +13,19 @@ if command -v rpm >/dev/null 2>&1 && [ -e "$SQUASHER_STATE/marker" ]; then
 	elif command -v microdnf >/dev/null 2>&1; then squasher_pm=microdnf
 	else squasher_pm=
 	fi
+	if find "$SQUASHER_STATE/marker" -maxdepth 0 -cnewer "$SQUASHER_STATE/marker" >/dev/null 2>&1; then
+		squasher_newer=-cnewer
+	else
+		squasher_newer=-newer
+	fi
 	rpm -qa --qf '[%{FILENAMES}\n]' 2>/dev/null \
 		| awk '{ print } /^\/(bin|sbin|lib[^\/]*)\// { print "/usr" $0 }' \
 		| LC_ALL=C sort -u > "$SQUASHER_STATE/owned"
 	find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /var/lib/dpkg -o -path /var/lib/apt -o -path /lib/apk/db -o -path /var/lib/rpm -o -path /usr/lib/sysimage/rpm -o -path /var/cache -o -path /var/log -o -path "$SQUASHER_STATE" \) -prune \
-		-o -type f -cnewer "$SQUASHER_STATE/marker" \
+		-o -type f "$squasher_newer" "$SQUASHER_STATE/marker" \
 		\( -perm -100 -o -perm -010 -o -perm -001 -o -name '*.so' -o -name '*.so.*' \) \
 		-print 2>/dev/null | LC_ALL=C sort -u > "$SQUASHER_STATE/new"
-	LC_ALL=C comm -23 "$SQUASHER_STATE/new" "$SQUASHER_STATE/owned" > "$SQUASHER_STATE/rpm-built"
+	awk -v f="$SQUASHER_STATE/owned" 'BEGIN { while ((getline l < f) > 0) s[l] = 1 } !($0 in s)' "$SQUASHER_STATE/new" > "$SQUASHER_STATE/rpm-built"
 	: > "$SQUASHER_STATE/rpm-needs"
 	while IFS= read -r squasher_f; do
 		squasher_magic=$(od -An -tx1 -N4 "$squasher_f" 2>/dev/null | tr -d ' \n')
@@ -33,7 +38,19 @@ if command -v rpm >/dev/null 2>&1 && [ -e "$SQUASHER_STATE/marker" ]; then
 			squasher_interp=$(head -n 1 "$squasher_f" | awk '{ sub(/^#![ \t]*/, ""); if ($1 ~ /(^|\/)env$/) { for (i = 2; i <= NF; i++) if ($i !~ /^-/ && $i !~ /=/) { print $i; exit } } else print $1; exit }')
 			case "$squasher_interp" in
 			/*) ;;
-			?*) squasher_interp=$(command -v "$squasher_interp" 2>/dev/null || true) ;;
+			?*)
+				squasher_found=
+				squasher_ifs=$IFS
+				IFS=:
+				for squasher_dir in $PATH; do
+					if [ -x "$squasher_dir/$squasher_interp" ]; then
+						squasher_found="$squasher_dir/$squasher_interp"
+						break
+					fi
+				done
+				IFS=$squasher_ifs
+				squasher_interp=$squasher_found
+				;;
 			esac
 			[ -z "$squasher_interp" ] || [ -e "$squasher_interp" ] || squasher_interp=
 			if [ -n "$squasher_interp" ]; then
