@@ -7,6 +7,7 @@ import dataclasses
 import json
 import sqlite3
 import struct
+import sys
 from pathlib import Path
 
 import pytest
@@ -642,3 +643,12 @@ def test_no_engine_exits_2_with_one_line(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert "no Docker engine answers" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_elf_needed_reads_dt_needed() -> None:
+    from squasher.inspect.verify import elf_needed
+
+    needed = elf_needed(Path(sys.executable).resolve().read_bytes())
+    assert "libc.so.6" in needed
+    assert elf_needed(b"#!/bin/sh\necho hi\n" * 10) == []
+    assert elf_needed(b"\x7fELF" + b"\0" * 100) == []

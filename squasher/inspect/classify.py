@@ -318,6 +318,10 @@ class Classifier:
             return None  # some owner is still installed: the path should still be there
         return owners[0]
 
+    def owned_in_squashed(self, path: str) -> bool:
+        """Whether the squashed image's package database lists ``path``."""
+        return bool(self._sq_owners.get(path))
+
     def _purge_script_mentioning(self, path: str) -> str | None:
         """A purged package whose postrm names ``path`` or one of its directories (``rm -f PATH``)."""
         scripts = self.ev.original_db.purge_scripts
