@@ -51,6 +51,32 @@ answers() {
 	esac
 }
 
+# Our private engine runs in this network namespace; if its bridge (docker0) was deleted under it
+# (a second dockerd started with --bridge=none does that) every container start fails with
+# "could not find bridge docker0". Recreate the bridge with the engine's own gateway address.
+repair_bridge() {
+	local path="$1" spec name addr
+	[[ $(id -u) -eq 0 ]] || return 0
+	command -v ip >/dev/null && command -v curl >/dev/null && command -v python3 >/dev/null || return 0
+	spec="$(curl -s --max-time 5 --unix-socket "$path" http://localhost/networks/bridge |
+		python3 -c '
+import json, sys
+net = json.load(sys.stdin)
+name = (net.get("Options") or {}).get("com.docker.network.bridge.name", "")
+config = ((net.get("IPAM") or {}).get("Config") or [{}])[0]
+subnet, gateway = config.get("Subnet", ""), config.get("Gateway", "")
+if name and subnet and gateway:
+    print(name, gateway + "/" + subnet.split("/")[1])
+' 2>/dev/null)" || return 0
+	[[ -n "$spec" ]] || return 0
+	read -r name addr <<<"$spec"
+	ip link show "$name" >/dev/null 2>&1 && return 0
+	log "the engine's bridge $name is gone (deleted by a dockerd started with --bridge=none?); recreating it with $addr"
+	if ! { ip link add "$name" type bridge && ip addr add "$addr" dev "$name" && ip link set "$name" up; }; then
+		log "could not recreate $name; containers of this engine have no network"
+	fi
+}
+
 emit() {
 	log "using engine at $1"
 	printf 'export DOCKER_HOST=%q\n' "$1"
@@ -64,7 +90,10 @@ if [[ "${SQUASHER_ENGINE_PRIVATE:-0}" != 1 ]]; then
 	fi
 	answers unix:///var/run/docker.sock && emit unix:///var/run/docker.sock
 fi
-answers "unix://$sock" && emit "unix://$sock"
+if answers "unix://$sock"; then
+	repair_bridge "$sock"
+	emit "unix://$sock"
+fi
 
 # ---- cold path: start our own dockerd --------------------------------------------------------
 [[ $(id -u) -eq 0 ]] || die "no Docker engine answers and starting one needs root; run as root or set DOCKER_HOST"

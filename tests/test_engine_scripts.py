@@ -157,6 +157,17 @@ def test_starts_a_private_engine_when_none_answers(
     lines = output.splitlines()
     assert lines[:2] == ["1777", "2"]
     assert "BusyBox" in lines[2]
+    # a bridge deleted under the engine is put back by the next engine.sh
+    _ip("link", "del", bridge)
+    repaired = run_engine_sh(
+        SQUASHER_ENGINE_PRIVATE="1", SQUASHER_ENGINE_SOCK=str(sock), SQUASHER_ENGINE_DATA=str(data)
+    )
+    assert repaired.returncode == 0, repaired.stderr
+    assert f"bridge {bridge} is gone" in repaired.stderr
+    shown = subprocess.run(
+        ["ip", "-o", "-4", "addr", "show", bridge], capture_output=True, text=True, check=True
+    ).stdout
+    assert "172.31.254.1/24" in shown
     # the shared engine's network is untouched
     assert links_before - _links() <= {link for link in links_before if link.startswith("veth")}
 
