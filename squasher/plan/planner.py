@@ -127,7 +127,6 @@ class StageState:
     user_line: str | None = None  # a USER line that sets ``user`` again (its original text)
     shell: list[str] = field(default_factory=lambda: list(DEFAULT_SHELL))
     no_shell: str = ""  # why the image has no /bin/sh (scratch, distroless), "" = it has one
-    volume: bool = False
 
     def known_names(self) -> frozenset[str]:
         return frozenset(self.env_names | self.args)
@@ -159,11 +158,6 @@ def _refers_to(text: str, name: str) -> bool:
     return re.search(r"\$\{?" + re.escape(name) + r"(?![A-Za-z0-9_])", text) is not None
 
 
-def _short(inst: Instruction) -> str:
-    text = " ".join(inst.original.split())
-    return text if len(text) <= 160 else text[:157] + "..."
-
-
 class Planner:
     def __init__(self, df: Dockerfile, options: PlanOptions) -> None:
         self.df = df
@@ -174,9 +168,6 @@ class Planner:
         self._ignore: DockerIgnore | None = None
 
     # -- helpers ---------------------------------------------------------------------------
-    def where(self, inst: Instruction) -> str:
-        return f"{self.opt.dockerfile_path}:{inst.start_line}"
-
     def refuse(self, inst: Instruction, message: str) -> RewriteRefused:
         return RewriteRefused(message, self.opt.dockerfile_path, inst.start_line)
 
@@ -357,7 +348,6 @@ class Planner:
             seg.metadata.append(inst)
             self.metadata(seg, st, inst)
             if kw == "VOLUME" and self.opt.builder == "classic":
-                st.volume = True
                 return self.cut(sp, seg, st)
             return seg
         # FROM never appears here; anything else is unknown to the builder as well
