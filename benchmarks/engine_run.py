@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -79,6 +80,17 @@ def tag_for(sample: str, variant: str, phase: str) -> str:
     return f"{TAG_REPO}:{safe}"
 
 
+# engine failures that say nothing about the Dockerfile: the host's bridge vanished for a moment
+# (another engine started and stopped on this machine removes docker0), so build again
+TRANSIENT = ("failed to create endpoint", "could not find bridge docker0")
+RETRIES = 3
+RETRY_PAUSE = 30.0
+
+
+def transient(message: str) -> bool:
+    return any(marker in message for marker in TRANSIENT)
+
+
 def build_image(
     client: docker.DockerClient,
     context: Path,
@@ -87,23 +99,37 @@ def build_image(
     builder: str,
     tag: str,
     nocache: bool,
+    log: Callable[[str], None] | None = None,
 ) -> Built:
-    """Build and time one image; raises ``squasher.errors.BuildFailed`` with the engine's lines."""
-    from squasher.build import build
+    """Build and time one image; raises ``squasher.errors.BuildFailed`` with the engine's lines.
 
-    started = time.monotonic()
-    result = build(
-        client,
-        context,
-        dockerfile,
-        None,
-        tag,
-        None,
-        builder=builder,  # type: ignore[arg-type]
-        nocache=nocache,
-    )
-    seconds = time.monotonic() - started
-    return Built(result.image_id, round(seconds, 2), result.builder)
+    A build that failed for a transient engine reason is retried (the time is the last try's)."""
+    from squasher.build import build
+    from squasher.errors import BuildFailed
+
+    for attempt in range(RETRIES + 1):
+        started = time.monotonic()
+        try:
+            result = build(
+                client,
+                context,
+                dockerfile,
+                None,
+                tag,
+                None,
+                builder=builder,  # type: ignore[arg-type]
+                nocache=nocache,
+            )
+        except BuildFailed as err:
+            if attempt == RETRIES or not transient(str(err)):
+                raise
+            if log is not None:
+                log(f"engine hiccup ({err.message.strip().splitlines()[-1][:120]}); retrying")
+            time.sleep(RETRY_PAUSE)
+            continue
+        seconds = time.monotonic() - started
+        return Built(result.image_id, round(seconds, 2), result.builder)
+    raise AssertionError("unreachable")
 
 
 def measure_into(client: docker.DockerClient, image: str, out: VariantResult) -> None:
@@ -130,19 +156,24 @@ def run_probe(client: docker.DockerClient, image: str, command: str, timeout: in
     """Run ``sh -c COMMAND`` in a fresh container of ``image`` (as the image's user)."""
     import docker.errors
 
-    container = None
-    try:
-        container = client.containers.create(image, [command], entrypoint=["sh", "-c"])
-        container.start()
-        status: dict[str, Any] = container.wait(timeout=timeout)
-        output: bytes = container.logs(stdout=True, stderr=True)
-        return Probe(int(status.get("StatusCode", -1)), output.decode("utf-8", "replace"))
-    except (docker.errors.APIError, OSError) as err:
-        return Probe(None, "", f"could not run the probe: {err}")
-    finally:
-        if container is not None:
-            with contextlib.suppress(docker.errors.APIError):
-                container.remove(force=True, v=True)
+    for attempt in range(RETRIES + 1):
+        container = None
+        try:
+            container = client.containers.create(image, [command], entrypoint=["sh", "-c"])
+            container.start()
+            status: dict[str, Any] = container.wait(timeout=timeout)
+            output: bytes = container.logs(stdout=True, stderr=True)
+            return Probe(int(status.get("StatusCode", -1)), output.decode("utf-8", "replace"))
+        except (docker.errors.APIError, OSError) as err:
+            if attempt < RETRIES and transient(str(err)):
+                time.sleep(RETRY_PAUSE)
+                continue
+            return Probe(None, "", f"could not run the probe: {err}")
+        finally:
+            if container is not None:
+                with contextlib.suppress(docker.errors.APIError):
+                    container.remove(force=True, v=True)
+    raise AssertionError("unreachable")
 
 
 def docker_squash_cli() -> list[str] | None:

@@ -149,6 +149,7 @@ class SampleRun:
                 builder=variant.builder,
                 tag=tag,
                 nocache=nocache,
+                log=self.log,
             )
         elif variant.kind == "reference":
             if self.sample.reference is None:
@@ -160,6 +161,7 @@ class SampleRun:
                 builder=variant.builder,
                 tag=tag,
                 nocache=nocache,
+                log=self.log,
             )
         elif variant.kind == "squashed":
             built = self._build_squashed(variant, phase, tag, nocache, out)

@@ -382,3 +382,13 @@ def test_render_only_writes_results_md_and_chart_not_the_readme(tmp_path: Path) 
 def test_render_only_without_results_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(SystemExit, match=r"cannot read .*results\.json"):
         cli.main(["--render-only", "--output-dir", str(tmp_path)])
+
+
+def test_only_engine_network_hiccups_are_retried() -> None:
+    from benchmarks.engine_run import transient
+
+    assert transient(
+        "failed to create endpoint x on network bridge: adding interface veth1 to bridge "
+        "docker0 failed: could not find bridge docker0: route ip+net: no such network interface"
+    )
+    assert not transient("The command '/bin/sh -c make' returned a non-zero code: 2")
