@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from squasher.build.connect import engine_lost, is_connection_lost
 from squasher.build.progress import BuildResult, OutputTracker, ProgressCallback
 from squasher.errors import BuildFailed
 
@@ -81,10 +82,12 @@ def build_classic(
                 break
     except docker.errors.APIError as err:
         error = str(err.explanation or err)
-    except BaseException:
+    except BaseException as err:
         # Ctrl-C or a failing callback: hang up so that the engine cancels the build
         if stream is not None:
             stream.close()
+        if is_connection_lost(err):  # the engine died: nothing left to clean up there
+            raise engine_lost(err, f"the classic build of {context}") from None
         _remove_made(client, made)
         raise
     finally:
@@ -157,13 +160,17 @@ def _remove_made(client: docker.DockerClient, made: _MadeLayers) -> None:
     """Drop this build's container and intermediate images; never tagged or in-use images."""
     import docker.errors
 
-    if made.running is not None:
-        with contextlib.suppress(docker.errors.APIError):
-            client.api.remove_container(made.running, force=True)
-    for layer in reversed(made.ids):
-        try:
-            if client.api.inspect_image(layer).get("RepoTags"):
+    try:
+        if made.running is not None:
+            with contextlib.suppress(docker.errors.APIError):
+                client.api.remove_container(made.running, force=True)
+        for layer in reversed(made.ids):
+            try:
+                if client.api.inspect_image(layer).get("RepoTags"):
+                    continue
+                client.api.remove_image(layer, force=False, noprune=False)
+            except docker.errors.APIError:
                 continue
-            client.api.remove_image(layer, force=False, noprune=False)
-        except docker.errors.APIError:
-            continue
+    except Exception as err:
+        if not is_connection_lost(err):
+            raise

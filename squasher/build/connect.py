@@ -81,3 +81,39 @@ def engine_version(client: docker.DockerClient) -> str:
     """The engine's version string, e.g. ``20.10.24+dfsg1``."""
     version: dict[str, str] = client.version()
     return version.get("Version", "unknown")
+
+
+def is_connection_lost(err: BaseException) -> bool:
+    """True for the errors the SDK raises when the engine stops answering (socket gone, connection
+    reset or refused mid-request): not for the engine's own error responses (APIError)."""
+    import docker.errors
+    import requests
+    import urllib3.exceptions
+
+    if isinstance(err, docker.errors.APIError):
+        return False
+    return isinstance(
+        err,
+        (
+            requests.ConnectionError,
+            urllib3.exceptions.HTTPError,
+            ConnectionError,
+            FileNotFoundError,
+        ),
+    )
+
+
+def engine_lost(err: BaseException, during: str) -> EngineUnavailable:
+    """The error to raise when the engine went away ``during`` something."""
+    return EngineUnavailable(
+        f"the Docker engine at {engine_host()} stopped answering during {during} "
+        f"({_short_reason(err)}); {FIX_HINT}"
+    )
+
+
+def engine_answers(client: docker.DockerClient) -> bool:
+    """Is the engine still there? (A dead engine fails at once: its socket is gone or refuses.)"""
+    try:
+        return bool(client.ping())
+    except Exception:
+        return False

@@ -119,13 +119,20 @@ class Scratch:
     def _remove_all(self) -> None:
         import docker.errors
 
-        for container_id in reversed(self.containers):
-            with contextlib.suppress(docker.errors.APIError):
-                self.client.api.remove_container(container_id, force=True, v=True)
-        self.containers.clear()
-        if self.keep:
-            return
-        for image in reversed(self.images):
-            with contextlib.suppress(docker.errors.APIError):
-                remove_image(self.client, image)
-        self.images.clear()
+        from squasher.build.connect import is_connection_lost
+
+        try:
+            for container_id in reversed(self.containers):
+                with contextlib.suppress(docker.errors.APIError):
+                    self.client.api.remove_container(container_id, force=True, v=True)
+            self.containers.clear()
+            if self.keep:
+                return
+            for image in reversed(self.images):
+                with contextlib.suppress(docker.errors.APIError):
+                    remove_image(self.client, image)
+            self.images.clear()
+        except Exception as err:
+            if not is_connection_lost(err):
+                raise
+            # the engine is gone, and with it any chance to clean up there; report the real error

@@ -160,7 +160,7 @@ def _build_and_measure(
     keep: bool,
 ) -> tuple[ImageMeasure, str]:
     from squasher.build import inspect_image
-    from squasher.errors import BuildFailed
+    from squasher.errors import BuildFailed, EngineUnavailable
 
     def on_progress(event: BuildProgress) -> None:
         if progress is not None:
@@ -177,6 +177,13 @@ def _build_and_measure(
             builder=builder,  # type: ignore[arg-type]
         )
     except BuildFailed as err:
+        from squasher.build.connect import FIX_HINT, engine_answers, engine_host
+
+        if not engine_answers(scratch.client):  # not the build's fault: the engine went away
+            raise EngineUnavailable(
+                f"the Docker engine at {engine_host()} stopped answering while the {which} "
+                f"image was building; {FIX_HINT}"
+            ) from None
         raise BuildFailed(f"the {which} image failed to build: {err.message}") from None
     seconds = time.monotonic() - started
     info = inspect_image(scratch.client, result.image_id)
