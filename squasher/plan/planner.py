@@ -101,6 +101,15 @@ _WINDOWS_BASE = re.compile(
 _DISTROLESS = re.compile(r"(^|/)distroless/(?!.*:debug)", re.IGNORECASE)
 
 
+def _is_root(user: list[Part] | None) -> bool:
+    """True when the USER in force certainly is root (None: the base image's, assumed root)."""
+    if user is None:
+        return True
+    if all(isinstance(p, Lit) for p in user):
+        return "".join(p.text for p in user if isinstance(p, Lit)) in ("", "root", "0")
+    return False
+
+
 class _Unknown(Exception):
     """A value needed at rewrite time depends on something only known at build time."""
 
@@ -166,6 +175,7 @@ class Planner:
         self.final_states: dict[int, StageState] = {}
         self.names: dict[str, int] = {}
         self._ignore: DockerIgnore | None = None
+        self.user_noted: set[str] = set()
 
     # -- helpers ---------------------------------------------------------------------------
     def refuse(self, inst: Instruction, message: str) -> RewriteRefused:
@@ -475,6 +485,12 @@ class Planner:
             return self.keep(sp, seg, st, inst, why)
         self.no_shell_check(st, inst)
         seg.folded.append(inst)
+        if not _is_root(st.user) and sp.key not in self.user_noted:
+            self.user_noted.add(sp.key)
+            self.notes.append(
+                f"{self.opt.dockerfile_path}:{inst.start_line}: steps under USER run through the "
+                "image's setpriv (util-linux) or su; the build stops if it has neither"
+            )
         if inst.json_form:
             if not inst.args:
                 raise self.refuse(inst, "RUN [] has no command to run")
