@@ -294,6 +294,22 @@ def test_files_of_purged_package_are_expected(purged: str, docker_client: Any) -
     assert result.summary()[EXPECTED]["bytes"] > 500_000
 
 
+def test_purged_library_still_needed_is_unexpected(build: Build, docker_client: Any) -> None:
+    # an ELF the build made (no package owns it) that needs libe2p.so.2 from libext2fs2
+    made = "FROM debian:bookworm-slim\nRUN cp /usr/bin/chattr /usr/local/bin/mychattr\n"
+    original = build(made)
+    broken = build(made + "RUN dpkg --purge e2fsprogs libext2fs2\n")
+    result = verify(original, broken, client=docker_client)
+    assert not result.equivalent
+    found = unexpected(result)
+    assert set(found) == {"/usr/lib/x86_64-linux-gnu/libe2p.so.2"}, result.format_text()
+    lib = next(d for d in result.differences if d.path in found)
+    assert lib.package == "libext2fs2"
+    assert lib.reason.endswith("but /usr/local/bin/mychattr still needs it")
+    # the other files of the purged packages stay expected
+    assert any(d.reason == "file of purged package libext2fs2" for d in result.differences)
+
+
 def test_kept_package_is_protected_only_with_report(
     purged: str, docker_client: Any, tmp_path: Path
 ) -> None:
