@@ -74,9 +74,9 @@ class Scratch:
             target=target,
             nocache=nocache,
         )
+        # a tagged build is tracked by its tag alone: removing the tag deletes the image only when
+        # nothing else refers to it (another tag, a concurrent build that made the same image)
         self.track_image(tag or result.image_id)
-        if tag:
-            self.track_image(result.image_id)
         return result
 
     def run(

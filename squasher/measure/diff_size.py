@@ -13,6 +13,7 @@ import os
 import shutil
 import tempfile
 import time
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -26,6 +27,9 @@ if TYPE_CHECKING:
     from squasher.build import BuildProgress, ImageInfo, Scratch
 
 Which = Literal["original", "squashed"]
+#: Each build of a run is tagged TEMP_REPOSITORY/<random>:original|squashed and removed by that
+#: tag, so that concurrent runs that build identical images (same id) never delete each other's.
+TEMP_REPOSITORY = "squasher-diff-size"
 ProgressSink = Callable[[Which, "BuildProgress"], None]
 
 
@@ -172,7 +176,7 @@ def _build_and_measure(
             context,
             dockerfile,
             buildargs,
-            None,
+            f"{TEMP_REPOSITORY}/{uuid.uuid4().hex[:16]}:{which}",
             on_progress,
             builder=builder,  # type: ignore[arg-type]
         )
