@@ -61,8 +61,31 @@ def debs_image(docker_client: Any, tmp_path_factory: pytest.TempPathFactory) -> 
         f"RUN apt-get update && apt-get install -y -d --no-install-recommends {PACKAGES}\n"
     )
     with Scratch(docker_client) as scratch:
-        result = scratch.build(ctx, builder="classic", tag="squasher-test/pkg-apt-debs:latest")
-        yield result.image_id
+        image_id, _ = build(scratch, ctx, tag="squasher-test/pkg-apt-debs:latest")
+        yield image_id
+
+
+def build(scratch: Scratch, context: Path, tag: str | None = None) -> tuple[str, str]:
+    """Classic build on the host network (no dependence on the engine's bridge); (image, log).
+
+    The images are tracked by ``scratch`` and removed with it.
+    """
+    log: list[str] = []
+    image_id = ""
+    for chunk in scratch.client.api.build(
+        path=str(context), tag=tag, rm=True, forcerm=True, decode=True, network_mode="host"
+    ):
+        if "stream" in chunk:
+            log.append(chunk["stream"])
+        if "error" in chunk:
+            raise AssertionError("".join(log[-30:]) + chunk["error"])
+        if "aux" in chunk and "ID" in chunk["aux"]:
+            image_id = chunk["aux"]["ID"]
+    assert image_id, "".join(log[-30:])
+    scratch.track_image(tag or image_id)
+    if tag:
+        scratch.track_image(image_id)
+    return image_id, "".join(log)
 
 
 def write_context(ctx: Path, run: str) -> None:
@@ -135,8 +158,7 @@ def test_never_cleans_up_sample(
     )
     write_context(tmp_path, original)
     (tmp_path / "purge.sh").write_text(purge_for(INSTALL))
-    result = scratch.build(tmp_path, builder="classic")
-    image = result.image_id
+    image, log = build(scratch, tmp_path)
 
     status, out = run_in_image(image, ["/usr/local/bin/pqver"])
     assert status == 0 and out.startswith("libpq "), out
@@ -154,7 +176,7 @@ def test_never_cleans_up_sample(
     )
     assert status == 0 and out.strip() == "", out
 
-    protections = {p.package: p for p in parse_protect_log("\n".join(result.log))}
+    protections = {p.package: p for p in parse_protect_log(log)}
     assert protections["libpq5"].file == "/usr/local/bin/pqver"
     assert protections["libpq5"].needs.endswith("/libpq.so.5")
     assert protections["libpq5"].where == "final purge"
@@ -166,7 +188,7 @@ def test_never_cleans_up_sample(
 
     # as small as the hand-written docker-library recipe (both share the same lower layers)
     write_context(tmp_path, REFERENCE)
-    reference = scratch.build(tmp_path, builder="classic").image_id
+    reference, _ = build(scratch, tmp_path)
     status, out = run_in_image(reference, ["/usr/local/bin/hello"])
     assert status == 0, out
     ours, theirs = top_layer_size(scratch, image), top_layer_size(scratch, reference)
@@ -188,12 +210,11 @@ def test_protect_before_the_originals_own_purge(
         + "apt-get purge -y --auto-remove gcc libc6-dev libpq-dev"
     )
     write_context(tmp_path, original)
-    result = scratch.build(tmp_path, builder="classic")
-    image = result.image_id
+    image, log = build(scratch, tmp_path)
     assert not installed(run_in_image, image, "libpq-dev")
     assert not installed(run_in_image, image, "gcc")
     status, out = run_in_image(image, ["/usr/local/bin/pqver"])
-    protections = parse_protect_log("\n".join(result.log))
+    protections = parse_protect_log(log)
     if protect:
         assert status == 0 and out.startswith("libpq "), out
         assert installed(run_in_image, image, "libpq5")
@@ -228,15 +249,14 @@ def test_wrappers_protect_inside_the_step_that_builds(
         'PATH="$SQUASHER_STATE/bin:$PATH" sh /s/step.sh',
     )
     (tmp_path / "step.sh").write_text("set -eu; " + original + "\n")
-    result = scratch.build(tmp_path, builder="classic")
-    image = result.image_id
+    image, log = build(scratch, tmp_path)
     # a shared library that is not executable: found by its name (*.so), as pip's are
     status, out = run_in_image(image, ["ldd", "/usr/local/lib/libpqwrap.so"])
     assert status == 0 and "libpq.so.5 => /" in out and "not found" not in out, out
     assert installed(run_in_image, image, "libpq5")
     for gone in ("gcc", "libpq-dev", "libc6-dev"):
         assert not installed(run_in_image, image, gone), gone
-    protections = parse_protect_log("\n".join(result.log))
+    protections = parse_protect_log(log)
     assert [(p.package, p.file, p.where) for p in protections] == [
         ("libpq5", "/usr/local/lib/libpqwrap.so", "Dockerfile:7")
     ]

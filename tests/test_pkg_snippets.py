@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 
 from squasher.pkg import MANAGERS, cleanup_sh
+from squasher.pkg.apt import Apt
+from squasher.pkg.base import Freed, parse_freed_log
 
 GOLDEN = Path(__file__).parent / "golden" / "pkg"
 BUILD_ONLY = ["gcc", "make", "libpq-dev", ".build-deps"]
@@ -30,6 +32,9 @@ def snippets() -> dict[str, str]:
         out[f"{name}/purge.sh"] = m.purge_sh(BUILD_ONLY, KEEP, FORCE)
         out[f"{name}/clean.sh"] = m.clean_sh()
     out["cleanup.sh"] = cleanup_sh(list(MANAGERS), skip=["/var/tmp"])
+    apt = MANAGERS["apt"]
+    assert isinstance(apt, Apt)
+    out["apt/no-recommends.sh"] = apt.no_recommends_sh() + apt.no_recommends_end_sh()
     return {k: v for k, v in out.items() if v}
 
 
@@ -43,6 +48,8 @@ def as_script(body: str) -> str:
 def test_every_purging_manager_has_all_snippets() -> None:
     for name, m in MANAGERS.items():
         expected = ["snapshot", "protect", "intercept", "purge", "clean"] if m.purges else ["clean"]
+        if name == "apt":
+            expected.append("no-recommends")
         have = sorted(k.split("/")[-1][:-3] for k in SNIPPETS if k.startswith(name + "/"))
         assert have == sorted(expected), name
 
@@ -141,3 +148,17 @@ def test_wrapper_runs_protection_only_for_removals(tmp_path: Path) -> None:
     assert run("-y", "autoremove").startswith("protect Dockerfile:4\n")
     assert run("purge", "x", extra={"SQUASHER_PROTECTING": "1"}) == "real apt-get purge x\n"
     assert not (state / "bin" / "apk").exists()
+
+
+def test_parse_freed_log() -> None:
+    log = (
+        "Step 3/4 : RUN sh build.sh\n"
+        "squasher-freed\tapt\tpurge\t183044\n"
+        "squasher-freed\tapt\t/var/lib/apt/lists\t20480\r\n"
+        "squasher-freed\tpip\t/root/.cache/pip\tnot-a-number\n"
+        "squasher-freed\tshort\n"
+    )
+    assert parse_freed_log(log) == [
+        Freed("apt", "purge", 183044),
+        Freed("apt", "/var/lib/apt/lists", 20480),
+    ]

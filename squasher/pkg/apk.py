@@ -22,6 +22,7 @@ from squasher.pkg.common import (
     also_in,
     built_files_sh,
     file_magic_sh,
+    freed_paths_sh,
     indent,
     intercept_sh,
     list_file_sh,
@@ -214,7 +215,11 @@ class Apk:
     def clean_sh(self, skip: Collection[str] = ()) -> str:
         if CACHE_PATH in skip:
             return ""
-        return f"# squasher apk: drop the package cache\nrm -rf {CACHE_PATH}/*\n"
+        return (
+            "# squasher apk: drop the package cache\n"
+            + freed_paths_sh(self.name, [CACHE_PATH])
+            + f"rm -rf {CACHE_PATH}/*\n"
+        )
 
     def cache_paths(self) -> list[str]:
         return [CACHE_PATH]

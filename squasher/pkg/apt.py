@@ -19,11 +19,12 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-from squasher.pkg.base import PROTECT_TAG, WHERE_FROM_ENV, PkgOp, strip_version, where_sh
+from squasher.pkg.base import FREED_TAG, PROTECT_TAG, WHERE_FROM_ENV, PkgOp, strip_version, where_sh
 from squasher.pkg.common import (
     also_in,
     built_files_sh,
     file_magic_sh,
+    freed_paths_sh,
     indent,
     intercept_sh,
     list_file_sh,
@@ -66,6 +67,13 @@ _APT_ACTIONS = {
 
 CACHE_LISTS = "/var/lib/apt/lists"
 CACHE_ARCHIVES = "/var/cache/apt/archives"
+CACHE_ROOT = "/var/cache/apt"  # archives and the binary caches apt-get clean drops
+NO_RECOMMENDS_CONF = "/etc/apt/apt.conf.d/00squasher-no-recommends"
+# the KiB the installed packages take, by their Installed-Size
+_INSTALLED_KIB = (
+    'dpkg-query -W -f="\\${db:Status-Status} \\${Installed-Size}\\n" 2>/dev/null '
+    "| awk '$1 == \"installed\" { s += $2 } END { print s + 0 }'"
+)
 
 
 class Apt:
@@ -289,7 +297,11 @@ class Apt:
             + f"> {state('apt-remark')}\n"
             + "apt-mark auto '.*' > /dev/null\n"
             + f"xargs -r apt-mark manual < {state('apt-remark')} > /dev/null\n"
+            + f"squasher_before=$({_INSTALLED_KIB})\n"
             + f"apt-get purge -y --auto-remove {opts}\n"
+            + f"squasher_after=$({_INSTALLED_KIB})\n"
+            + f"printf '{FREED_TAG}\\tapt\\tpurge\\t%s\\n' "
+            + '"$((squasher_before - squasher_after))"\n'
         )
         return (
             self.protect_sh("final purge")
@@ -302,9 +314,9 @@ class Apt:
     def clean_sh(self, skip: Collection[str] = ()) -> str:
         lines = []
         if CACHE_ARCHIVES not in skip:
-            lines.append("apt-get clean\n")
+            lines.append(freed_paths_sh(self.name, [CACHE_ROOT]) + "apt-get clean\n")
         if CACHE_LISTS not in skip:
-            lines.append(f"rm -rf {CACHE_LISTS}/*\n")
+            lines.append(freed_paths_sh(self.name, [CACHE_LISTS]) + f"rm -rf {CACHE_LISTS}/*\n")
         if not lines:
             return ""
         return (
@@ -316,6 +328,19 @@ class Apt:
 
     def cache_paths(self) -> list[str]:
         return [CACHE_ARCHIVES, CACHE_LISTS]
+
+    def no_recommends_sh(self) -> str:
+        """sh for ``--no-recommends``, run after the snapshot: apt installs no Recommends."""
+        return (
+            "# squasher apt: --no-recommends: install no recommended packages during the build\n"
+            "if [ -d /etc/apt/apt.conf.d ]; then\n"
+            f"\tprintf 'APT::Install-Recommends \"false\";\\n' > {NO_RECOMMENDS_CONF}\n"
+            "fi\n"
+        )
+
+    def no_recommends_end_sh(self) -> str:
+        """sh run at the end when ``no_recommends_sh`` ran: the image keeps apt's defaults."""
+        return f"rm -f {NO_RECOMMENDS_CONF}\n"
 
 
 def _names(specs: list[str], removal: bool) -> list[str]:

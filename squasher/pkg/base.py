@@ -20,6 +20,10 @@ build wipes). The snapshot writes ``$SQUASHER_STATE/marker``: files whose status
 Protection prints one line per package it marks, for the report (see :func:`parse_protect_log`)::
 
     squasher-protect<TAB>MANAGER<TAB>PACKAGE<TAB>FILE<TAB>LIBRARY_OR_INTERPRETER<TAB>WHERE
+
+Purges and cleanups print what they freed, in KiB (see :func:`parse_freed_log`)::
+
+    squasher-freed<TAB>MANAGER<TAB>WHAT<TAB>KIB      (WHAT: "purge" or the cache path)
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ REMOVALS: frozenset[str] = frozenset({"remove", "purge", "autoremove"})
 
 STATE_VAR = "SQUASHER_STATE"
 PROTECT_TAG = "squasher-protect"
+FREED_TAG = "squasher-freed"
 # protect_sh(WHERE_FROM_ENV): the step label is read at run time from $SQUASHER_WHERE
 WHERE_FROM_ENV = "$SQUASHER_WHERE"
 
@@ -86,6 +91,15 @@ class Protection:
     file: str  # the new file that needs it
     needs: str  # the library (or interpreter) through which it needs it
     where: str  # the step before which it ran ("Dockerfile:12", "final purge")
+
+
+@dataclass(frozen=True)
+class Freed:
+    """What one purge or cache cleanup freed, printed at build time."""
+
+    manager: str
+    what: str  # "purge" or a cache path
+    kib: int
 
 
 class PackageManager(Protocol):
@@ -154,6 +168,19 @@ def parse_protect_log(log: str) -> list[Protection]:
         if p not in seen:
             seen.add(p)
             found.append(p)
+    return found
+
+
+def parse_freed_log(log: str) -> list[Freed]:
+    """The ``squasher-freed`` lines in a build log, in order (malformed ones ignored)."""
+    found: list[Freed] = []
+    for line in log.splitlines():
+        start = line.find(FREED_TAG + "\t")
+        if start < 0:
+            continue
+        fields = line[start:].rstrip("\r").split("\t")
+        if len(fields) == 4 and fields[3].lstrip("-").isdigit():
+            found.append(Freed(fields[1], fields[2], int(fields[3])))
     return found
 
 

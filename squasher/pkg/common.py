@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-from squasher.pkg.base import sh_quote
+from squasher.pkg.base import FREED_TAG, sh_quote
 
 S = '"$SQUASHER_STATE"'  # the state directory, quoted for sh
 
@@ -196,3 +196,17 @@ def intercept_sh(
         + f'\tchmod 755 {S[:-1]}/bin/$squasher_tool"\n'
         + "done\n"
     )
+
+
+def freed_paths_sh(manager: str, paths: Sequence[str]) -> str:
+    """sh printing (``squasher-freed``) the KiB each existing path holds, before its removal."""
+    out = []
+    for p in paths:
+        q = sh_quote(p)
+        out.append(
+            f"if [ -e {q} ]; then\n"
+            f"\tprintf '{FREED_TAG}\\t{manager}\\t%s\\t%s\\n' {q} "
+            f"\"$(du -sk {q} 2>/dev/null | awk '{{ s += $1 }} END {{ print s + 0 }}')\"\n"
+            "fi\n"
+        )
+    return "".join(out)

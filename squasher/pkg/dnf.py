@@ -18,6 +18,7 @@ from squasher.pkg.common import (
     also_in,
     built_files_sh,
     file_magic_sh,
+    freed_paths_sh,
     indent,
     intercept_sh,
     list_file_sh,
@@ -239,6 +240,7 @@ class Dnf:
             "# squasher dnf: drop the package caches\n"
             + "if command -v rpm >/dev/null 2>&1; then\n"
             + indent(_PICK_PM)
+            + indent(freed_paths_sh(self.name, paths))
             + '\tif [ -n "$squasher_pm" ]; then "$squasher_pm" clean all > /dev/null 2>&1 || true; fi\n'
             + f"\trm -rf {' '.join(p + '/*' for p in paths)}\n"
             + "fi\n"

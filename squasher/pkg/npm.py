@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 
 from squasher.pkg.base import Action, PkgOp, sh_quote
+from squasher.pkg.common import freed_paths_sh
 from squasher.shell.query import SimpleCommand, parse_options
 
 _LONG_VALUE = frozenset(
@@ -129,8 +130,10 @@ class Npm:
         paths = [p for p in self.cache_paths() if p not in skip]
         if not paths:
             return ""
-        return "# squasher npm: drop the npm, yarn and pnpm caches\n" + (
-            f"rm -rf {' '.join(sh_quote(p) for p in paths)}\n"
+        return (
+            "# squasher npm: drop the npm, yarn and pnpm caches\n"
+            + freed_paths_sh(self.name, paths)
+            + f"rm -rf {' '.join(sh_quote(p) for p in paths)}\n"
         )
 
     def cache_paths(self) -> list[str]:

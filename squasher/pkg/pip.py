@@ -10,7 +10,7 @@ import re
 from collections.abc import Collection, Sequence
 
 from squasher.pkg.base import PkgOp, sh_quote, strip_version
-from squasher.pkg.common import indent
+from squasher.pkg.common import freed_paths_sh
 from squasher.shell.query import SimpleCommand, Word, parse_options
 
 _PIP = re.compile(r"^pip[0-9.]*$")
@@ -144,8 +144,10 @@ class Pip:
         paths = [p for p in CACHE_PATHS if p not in skip]
         if not paths:
             return ""
-        return "# squasher pip: drop the pip cache\n" + indent(
-            f"rm -rf {' '.join(sh_quote(p) for p in paths)}\n", 0
+        return (
+            "# squasher pip: drop the pip cache\n"
+            + freed_paths_sh(self.name, paths)
+            + f"rm -rf {' '.join(sh_quote(p) for p in paths)}\n"
         )
 
     def cache_paths(self) -> list[str]:

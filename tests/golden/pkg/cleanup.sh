@@ -1,8 +1,17 @@
 # squasher apk: drop the package cache
+if [ -e /var/cache/apk ]; then
+	printf 'squasher-freed\tapk\t%s\t%s\n' /var/cache/apk "$(du -sk /var/cache/apk 2>/dev/null | awk '{ s += $1 } END { print s + 0 }')"
+fi
 rm -rf /var/cache/apk/*
 # squasher apt: drop the package cache and lists
 if command -v apt-get >/dev/null 2>&1; then
+	if [ -e /var/cache/apt ]; then
+		printf 'squasher-freed\tapt\t%s\t%s\n' /var/cache/apt "$(du -sk /var/cache/apt 2>/dev/null | awk '{ s += $1 } END { print s + 0 }')"
+	fi
 	apt-get clean
+	if [ -e /var/lib/apt/lists ]; then
+		printf 'squasher-freed\tapt\t%s\t%s\n' /var/lib/apt/lists "$(du -sk /var/lib/apt/lists 2>/dev/null | awk '{ s += $1 } END { print s + 0 }')"
+	fi
 	rm -rf /var/lib/apt/lists/*
 fi
 # squasher dnf: drop the package caches
@@ -12,12 +21,42 @@ if command -v rpm >/dev/null 2>&1; then
 	elif command -v microdnf >/dev/null 2>&1; then squasher_pm=microdnf
 	else squasher_pm=
 	fi
+	if [ -e /var/cache/dnf ]; then
+		printf 'squasher-freed\tdnf\t%s\t%s\n' /var/cache/dnf "$(du -sk /var/cache/dnf 2>/dev/null | awk '{ s += $1 } END { print s + 0 }')"
+	fi
+	if [ -e /var/cache/yum ]; then
+		printf 'squasher-freed\tdnf\t%s\t%s\n' /var/cache/yum "$(du -sk /var/cache/yum 2>/dev/null | awk '{ s += $1 } END { print s + 0 }')"
+	fi
+	if [ -e /var/cache/libdnf5 ]; then
+		printf 'squasher-freed\tdnf\t%s\t%s\n' /var/cache/libdnf5 "$(du -sk /var/cache/libdnf5 2>/dev/null | awk '{ s += $1 } END { print s + 0 }')"
+	fi
 	if [ -n "$squasher_pm" ]; then "$squasher_pm" clean all > /dev/null 2>&1 || true; fi
 	rm -rf /var/cache/dnf/* /var/cache/yum/* /var/cache/libdnf5/*
 fi
 # squasher npm: drop the npm, yarn and pnpm caches
+if [ -e /root/.npm ]; then
+	printf 'squasher-freed\tnpm\t%s\t%s\n' /root/.npm "$(du -sk /root/.npm 2>/dev/null | awk '{ s += $1 } END { print s + 0 }')"
+fi
+if [ -e /root/.local/share/pnpm/store ]; then
+	printf 'squasher-freed\tnpm\t%s\t%s\n' /root/.local/share/pnpm/store "$(du -sk /root/.local/share/pnpm/store 2>/dev/null | awk '{ s += $1 } END { print s + 0 }')"
+fi
+if [ -e /root/.cache/pnpm ]; then
+	printf 'squasher-freed\tnpm\t%s\t%s\n' /root/.cache/pnpm "$(du -sk /root/.cache/pnpm 2>/dev/null | awk '{ s += $1 } END { print s + 0 }')"
+fi
+if [ -e /usr/local/share/.cache/yarn ]; then
+	printf 'squasher-freed\tnpm\t%s\t%s\n' /usr/local/share/.cache/yarn "$(du -sk /usr/local/share/.cache/yarn 2>/dev/null | awk '{ s += $1 } END { print s + 0 }')"
+fi
+if [ -e /root/.cache/yarn ]; then
+	printf 'squasher-freed\tnpm\t%s\t%s\n' /root/.cache/yarn "$(du -sk /root/.cache/yarn 2>/dev/null | awk '{ s += $1 } END { print s + 0 }')"
+fi
+if [ -e /root/.yarn/berry/cache ]; then
+	printf 'squasher-freed\tnpm\t%s\t%s\n' /root/.yarn/berry/cache "$(du -sk /root/.yarn/berry/cache 2>/dev/null | awk '{ s += $1 } END { print s + 0 }')"
+fi
 rm -rf /root/.npm /root/.local/share/pnpm/store /root/.cache/pnpm /usr/local/share/.cache/yarn /root/.cache/yarn /root/.yarn/berry/cache
 # squasher pip: drop the pip cache
+if [ -e /root/.cache/pip ]; then
+	printf 'squasher-freed\tpip\t%s\t%s\n' /root/.cache/pip "$(du -sk /root/.cache/pip 2>/dev/null | awk '{ s += $1 } END { print s + 0 }')"
+fi
 rm -rf /root/.cache/pip
 # squasher: remove what the build left in /tmp
 if find "$SQUASHER_STATE/marker" -maxdepth 0 -cnewer "$SQUASHER_STATE/marker" >/dev/null 2>&1; then

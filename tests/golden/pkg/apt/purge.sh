@@ -105,5 +105,8 @@ if command -v apt-mark >/dev/null 2>&1; then
 	} | LC_ALL=C sort -u | awk -v f="$SQUASHER_STATE/apt-installed" 'BEGIN { while ((getline l < f) > 0) s[l] = 1 } $0 in s' - > "$SQUASHER_STATE/apt-remark"
 	apt-mark auto '.*' > /dev/null
 	xargs -r apt-mark manual < "$SQUASHER_STATE/apt-remark" > /dev/null
+	squasher_before=$(dpkg-query -W -f="\${db:Status-Status} \${Installed-Size}\n" 2>/dev/null | awk '$1 == "installed" { s += $2 } END { print s + 0 }')
 	apt-get purge -y --auto-remove -o APT::AutoRemove::RecommendsImportant=false -o APT::AutoRemove::SuggestsImportant=false
+	squasher_after=$(dpkg-query -W -f="\${db:Status-Status} \${Installed-Size}\n" 2>/dev/null | awk '$1 == "installed" { s += $2 } END { print s + 0 }')
+	printf 'squasher-freed\tapt\tpurge\t%s\n' "$((squasher_before - squasher_after))"
 fi
