@@ -66,6 +66,18 @@ class LazyGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("squasher: interrupted", err=True)
             ctx.exit(130)
+        except OSError as err:
+            # the environment failed (a full disk, a read-only directory): one line, exit 2
+            where = f": {err.filename}" if err.filename else ""
+            click.echo(f"squasher: {err.strerror or err}{where}", err=True)
+            ctx.exit(2)
+        except Exception as err:
+            # an engine error no command anticipated: one line, exit 2; anything else is a bug
+            if type(err).__module__.split(".")[0] not in ("docker", "requests", "urllib3"):
+                raise
+            reason = " ".join(str(err).split())[:300] or type(err).__name__
+            click.echo(f"squasher: Docker engine error: {reason}", err=True)
+            ctx.exit(2)
 
 
 @click.group(

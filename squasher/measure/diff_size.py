@@ -138,17 +138,23 @@ def prepare_squashed_context(
         dockerfile, context=context, builder=builder, strategy=strategy, **dict(options or {})
     )
     exact = workdir / "context"
-    exact.mkdir()
     report = result.report
-    _copy_context_paths(context, report.staging_paths if report else [], exact)
-    for rel, data in sorted(result.files.items()):
-        if rel.startswith("..") or rel.endswith(".dockerignore"):
-            continue  # the exact context needs no ignore file
-        target = exact / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
     squashed_name = "Dockerfile.squashed"
-    (exact / squashed_name).write_text(result.dockerfile, encoding="utf-8")
+    try:
+        exact.mkdir()
+        _copy_context_paths(context, report.staging_paths if report else [], exact)
+        for rel, data in sorted(result.files.items()):
+            if rel.startswith("..") or rel.endswith(".dockerignore"):
+                continue  # the exact context needs no ignore file
+            target = exact / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        (exact / squashed_name).write_text(result.dockerfile, encoding="utf-8")
+    except OSError as err:  # a full or read-only temporary directory (TMPDIR)
+        what = f" ({err.filename})" if err.filename else ""
+        raise SquasherError(
+            f"cannot prepare the squashed build's context in {workdir}: {err.strerror}{what}"
+        ) from None
     return exact, squashed_name, result
 
 
