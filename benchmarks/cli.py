@@ -45,6 +45,10 @@ def parser() -> argparse.ArgumentParser:
         "docker_squash, reference (default: all)",
     )
     p.add_argument("--no-warm", action="store_true", help="skip the warm rebuilds")
+    p.add_argument(
+        "--warm-variants",
+        help="comma-separated variants to rebuild warm (default: all that were built)",
+    )
     p.add_argument("--no-analyze", action="store_true", help="skip efficiency/reclaimable")
     p.add_argument("--skip-micro", action="store_true", help="skip the micro-benchmarks")
     p.add_argument(
@@ -106,7 +110,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         stderr_log(f"removing {len(stale)} images left by an interrupted run")
         remove_images(client, stale)
     started = _utc()
-    options = Options(warm=not args.no_warm, analyze=not args.no_analyze)
+    warm_keys = _names(args.warm_variants)
+    options = Options(
+        warm=not args.no_warm,
+        warm_variants=frozenset(warm_keys) if warm_keys else None,
+        analyze=not args.no_analyze,
+    )
     max_seconds = args.max_minutes * 60 if args.max_minutes is not None else None
     results, kept = run_all(client, chosen, wanted, options, max_seconds=max_seconds)
     try:

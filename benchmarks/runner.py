@@ -76,6 +76,7 @@ class SampleResult:
 @dataclass
 class Options:
     warm: bool = True
+    warm_variants: frozenset[str] | None = None  # None: every variant built cold
     analyze: bool = True
     keep_largest: bool = True
 
@@ -260,6 +261,9 @@ class SampleRun:
         for variant in self.variants:
             out = self.result.variants[variant.key]
             if variant.key not in self.cold:
+                continue
+            wanted = self.options.warm_variants
+            if wanted is not None and variant.key not in wanted:
                 continue
             self.log(f"{self.sample.name}: {variant.key}: warm rebuild")
             try:
