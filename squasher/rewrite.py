@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sys
 import types
 from dataclasses import dataclass, field
@@ -209,6 +210,7 @@ def rewrite(
 
     result = plan(df, PlanOptions(builder, strategy, ctx, str(source), base_info, name))
     report.warnings.extend(result.notes)
+    report.warnings.extend(secret_arg_warnings(df, name))
     files: dict[str, bytes] = {}
     copy_runtime = ""
     try:
@@ -283,6 +285,38 @@ def rewrite(
             report.staging_bytes = scripts + _staging_bytes(ctx, all_paths)
     text = render_dockerfile(df, result.stages, strategy, name, out_path.name)
     return RewriteResult(source, out_path, ctx, text, files, report)
+
+
+# ARG names that look like they carry a secret (the words BuildKit's SecretsUsedInArgOrEnv check
+# looks for), matched per word of the name: GITHUB_TOKEN, dbPassword, api-key; not PUBLIC_KEY
+_SECRET_WORDS = {"apikey", "auth", "credential", "credentials", "key", "password", "pword"}
+_SECRET_WORDS |= {"passwd", "secret", "token"}
+
+
+def _looks_secret(name: str) -> bool:
+    words = [w.lower() for w in re.findall(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])", name)]
+    return "public" not in words and any(w in _SECRET_WORDS for w in words)
+
+
+def secret_arg_warnings(df: Dockerfile, name: str) -> list[str]:
+    """Warn about ARGs that look like secrets: both builders write every build argument in effect
+    into the history of each RUN (``|1 TOKEN=value /bin/sh -c ...``), build.sh's RUN included, so
+    ``docker history`` shows the value in the original and the squashed image alike; build.sh,
+    the staging layer and the image's files never hold it."""
+    warnings: list[str] = []
+    for inst in df.instructions:
+        if inst.keyword != "ARG":
+            continue
+        for word in inst.args:
+            arg = word.split("=", 1)[0]
+            if _looks_secret(arg):
+                warnings.append(
+                    f"{name}:{inst.start_line}: ARG {arg} looks like a secret: a value given with "
+                    "--build-arg is recorded in `docker history` of the squashed image, as of the "
+                    "original (the builder writes it before every RUN); pass secrets with "
+                    "RUN --mount=type=secret instead"
+                )
+    return warnings
 
 
 class _CallableModule(types.ModuleType):
