@@ -19,7 +19,8 @@ Decisions (each checked against the real builders by tests/e2e/test_copy_engine.
 - ``--chown``: names are looked up in the image's /etc/passwd and /etc/group when the step runs,
   with the builder's rules (classic: ``user`` alone means ``user:user`` looked up as a group;
   BuildKit: ``user`` alone takes the user's primary group; a bare number means ``N:N``). An unknown
-  name fails the build loudly.
+  name fails the build with the classic builder, as it does; BuildKit silently takes uid 0 (an
+  unknown group keeps the gid), and so does the script, with a warning on stderr.
 - ``--chmod`` (octal; BuildKit only, the classic builder refuses it): applied to every copied file
   and directory, not to directories the copy had to create.
 - ADD of a local archive (detected by content, see ``archive.py``) is unpacked into the destination
@@ -119,19 +120,28 @@ sq_owner() {
     elif [ "$2" = buildkit ] && [ "$sq_o_user" = root ]; then
         sq_o_uid=0
         sq_o_gid=0
-    else
-        sq_o_ent=$(sq_lookup /etc/passwd "$sq_o_user") ||
-            sq_die "$3: unable to find user $sq_o_user: no matching entries in passwd file"
+    elif sq_o_ent=$(sq_lookup /etc/passwd "$sq_o_user"); then
         sq_o_uid=${sq_o_ent%%:*}
         sq_o_gid=${sq_o_ent#*:}
+    elif [ "$2" = buildkit ]; then
+        # BuildKit takes an unknown name as uid 0 (and keeps going); so does the script, loudly
+        printf 'squasher: %s: warning: no user %s in /etc/passwd: owner 0, as BuildKit does\n' \
+            "$3" "$sq_o_user" >&2
+        sq_o_uid=0
+        sq_o_gid=0
+    else
+        sq_die "$3: unable to find user $sq_o_user: no matching entries in passwd file"
     fi
     if [ -n "$sq_o_group" ]; then
         if sq_isnum "$sq_o_group"; then
             sq_o_gid=$sq_o_group
-        else
-            sq_o_ent=$(sq_lookup /etc/group "$sq_o_group") ||
-                sq_die "$3: unable to find group $sq_o_group: no matching entries in group file"
+        elif sq_o_ent=$(sq_lookup /etc/group "$sq_o_group"); then
             sq_o_gid=${sq_o_ent%%:*}
+        elif [ "$2" = buildkit ]; then
+            printf 'squasher: %s: warning: no group %s in /etc/group: group %s, as BuildKit does\n' \
+                "$3" "$sq_o_group" "$sq_o_gid" >&2
+        else
+            sq_die "$3: unable to find group $sq_o_group: no matching entries in group file"
         fi
     fi
     # shellcheck disable=SC2034 # read by the COPY steps

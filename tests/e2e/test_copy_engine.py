@@ -183,6 +183,12 @@ CASES = [
         [PREP_USERS, PREP_EXISTING],
     ),
     Case(
+        "chown-unknown",
+        ["COPY --chown=nobodyhere:nogroup a.txt /t/u/", "COPY --chown=app:nogroup d /t/u2/"],
+        [PREP_USERS],
+        only="buildkit",
+    ),
+    Case(
         "chmod",
         [
             "COPY --chmod=640 a.txt d /t/cm/",
@@ -463,3 +469,17 @@ def test_copy_heredoc_places_buildkit_files(
     assert owner_mode("t/h/LIT", b"literal $X 'q' `x`\n") == ("0o100644", 1500, 1600)
     assert owner_mode("t/single", b"tabbed\n") == ("0o100700", 0, 0)
     assert got["t/h"][1:4] == ("0o40755", 1500, 1600)  # created for the --chown owner
+
+
+def test_classic_unknown_chown_user_fails_like_the_builder(
+    tmp_path: Path, shared_context: Path, scratch: Scratch
+) -> None:
+    """The classic builder refuses --chown with an unknown name; the script fails loudly too."""
+    from squasher.errors import BuildFailed
+
+    case = Case("unknown-classic", ["COPY --chown=nobodyhere a.txt /t/u/"])
+    orig, rw = _prepare(tmp_path, shared_context, case, "busybox:latest", "classic")
+    with pytest.raises(BuildFailed, match="nobodyhere"):
+        scratch.build(orig, builder="classic", nocache=True)
+    with pytest.raises(BuildFailed, match="unable to find user nobodyhere"):
+        scratch.build(rw, builder="classic", nocache=True)
