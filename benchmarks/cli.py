@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import shlex
+import signal
 import sys
 import time
 from pathlib import Path
@@ -49,6 +50,13 @@ def parser() -> argparse.ArgumentParser:
         "--warm-variants",
         help="comma-separated variants to rebuild warm (default: all that were built)",
     )
+    p.add_argument(
+        "--max-warm-seconds",
+        type=float,
+        default=None,
+        help="do not rebuild warm a squashed variant whose cold build took longer (its script "
+        "reruns whole)",
+    )
     p.add_argument("--no-analyze", action="store_true", help="skip efficiency/reclaimable")
     p.add_argument("--skip-micro", action="store_true", help="skip the micro-benchmarks")
     p.add_argument(
@@ -58,6 +66,9 @@ def parser() -> argparse.ArgumentParser:
         help="start no new sample after this many minutes (the rest are reported as skipped)",
     )
     p.add_argument("--repeat", type=int, default=5, help="runs per micro-benchmark timing")
+    p.add_argument(
+        "--analyze-repeat", type=int, default=2, help="alternated runs of analyze and dive"
+    )
     p.add_argument("--output-dir", type=Path, default=HERE, help="where results go")
     p.add_argument(
         "--update-readme", action="store_true", help="rewrite the README's Benchmark section"
@@ -115,6 +126,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         warm=not args.no_warm,
         warm_variants=frozenset(warm_keys) if warm_keys else None,
         analyze=not args.no_analyze,
+        max_warm_seconds=args.max_warm_seconds,
     )
     max_seconds = args.max_minutes * 60 if args.max_minutes is not None else None
     results, kept = run_all(client, chosen, wanted, options, max_seconds=max_seconds)
@@ -124,7 +136,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             largest = None
             if kept.ref is not None:
                 largest = (kept.ref, kept.sample, kept.variant, kept.size)
-            micro = run_micro(largest, repeat=args.repeat, log=stderr_log)
+            micro = run_micro(
+                largest, repeat=args.repeat, analyze_repeat=args.analyze_repeat, log=stderr_log
+            )
     finally:
         if kept.ref is not None:
             remove_images(client, [kept.ref])
@@ -141,8 +155,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt  # so that a killed run still removes its images
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _interrupt)
     out_dir: Path = args.output_dir
     out_dir.mkdir(parents=True, exist_ok=True)
     results_path = out_dir / "results.json"

@@ -49,6 +49,7 @@ class VariantResult:
     layers: int | None = None  # filesystem layers (RootFS.Layers)
     build_seconds: float | None = None  # cold: no cache
     warm_seconds: float | None = None  # rebuild after one source file changed
+    warm_note: str | None = None  # why there is no warm time
     rewrite_seconds: float | None = None  # squasher rewrite (squashed variants)
     squash_seconds: float | None = None  # docker-squash itself (docker_squash)
     efficiency: float | None = None  # dive's efficiency score (squasher analyze)

@@ -516,7 +516,9 @@ def results_md(results: dict[str, Any], notes: str = "") -> str:
         "One newline appended to the sample's first source file (the `touched` field of "
         "results.json), then rebuilt with the cache of the cold build. docker-squash: the "
         "original's warm rebuild plus the squash time measured on the cold image. — where a "
-        "variant was not rebuilt (`--warm-variants`) or did not build.",
+        "variant was not rebuilt (`--warm-variants`, or `--max-warm-seconds` for a squashed "
+        "image whose script reruns whole: its warm rebuild takes as long as its cold build) or "
+        "did not build.",
         "",
         warm_table(samples),
         "",

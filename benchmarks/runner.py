@@ -79,6 +79,10 @@ class Options:
     warm_variants: frozenset[str] | None = None  # None: every variant built cold
     analyze: bool = True
     keep_largest: bool = True
+    deadline: float | None = None  # time.monotonic() after which no build starts
+    # a squashed image's warm rebuild reruns its whole script (any staged file changed); when
+    # its cold build took longer than this, it is not rebuilt and the warm time is left empty
+    max_warm_seconds: float | None = None
 
 
 @dataclass
@@ -217,6 +221,10 @@ class SampleRun:
         )
         return Built(built.image, round(built.seconds + rewrite_seconds, 2), built.builder)
 
+    def _past_deadline(self) -> bool:
+        deadline = self.options.deadline
+        return deadline is not None and time.monotonic() > deadline
+
     # -- phases
 
     def cold_phase(self) -> None:
@@ -224,6 +232,9 @@ class SampleRun:
 
         for variant in self.variants:
             out = self.result.variants[variant.key]
+            if self._past_deadline():
+                out.error = "not built: the run's time cap was reached"
+                continue
             self.log(f"{self.sample.name}: {variant.key}: cold build")
             try:
                 built = self._build(variant, "cold")
@@ -264,6 +275,13 @@ class SampleRun:
                 continue
             wanted = self.options.warm_variants
             if wanted is not None and variant.key not in wanted:
+                continue
+            if self._past_deadline():
+                break
+            limit = self.options.max_warm_seconds
+            cold = self.cold[variant.key].seconds
+            if variant.kind == "squashed" and limit is not None and cold > limit:
+                out.warm_note = f"not rebuilt: its cold build took {cold:.0f} s > {limit:.0f} s"
                 continue
             self.log(f"{self.sample.name}: {variant.key}: warm rebuild")
             try:
@@ -342,8 +360,11 @@ def run_all(
     max_seconds: float | None,
     log: Log = stderr_log,
 ) -> tuple[list[SampleResult], Kept]:
-    """Run every sample in turn; samples that would start after ``max_seconds`` are skipped."""
+    """Run every sample in turn; after ``max_seconds`` no build starts (the rest is reported as
+    skipped or not built)."""
     started = time.monotonic()
+    if max_seconds is not None:
+        options.deadline = started + max_seconds
     results: list[SampleResult] = []
     kept = Kept()
     for sample in samples:

@@ -138,8 +138,7 @@ def select(
     if names:
         by_name = {s.name: s for s in samples}
         unknown = [n for n in names if n not in by_name]
-        wanted = set(names)
-        chosen = [s for s in samples if s.name in wanted]
+        chosen = [by_name[n] for n in dict.fromkeys(names) if n in by_name]  # in the order given
     if skip_slow:
         chosen = [s for s in chosen if not s.slow]
     return chosen, unknown
