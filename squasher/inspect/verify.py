@@ -9,18 +9,16 @@ unexpected. ``--smoke CMD`` runs CMD in a container of each image and compares e
 
 Library: ``verify(original, squashed, ...) -> VerifyResult``; ``squasher diff-size --verify`` calls the
 same function with its own client and the rewrite report.
+
+Companions: ``classify`` (the rules), ``pkgdb`` (package databases), ``verify_smoke`` (``--smoke``),
+``verify_readback`` (the few files read back: ``.pyc`` headers, ELF DT_NEEDED).
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import io
 import json
 import os
-import posixpath
-import re
-import shlex
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -35,7 +33,6 @@ from squasher.inspect.classify import (
     EXPECTED,
     PROTECTED,
     REMOVED,
-    SMOKE,
     UNEXPECTED,
     Classifier,
     Difference,
@@ -44,6 +41,14 @@ from squasher.inspect.classify import (
 )
 from squasher.inspect.layers import FileEntry, FinalFilesystem
 from squasher.inspect.pkgdb import PackageDB
+from squasher.inspect.verify_readback import elf_needed, purged_but_needed, pyc_timestamp_only
+from squasher.inspect.verify_smoke import (
+    SMOKE_TIMEOUT,
+    SmokeOutcome,
+    SmokeResult,
+    run_smoke,
+    smoke_difference,
+)
 
 __all__ = [
     "Difference",
@@ -53,6 +58,8 @@ __all__ = [
     "VerifyResult",
     "compare_config",
     "compare_filesystems",
+    "elf_needed",
+    "run_smoke",
     "verify",
 ]
 
@@ -71,8 +78,6 @@ CONFIG_KEYS = (
     "Shell",
     "OnBuild",
 )
-SMOKE_TIMEOUT = 120  # seconds a --smoke command may run in each image
-SMOKE_HOSTNAME = "squasher-smoke"  # the same in both containers, so `hostname` output compares
 
 
 @dataclass(frozen=True)
@@ -92,45 +97,6 @@ class ImageSide:
             "paths": self.paths,
             "size": self.size,
             "package_managers": list(self.package_managers),
-        }
-
-
-@dataclass(frozen=True)
-class SmokeOutcome:
-    """What one --smoke command did in one image."""
-
-    exit_code: int | None  # None: it could not start (error says why) or timed out
-    stdout: str
-    stderr: str
-    error: str = ""
-
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "exit_code": self.exit_code,
-            "stdout": self.stdout,
-            "stderr": self.stderr,
-        }
-        if self.error:
-            out["error"] = self.error
-        return out
-
-
-@dataclass(frozen=True)
-class SmokeResult:
-    command: str
-    original: SmokeOutcome
-    squashed: SmokeOutcome
-
-    @property
-    def same(self) -> bool:
-        return self.original == self.squashed
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "command": self.command,
-            "same": self.same,
-            "original": self.original.to_json(),
-            "squashed": self.squashed.to_json(),
         }
 
 
@@ -402,90 +368,6 @@ def make_resolver(fs: FinalFilesystem) -> Callable[[str], str]:
     return resolve
 
 
-# ------------------------------------------------------------------------------ smoke
-
-
-def _run_once(client: Any, image: str, argv: list[str], timeout: int) -> SmokeOutcome:
-    import docker.errors
-    import requests.exceptions
-
-    try:
-        container = client.api.create_container(
-            image,
-            command=argv,
-            hostname=SMOKE_HOSTNAME,
-            # no network: the output must not depend on it, and no bridge is needed
-            host_config=client.api.create_host_config(network_mode="none"),
-        )
-    except docker.errors.APIError as err:
-        return SmokeOutcome(None, "", "", error=f"cannot create container: {err.explanation}")
-    cid = container["Id"]
-    try:
-        try:
-            client.api.start(cid)
-        except docker.errors.APIError as err:
-            return SmokeOutcome(
-                None, "", "", error=f"cannot start: {_strip_ids(str(err.explanation))}"
-            )
-        try:
-            status = client.api.wait(cid, timeout=timeout)
-        except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
-            return SmokeOutcome(None, "", "", error=f"timed out after {timeout} s")
-        code = int(status.get("StatusCode", -1))
-        out = client.api.logs(cid, stdout=True, stderr=False).decode("utf-8", "replace")
-        err_text = client.api.logs(cid, stdout=False, stderr=True).decode("utf-8", "replace")
-        return SmokeOutcome(code, out, err_text)
-    finally:
-        with contextlib.suppress(docker.errors.APIError):
-            client.api.remove_container(cid, force=True)
-
-
-def _strip_ids(text: str) -> str:
-    """Engine errors name the container; drop 64-hex ids so both images' errors compare."""
-    import re
-
-    return re.sub(r"\b[0-9a-f]{64}\b", "<container>", text)
-
-
-def run_smoke(
-    client: Any, original: str, squashed: str, commands: Sequence[str], timeout: int = SMOKE_TIMEOUT
-) -> list[SmokeResult]:
-    """Run each command (split like a shell would, then passed as ``docker run IMAGE CMD...`` passes
-    it: after the image's entrypoint) in a fresh container of each image, without network and with
-    the same hostname; containers are removed."""
-    results = []
-    for command in commands:
-        try:
-            argv = shlex.split(command)
-        except ValueError as err:
-            raise SquasherError(f"--smoke {command!r}: {err}") from err
-        if not argv:
-            raise SquasherError("--smoke needs a command")
-        results.append(
-            SmokeResult(
-                command=command,
-                original=_run_once(client, original, argv, timeout),
-                squashed=_run_once(client, squashed, argv, timeout),
-            )
-        )
-    return results
-
-
-def _smoke_difference(s: SmokeResult) -> Difference:
-    o, q = s.original, s.squashed
-    details = []
-    if o.exit_code != q.exit_code or o.error != q.error:
-        details.append(
-            f"exit {o.exit_code if o.error == '' else o.error} -> "
-            f"{q.exit_code if q.error == '' else q.error}"
-        )
-    if o.stdout != q.stdout:
-        details.append("stdout differs")
-    if o.stderr != q.stderr:
-        details.append("stderr differs")
-    return Difference(path=s.command, change=SMOKE, details=tuple(details))
-
-
 # ------------------------------------------------------------------------------ the whole check
 
 
@@ -522,245 +404,6 @@ def _load(client: Any, ref: str) -> _Loaded:
         package_managers=tuple(db.managers),
     )
     return _Loaded(side=side, config=config, fs=fs, db=db)
-
-
-# ---------------------------------------------------------------- purged libraries still needed
-
-ELF_READ_LIMIT = 3000  # unowned ELF candidates read back from the squashed image, at most
-_ELF_MAX_SIZE = 256 << 20
-_SONAME = re.compile(r"^lib[^/]*\.so(\.\d+)*$")
-
-
-def elf_needed(data: bytes) -> list[str]:
-    """The DT_NEEDED entries of a little-endian ELF64 or ELF32 file ([] when it is not ELF)."""
-    if len(data) < 64 or data[:4] != b"\x7fELF" or data[5] != 1:
-        return []
-    is64 = data[4] == 2
-    try:
-        if is64:
-            phoff, phentsize, phnum = (
-                int.from_bytes(data[32:40], "little"),
-                int.from_bytes(data[54:56], "little"),
-                int.from_bytes(data[56:58], "little"),
-            )
-        else:
-            phoff, phentsize, phnum = (
-                int.from_bytes(data[28:32], "little"),
-                int.from_bytes(data[42:44], "little"),
-                int.from_bytes(data[44:46], "little"),
-            )
-        loads: list[tuple[int, int, int]] = []  # (vaddr, offset, filesz)
-        dynamic: tuple[int, int] | None = None  # (offset, size)
-        for i in range(phnum):
-            h = data[phoff + i * phentsize : phoff + (i + 1) * phentsize]
-            ptype = int.from_bytes(h[0:4], "little")
-            if is64:
-                off, vaddr, filesz = (
-                    int.from_bytes(h[8:16], "little"),
-                    int.from_bytes(h[16:24], "little"),
-                    int.from_bytes(h[32:40], "little"),
-                )
-            else:
-                off, vaddr, filesz = (
-                    int.from_bytes(h[4:8], "little"),
-                    int.from_bytes(h[8:12], "little"),
-                    int.from_bytes(h[16:20], "little"),
-                )
-            if ptype == 1:
-                loads.append((vaddr, off, filesz))
-            elif ptype == 2:
-                dynamic = (off, filesz)
-        if dynamic is None:
-            return []
-        size = 16 if is64 else 8
-        half = size // 2
-        needed: list[int] = []
-        strtab = None
-        for pos in range(dynamic[0], dynamic[0] + dynamic[1], size):
-            tag = int.from_bytes(data[pos : pos + half], "little")
-            val = int.from_bytes(data[pos + half : pos + size], "little")
-            if tag == 0:
-                break
-            if tag == 1:
-                needed.append(val)
-            elif tag == 5:
-                strtab = val
-        if strtab is None:
-            return []
-        base = next((off + strtab - va for va, off, sz in loads if va <= strtab < va + sz), None)
-        if base is None:
-            return []
-        out = []
-        for n in needed:
-            end = data.index(b"\0", base + n)
-            out.append(data[base + n : end].decode("utf-8", "replace"))
-        return out
-    except (ValueError, IndexError):
-        return []
-
-
-def _purged_but_needed(
-    client: Any,
-    squashed: str,
-    sq_fs: FinalFilesystem,
-    classifier: Classifier,
-    diffs: list[Difference],
-) -> list[Difference]:
-    """Turn the removal of a purged package's shared library into an unexpected difference when an
-    ELF file the build made (owned by no package) in the squashed image still needs it."""
-    gone: dict[str, Difference] = {}
-    for d in diffs:
-        name = d.path.rsplit("/", 1)[-1]
-        if d.category == EXPECTED and d.change == REMOVED and d.package and _SONAME.match(name):
-            gone.setdefault(name, d)
-    if not gone:
-        return diffs
-    for path in sq_fs.entries:  # a library of that name elsewhere still serves
-        gone.pop(path.rsplit("/", 1)[-1], None)
-    if not gone:
-        return diffs
-    candidates = [
-        e.path
-        for e in sq_fs.entries.values()
-        if e.kind == "file"
-        and 64 <= e.size <= _ELF_MAX_SIZE
-        and (e.mode & 0o111 or ".so" in e.path.rsplit("/", 1)[-1])
-        and not classifier.owned_in_squashed(e.path)
-    ][:ELF_READ_LIMIT]
-    needers: dict[str, list[str]] = {}
-    for path, data in _iter_files(client, squashed, candidates):
-        for lib in elf_needed(data):
-            if lib in gone:
-                needers.setdefault(lib, []).append(path)
-    if not needers:
-        return diffs
-    out = []
-    for d in diffs:
-        lib = d.path.rsplit("/", 1)[-1]
-        if lib in needers and gone.get(lib) is d:
-            users = needers[lib]
-            more = f" and {len(users) - 1} more" if len(users) > 1 else ""
-            d = dataclasses.replace(
-                d,
-                category=UNEXPECTED,
-                reason=f"{d.reason}, but {users[0]}{more} still needs it",
-            )
-        out.append(d)
-    return out
-
-
-PYC_READ_LIMIT = 2000  # changed .pyc files read back to look at their header, at most
-_PYC_MAX_SIZE = 4 << 20
-
-
-def _pyc_timestamp_only(
-    client: Any, original: str, squashed: str, diffs: Sequence[Difference]
-) -> frozenset[str]:
-    """The changed ``.pyc`` files whose bytes differ only in the source mtime of their header.
-
-    PEP 552 header: magic (4), flags (4), then for flags 0 the source mtime (4) and size (4). The
-    files are read back from created (never started) containers of both images.
-    """
-    candidates = [
-        d.path
-        for d in diffs
-        if d.change == CHANGED
-        and d.path.endswith(".pyc")
-        and d.details == ("content",)
-        and (d.original_size or 0) <= _PYC_MAX_SIZE
-    ][:PYC_READ_LIMIT]
-    if not candidates:
-        return frozenset()
-    before = _read_files(client, original, candidates)
-    after = _read_files(client, squashed, candidates)
-    same: set[str] = set()
-    for path in candidates:
-        a, b = before.get(path), after.get(path)
-        if a is None or b is None or len(a) < 16 or len(a) != len(b):
-            continue
-        flags = int.from_bytes(a[4:8], "little")
-        if flags == 0 and a[:8] == b[:8] and a[12:] == b[12:]:
-            same.add(path)
-    return frozenset(same)
-
-
-_GROUP_DEPTH = 5  # "/usr/local/lib/python3.11" -> 5 components counting the leading ""
-_BULK_FROM = 16  # files under one such directory read as one archive
-
-
-class _Chunks(io.RawIOBase):
-    """A readable stream over an iterator of byte chunks (the archive endpoint's answer)."""
-
-    def __init__(self, chunks: Iterator[bytes]) -> None:
-        self._chunks = chunks
-        self._buf = b""
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        while not self._buf:
-            try:
-                self._buf = next(self._chunks)
-            except StopIteration:
-                return 0
-        n = min(len(buffer), len(self._buf))
-        buffer[:n] = self._buf[:n]
-        self._buf = self._buf[n:]
-        return n
-
-
-def _read_files(client: Any, image: str, paths: Sequence[str]) -> dict[str, bytes]:
-    """Regular files of ``image`` by path (all held in memory: for a few small files)."""
-    return dict(_iter_files(client, image, paths))
-
-
-def _iter_files(client: Any, image: str, paths: Sequence[str]) -> Iterator[tuple[str, bytes]]:
-    """Regular files of ``image``, one at a time, through the archive endpoint of a container that
-    is never started (and always removed)."""
-    import tarfile
-
-    import docker.errors
-
-    if not paths:
-        return
-    # many files under one directory: one streamed archive of it instead of a request per file
-    groups: dict[str, list[str]] = {}
-    for path in paths:
-        groups.setdefault("/".join(path.split("/")[:_GROUP_DEPTH]), []).append(path)
-    cid = client.api.create_container(image, command=["/squasher-verify-never-runs"])["Id"]
-    try:
-        for root, members in sorted(groups.items()):
-            if len(members) >= _BULK_FROM and root.count("/") == _GROUP_DEPTH - 1:
-                wanted = set(members)
-                try:
-                    chunks, _stat = client.api.get_archive(cid, root)
-                except docker.errors.APIError:
-                    continue
-                parent = posixpath.dirname(root)
-                stream = io.BufferedReader(_Chunks(iter(chunks)), 1 << 20)
-                with tarfile.open(fileobj=stream, mode="r|") as tar:
-                    for member in tar:
-                        path = posixpath.normpath(posixpath.join(parent, member.name))
-                        if member.isfile() and path in wanted:
-                            f = tar.extractfile(member)
-                            if f is not None:
-                                yield path, f.read()
-                continue
-            for path in members:
-                try:
-                    chunks, _stat = client.api.get_archive(cid, path)
-                except docker.errors.APIError:
-                    continue
-                data = b"".join(chunks)
-                with tarfile.open(fileobj=io.BytesIO(data)) as tar:
-                    first = tar.next()
-                    f = tar.extractfile(first) if first is not None else None
-                    if f is not None:
-                        yield path, f.read()
-    finally:
-        with contextlib.suppress(docker.errors.APIError):
-            client.api.remove_container(cid, force=True)
 
 
 def _image_id(client: Any, ref: str) -> str:
@@ -856,7 +499,7 @@ def verify(
         resolve_squashed=make_resolver(sq.fs),
     )
     raw = list(compare_filesystems(orig.fs, sq.fs))
-    evidence.timestamp_only = _pyc_timestamp_only(client, orig_id, sq_id, raw)
+    evidence.timestamp_only = pyc_timestamp_only(client, orig_id, sq_id, raw)
     if rebuilt is not None:
         evidence.not_reproducible = frozenset(
             (d.path, d.change) for d in compare_filesystems(orig.fs, rebuilt.fs)
@@ -864,10 +507,10 @@ def verify(
         del rebuilt
     classifier = Classifier(evidence)
     diffs = classifier.classify_all(raw)
-    diffs = _purged_but_needed(client, sq_id, sq.fs, classifier, diffs)
+    diffs = purged_but_needed(client, sq_id, sq.fs, classifier, diffs)
     diffs.extend(compare_config(orig.config, sq.config))
     smoke_results = run_smoke(client, original, squashed, smoke, smoke_timeout) if smoke else []
-    diffs.extend(_smoke_difference(s) for s in smoke_results if not s.same)
+    diffs.extend(smoke_difference(s) for s in smoke_results if not s.same)
     both = bool(orig.db.managers) and bool(sq.db.managers)
     return VerifyResult(
         original=orig.side,

@@ -23,7 +23,7 @@ from squasher.rewrite import rewrite
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLES = REPO / "samples"
-QUICK = ("seed", "interleaved", "c-make")
+QUICK = ("seed", "interleaved")
 ALL = sorted(p.name for p in SAMPLES.iterdir() if (p / "Dockerfile").is_file())
 
 pytestmark = [pytest.mark.engine, pytest.mark.slow]
