@@ -33,6 +33,7 @@ from squasher.inspect.classify import (
     EXPECTED,
     PROTECTED,
     REMOVED,
+    SMOKE,
     UNEXPECTED,
     Classifier,
     Difference,
@@ -164,6 +165,8 @@ class VerifyResult:
             if d.reason:
                 what = f"{what} ({d.reason})" if what else d.reason
             lines.append(f"unexpected  {d.change:<8} {d.path}  {what}".rstrip())
+            if d.change == SMOKE:
+                lines.extend(self._smoke_lines(d.path))
         for category in (PROTECTED, EXPECTED):
             diffs = self.of(category)
             if verbose:
@@ -178,12 +181,31 @@ class VerifyResult:
             for reason in sorted(groups, key=lambda r: (-sum(d.size for d in groups[r]), r)):
                 g = groups[reason]
                 total = sum(d.size for d in g)
-                lines.append(f"{category:<10}  {reason}: {len(g)} paths, {human_bytes(total)}")
+                n = f"{len(g)} path" if len(g) == 1 else f"{len(g)} paths"
+                lines.append(f"{category:<10}  {reason}: {n}, {human_bytes(total)}")
         for s in self.smoke:
             if s.same:
                 lines.append(f"smoke       same: {s.command} (exit {s.original.exit_code})")
         lines.append(self.summary_line())
         return "\n".join(lines) + "\n"
+
+    def _smoke_lines(self, command: str) -> list[str]:
+        """What a differing smoke command did in each image, shortened."""
+        out = []
+        for s in self.smoke:
+            if s.command != command:
+                continue
+            for side, o in (("original", s.original), ("squashed", s.squashed)):
+                shown = o.error or f"exit {o.exit_code}"
+                for name, text in (("stdout", o.stdout), ("stderr", o.stderr)):
+                    if text:
+                        short = text if len(text) <= _SHOWN else text[:_SHOWN] + "..."
+                        shown += f", {name} {short!r}"
+                out.append(f"            {side}: {shown}")
+        return out
+
+
+_SHOWN = 160  # characters of a smoke command's output shown in the text report
 
 
 def human_bytes(n: int) -> str:
