@@ -22,6 +22,7 @@ from squasher.inspect.verify import VerifyResult, verify
 pytestmark = pytest.mark.engine
 
 Build = Callable[..., str]
+LOGS: dict[str, str] = {}  # image id -> its build output
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +38,9 @@ def build(docker_client: Any, tmp_path_factory: pytest.TempPathFactory) -> Itera
             count += 1
             context = tmp_path_factory.mktemp(f"verify{count}")
             (context / "Dockerfile").write_text(dockerfile)
-            return scratch.build(context, "Dockerfile", buildargs, builder=builder).image_id  # type: ignore[arg-type]
+            result = scratch.build(context, "Dockerfile", buildargs, builder=builder)  # type: ignore[arg-type]
+            LOGS[result.image_id] = "\n".join(result.log)
+            return result.image_id
 
         yield build
 
@@ -308,6 +311,21 @@ def test_purged_library_still_needed_is_unexpected(build: Build, docker_client: 
     assert lib.reason.endswith("but /usr/local/bin/mychattr still needs it")
     # the other files of the purged packages stay expected
     assert any(d.reason == "file of purged package libext2fs2" for d in result.differences)
+
+
+def test_protection_named_by_the_squashed_build_log(
+    build: Build, purged: str, docker_client: Any
+) -> None:
+    # the squashed build prints the protection line build.sh prints (squasher.pkg.base)
+    line = (
+        "squasher-protect\\tapt\\te2fsprogs:amd64\\t/usr/local/bin/x\\tlibe2p.so.2\\tDockerfile:2"
+    )
+    kept = build(f"FROM debian:bookworm-slim\nRUN printf '{line}\\n'\n")
+    assert "squasher-protect\tapt\te2fsprogs" in LOGS[kept]
+    result = verify(purged, kept, build_log=LOGS[kept], client=docker_client)
+    assert result.equivalent, result.format_text()
+    mke2fs = next(d for d in result.differences if d.path == "/usr/sbin/mke2fs")
+    assert (mke2fs.category, mke2fs.package, mke2fs.line) == (PROTECTED, "e2fsprogs", 2)
 
 
 def test_kept_package_is_protected_only_with_report(
