@@ -260,3 +260,20 @@ def test_removals_helper() -> None:
     result = detect_ops("apt-get install -y gcc && make && apt-get purge -y gcc")
     assert [o.action for o in result.removals()] == ["purge"]
     assert result.managers() == ["apt"]
+
+
+def test_heredoc_body_with_comments_and_newlines() -> None:
+    body = (
+        "set -eux\n"
+        "# install the tools\n"
+        "apt-get update\n"
+        "apt-get install -y gcc \\\n"
+        "   make  # the build tool\n"
+        "\n"
+        "pip install --no-cache-dir x\n"
+    )
+    assert summary(ops_of(body)) == [
+        ("apt", "update", []),
+        ("apt", "install", ["gcc", "make"]),
+        ("pip", "install", ["x"]),
+    ]
