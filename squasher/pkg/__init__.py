@@ -4,18 +4,34 @@
 :class:`squasher.pkg.base.PackageManager`; the build-only decision is in
 :mod:`squasher.pkg.build_tools`.
 
-Typical use by the rewrite::
+Typical use by the rewrite (planner/renderer) and the report::
 
-    analysis = detect_ops(instruction.rest, where="Dockerfile:12")
-    if analysis.error: ...            # step stays verbatim, reported as unanalysed
-    for op in analysis.ops: ...       # PkgOp: manager, action, packages, ...
-    MANAGERS["apt"].protect_sh("Dockerfile:12")   # before a step with op.is_removal
-    cleanup_sh(["apt", "pip"], skip=())           # the caches and /tmp, at the very end
+    analysis = detect_ops(script_of_the_RUN, where="Dockerfile:12")   # never raises
+    if analysis.error: ...        # bashlex failed: step stays verbatim, report it as unanalysed
+    ops += analysis.ops           # PkgOp: manager, action, packages, where, ...
 
-The order in build.sh: every used manager's ``snapshot_sh()`` (and ``intercept_sh()`` unless
-``--exact``), the original steps (run with ``PATH="$SQUASHER_STATE/bin:$PATH"`` and
-``SQUASHER_WHERE=Dockerfile:N``), each purging manager's ``purge_sh(...)`` with the lists from
-:mod:`squasher.pkg.build_tools`, then ``cleanup_sh(...)``, then ``rm -rf "$SQUASHER_STATE"``.
+    directives = build_tools.parse_directives(dockerfile.source, dockerfile.path)
+    decisions = build_tools.decide(ops, purge=cli_purge, keep=cli_keep,
+                                   directives=directives, no_purge=cli_no_purge)
+    used = sorted({op.manager for op in ops})
+
+build.sh, in this order (all snippets are POSIX sh; the renderer exports ``SQUASHER_STATE``, a
+state directory outside /tmp, before the first and removes it after the last):
+
+1. ``MANAGERS[m].snapshot_sh()`` for each used manager (``Apt.no_recommends_sh()`` for
+   ``--no-recommends``);
+2. ``MANAGERS[m].intercept_sh()`` unless ``--exact``, then every original step run with
+   ``PATH="$SQUASHER_STATE/bin:$PATH"`` and ``SQUASHER_WHERE=Dockerfile:N`` exported: the
+   original's own purges/autoremoves then run ``protect_sh`` first, without editing the step.
+   (Without the wrappers, put ``MANAGERS[m].protect_sh("Dockerfile:N")`` before each step that
+   has ``op.is_removal``.);
+3. unless ``--no-purge``: ``MANAGERS[m].purge_sh(build_tools.build_only(decisions, m),
+   build_tools.kept(decisions, m), build_tools.forced(decisions, m))`` for purging managers;
+4. ``cleanup_sh(used, skip=...)`` (caches, /tmp), ``Apt.no_recommends_end_sh()`` if used.
+
+Report: ``base.parse_protect_log(build_log)`` and ``base.parse_freed_log(build_log)`` read what
+the script printed; ``build_tools.apply_protections(decisions, protections)`` gives the final
+kept/purged list with a reason for each package.
 """
 
 from __future__ import annotations

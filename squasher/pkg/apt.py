@@ -279,7 +279,8 @@ class Apt:
             "-o APT::AutoRemove::SuggestsImportant=false"
         )
         body = (
-            list_file_sh("apt-build-only", build_only)
+            # apt-mark prints native packages without ":arch": match both spellings
+            list_file_sh("apt-build-only", [*build_only, *(b.split(":")[0] for b in build_only)])
             + list_file_sh("apt-keep", keep)
             + list_file_sh("apt-force", force)
             + f"[ -e {state('apt-manual')} ] || : > {state('apt-manual')}\n"
