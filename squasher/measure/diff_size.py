@@ -98,7 +98,9 @@ def _copy_context_paths(context: Path, paths: Sequence[str], dest: Path) -> None
     ignore = DockerIgnore.load(context)
 
     def place(src: Path, rel: str) -> None:
-        if ignore.excluded(rel):
+        if ignore.excluded(rel) and not (
+            src.is_dir() and not src.is_symlink() and ignore.walk(context, rel)
+        ):  # an excluded directory is still sent when a "!" exception keeps something below it
             return
         target = dest / rel
         target.parent.mkdir(parents=True, exist_ok=True)
