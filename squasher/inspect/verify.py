@@ -19,8 +19,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -401,11 +401,19 @@ class _Loaded:
     db: PackageDB
 
 
-def _load(client: Any, ref: str) -> _Loaded:
+class _Cancelled(Exception):
+    """Raised inside a reader thread to stop its stream (Ctrl-C, or the other image failed)."""
+
+
+def _load(client: Any, ref: str, cancel: threading.Event | None = None) -> _Loaded:
     from squasher.inspect import pkgdb
     from squasher.inspect.layers import final_filesystem, read_image
 
-    image = read_image(ref, client=client, keep=pkgdb.is_database_file)
+    def progress(_done: int, _total: int) -> None:
+        if cancel is not None and cancel.is_set():
+            raise _Cancelled(ref)
+
+    image = read_image(ref, client=client, keep=pkgdb.is_database_file, progress=progress)
     fs = final_filesystem(image)
     config = dict(image.config.get("config") or {})
     image.layers.clear()  # per-layer entries are not needed any more
@@ -426,6 +434,41 @@ def _load(client: Any, ref: str) -> _Loaded:
         package_managers=tuple(db.managers),
     )
     return _Loaded(side=side, config=config, fs=fs, db=db)
+
+
+def _load_concurrently(client: Any, refs: Sequence[str]) -> list[_Loaded]:
+    """``_load`` each ref in its own daemon thread. On Ctrl-C or a failed read the others are told
+    to stop at their next chunk and are not waited for (the engine may take a while to start
+    streaming a large image), so the process can exit at once."""
+    cancel = threading.Event()
+    results: list[_Loaded | None] = [None] * len(refs)
+    errors: list[BaseException] = []
+
+    def work(i: int, ref: str) -> None:
+        try:
+            results[i] = _load(client, ref, cancel)
+        except BaseException as err:
+            if not isinstance(err, _Cancelled):
+                errors.append(err)
+            cancel.set()
+
+    threads = [
+        threading.Thread(target=work, args=(i, ref), name=f"verify-read-{i}", daemon=True)
+        for i, ref in enumerate(refs)
+    ]
+    for t in threads:
+        t.start()
+    try:
+        for t in threads:
+            while t.is_alive() and not errors:
+                t.join(0.2)
+    except BaseException:
+        cancel.set()
+        raise
+    if errors:
+        cancel.set()
+        raise errors[0]
+    return [r for r in results if r is not None]
 
 
 def _image_id(client: Any, ref: str) -> str:
@@ -502,12 +545,10 @@ def verify(
             sq = dataclasses.replace(orig, side=dataclasses.replace(orig.side, ref=squashed))
         else:
             # the streams at once: the time goes into the engine writing the archives
-            with ThreadPoolExecutor(max_workers=3) as pool:
-                orig_future = pool.submit(_load, client, original)
-                sq_future = pool.submit(_load, client, squashed)
-                re_future = pool.submit(_load, client, rebuild) if rebuild is not None else None
-                orig, sq = orig_future.result(), sq_future.result()
-                rebuilt = re_future.result() if re_future is not None else None
+            refs = [original, squashed] + ([rebuild] if rebuild is not None else [])
+            loaded = _load_concurrently(client, refs)
+            orig, sq = loaded[0], loaded[1]
+            rebuilt = loaded[2] if rebuild is not None else None
     except SquasherError:
         raise
     except Exception as err:  # the SDK's and requests' errors: the engine went away mid-stream

@@ -422,3 +422,21 @@ def test_memory_stays_bounded_on_a_large_pair(build: Build, tmp_path: Path) -> N
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "631.1 MB" in proc.stdout.splitlines()[0]  # 2 x 300 MiB + busybox, really streamed
     assert int(rss.read_text().split()[-1]) < 200 * 1024  # KiB: well below one image's size
+
+    # Ctrl-C while the engine prepares or streams the archives: out at once, exit 130
+    import signal
+    import time
+
+    child = subprocess.Popen(
+        [sys.executable, "-m", "squasher", "verify", layered, flat],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(2)
+    child.send_signal(signal.SIGINT)
+    started = time.monotonic()
+    _out, err = child.communicate(timeout=60)
+    assert child.returncode == 130, err
+    assert time.monotonic() - started < 10
+    assert err.strip().splitlines()[-1] == "squasher: interrupted"
