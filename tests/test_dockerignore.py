@@ -191,3 +191,32 @@ def test_per_dockerfile_ignore_reemits_hash_patterns() -> None:
     regen = DockerIgnore.from_text(text)
     assert regen.excluded("#secret")
     assert not regen.excluded("other")
+
+
+_segment = st.sampled_from(["a", "b", "c.log", "d.txt", "e f", "[x]"])
+_relpath = st.lists(_segment, min_size=1, max_size=3).map("/".join)
+_pattern = st.one_of(
+    _relpath,
+    st.sampled_from(["*.log", "**/*.txt", "a/*", "**/b", "*", "a/**", "?", "[ab]"]),
+)
+_line = st.tuples(st.booleans(), _pattern).map(lambda t: ("!" if t[0] else "") + t[1])
+
+
+@given(
+    files=st.lists(_relpath, min_size=1, max_size=12, unique=True),
+    lines=st.lists(_line, max_size=6),
+    needed=st.lists(_relpath, max_size=4),
+)
+def test_per_dockerfile_ignore_invariants(
+    files: list[str], lines: list[str], needed: list[str]
+) -> None:
+    """Whatever the user's patterns: a needed path the user lets through is staged, and nothing
+    the user excluded is staged."""
+    user = DockerIgnore.from_text("\n".join(lines) + "\n")
+    regen = DockerIgnore.from_text(user.per_dockerfile_ignore(needed))
+    for f in files:
+        under_needed = any(f == n or f.startswith(n + "/") for n in needed)
+        if user.excluded(f):
+            assert regen.excluded(f), f
+        elif under_needed:
+            assert not regen.excluded(f), f
