@@ -2,7 +2,8 @@
 
 The library API (each name is imported on first use, so ``import squasher`` stays cheap)::
 
-    squasher.parse(path_or_text)          -> squasher.parse.model.Dockerfile
+    squasher.parse_file(path)             -> squasher.parse.model.Dockerfile
+    squasher.parse_text(text)             -> squasher.parse.model.Dockerfile
     squasher.rewrite(dockerfile, ...)     -> RewriteResult (Dockerfile text, files, report)
     squasher.diff_size(context, ...)      -> DiffSizeResult
     squasher.verify(original, squashed)   -> VerifyResult
@@ -20,6 +21,8 @@ __version__ = "0.1.0"
 _API = {
     "analyze": "squasher.inspect.analysis",
     "Analysis": "squasher.inspect.analysis",
+    "diff_size": "squasher.measure.diff_size",
+    "DiffSizeResult": "squasher.measure.diff_size",
     "parse_file": "squasher.parse",
     "parse_text": "squasher.parse",
     "rewrite": "squasher.rewrite",
