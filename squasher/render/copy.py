@@ -22,7 +22,14 @@ Decisions (each checked against the real builders by tests/e2e/test_copy_engine.
   name fails the build with the classic builder, as it does; BuildKit silently takes uid 0 (an
   unknown group keeps the gid), and so does the script, with a warning on stderr.
 - ``--chmod`` (octal; BuildKit only, the classic builder refuses it): applied to every copied file
-  and directory, not to directories the copy had to create.
+  and directory, not to directories the copy had to create. BuildKit keeps a source's
+  setuid/setgid/sticky bits through ``--chown`` and ``--chmod``; the classic builder's chown clears
+  them. The script does the same for each builder.
+- Modes, mtimes (symlinks' own included), numeric owners (root, as staged) are preserved; an
+  existing non-directory at a destination is replaced.
+- Squasher's own files in the context (``GENERATED``: ``.squasher/``, ``Dockerfile.squashed`` and its
+  ignore file) are never matched by wildcards and are left out of a copy of a directory holding
+  them: the original build did not see them, and a second rewrite must give the same output.
 - ADD of a local archive (detected by content, see ``archive.py``) is unpacked into the destination
   with the image's ``tar`` (numeric owners, modes and mtimes from the archive, ``--chown`` not
   applied to its content, the destination directory keeps its own metadata); the decompressor
