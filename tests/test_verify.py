@@ -652,3 +652,20 @@ def test_elf_needed_reads_dt_needed() -> None:
     assert "libc.so.6" in needed
     assert elf_needed(b"#!/bin/sh\necho hi\n" * 10) == []
     assert elf_needed(b"\x7fELF" + b"\0" * 100) == []
+
+
+def test_init_links_follow_their_purged_script() -> None:
+    ev = Evidence(
+        original_db=db({"dbus": "1", "libc6": "2"}, {"/etc/init.d/dbus": ["dbus"]}),
+        squashed_db=db({"libc6": "2"}, {}),
+    )
+    got = classify(
+        ev,
+        Difference("/etc/init.d/dbus", REMOVED),
+        Difference("/etc/rc2.d/S01dbus", REMOVED),
+        Difference("/etc/rc2.d/S01cron", REMOVED),
+        Difference("/run/adduser", REMOVED),
+    )
+    assert got["/etc/rc2.d/S01dbus"].reason == "file of purged package dbus"
+    assert got["/etc/rc2.d/S01cron"].category == UNEXPECTED
+    assert got["/run/adduser"].reason.startswith("run-time state")

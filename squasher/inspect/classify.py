@@ -171,6 +171,7 @@ PATH_RULES: tuple[PathRule, ...] = (
         for p in ("/proc", "/sys", "/dev", "/etc/hosts", "/etc/hostname", "/etc/resolv.conf")
     ),
     PathRule("/tmp", "temporary files", _GONE, children_only=True),
+    PathRule("/run", "run-time state (locks, pid files)", _GONE, children_only=True),
     PathRule("/var/tmp", "temporary files", _GONE, children_only=True),
 )
 
@@ -283,7 +284,11 @@ class Classifier:
             moved = self._version_change(path)
             if moved:
                 return dataclasses.replace(diff, reason=moved)
-        parent = self._explained_parent(path, change) or self._source_of_bytecode(path, change)
+        parent = (
+            self._explained_parent(path, change)
+            or self._source_of_bytecode(path, change)
+            or self._init_script_of_link(path, change)
+        )
         if parent is not None:
             return self._remember(
                 dataclasses.replace(
@@ -361,6 +366,15 @@ class Classifier:
             package=package,
         )
 
+    def _init_script_of_link(self, path: str, change: str) -> Difference | None:
+        """For ``/etc/rc2.d/S01dbus``: how ``/etc/init.d/dbus`` was explained (update-rc.d made the
+        link in the package's postinst; no package database lists it)."""
+        match = _RC_LINK.match(path)
+        if match is None:
+            return None
+        found = self._explained_dirs.get(f"/etc/init.d/{match['name']}")
+        return found if found is not None and found.change == change else None
+
     def _source_of_bytecode(self, path: str, change: str) -> Difference | None:
         """For ``D/__pycache__/M.cpython-311.pyc``: how ``D/M.py`` was explained (compiled at install
         time by the package's own scripts, so no package database lists it)."""
@@ -384,6 +398,7 @@ class Classifier:
         return None
 
 
+_RC_LINK = re.compile(r"^/etc/rc[0-6S]\.d/[SK]\d\d(?P<name>[^/]+)$")
 _PYC = re.compile(r"^(?P<dir>.*)/__pycache__/(?P<module>[^/.]+)\.[^/]*pyc$")
 
 
