@@ -133,3 +133,13 @@ def test_stage_keys() -> None:
 def test_empty_exec_form_refused(tmp_path: Path) -> None:
     with pytest.raises(RewriteRefused, match="Dockerfile:2: RUN \\[\\] has no command"):
         _plan("FROM busybox\nRUN []\n", tmp_path)
+
+
+def test_superseded_workdir_not_reemitted(tmp_path: Path) -> None:
+    """A WORKDIR replaced by a later absolute one is left out: the script created it already,
+    and BuildKit would create it again after a step removed it."""
+    text = "FROM busybox\nWORKDIR /tmp/build\nRUN rm -rf /tmp/build\nWORKDIR rel\nWORKDIR /app\n"
+    seg = _plan(text, tmp_path)[0].segments[0]
+    assert [i.start_line for i in seg.metadata] == [5]
+    seg = _plan("FROM busybox\nWORKDIR /a\nRUN x\nWORKDIR b\n", tmp_path)[0].segments[0]
+    assert [i.start_line for i in seg.metadata] == [2, 4]  # relative: the first one matters

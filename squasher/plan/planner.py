@@ -329,10 +329,33 @@ class Planner:
     def flush(self, sp: StagePlan, seg: Segment) -> None:
         """Close a segment: a script when it has steps, else its instructions re-emitted as written."""
         if seg.has_steps:
+            seg.metadata = self.drop_superseded_workdirs(seg.metadata)
             sp.items.append(seg)
             return
         insts = sorted(seg.hoisted_args + seg.metadata, key=lambda i: i.start_line)
         sp.items.extend(Original(i) for i in insts)
+
+    def drop_superseded_workdirs(self, metadata: list[Instruction]) -> list[Instruction]:
+        """Leave out a WORKDIR that a later absolute WORKDIR of the same script replaces.
+
+        The script already created its directory at the right moment and with the right owner;
+        re-emitted, BuildKit would create it again after the script, even when a step removed it
+        (a build directory). Nothing between them depends on the working directory: metadata
+        does not, and an instruction that does (a kept COPY --from) ends the script.
+        """
+        keep: list[Instruction] = []
+        for i, inst in enumerate(metadata):
+            if inst.keyword == "WORKDIR" and any(
+                later.keyword == "WORKDIR" and self.absolute_word(later)
+                for later in metadata[i + 1 :]
+            ):
+                continue
+            keep.append(inst)
+        return keep
+
+    def absolute_word(self, inst: Instruction) -> bool:
+        parts = self.lex(inst, inst.args[0] if inst.args else "")
+        return bool(parts) and isinstance(parts[0], Lit) and parts[0].text.startswith("/")
 
     def cut(self, sp: StagePlan, seg: Segment, st: StageState) -> Segment:
         self.flush(sp, seg)
