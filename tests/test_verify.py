@@ -359,6 +359,9 @@ def test_conffiles_and_purge_scripts_of_removed_packages() -> None:
         ("/tmp/build/x.o", REMOVED, "temporary files"),
         ("/etc/systemd/system/timers.target.wants/x.timer", REMOVED, "service-enablement state"),
         ("/proc", ADDED, "mount point the engine covers"),  # BuildKit leaves it in a layer
+        ("/usr/share/info/dir", CHANGED, "index regenerated"),
+        ("/usr/share/icons/hicolor/icon-theme.cache", CHANGED, "index regenerated"),
+        ("/usr/share/mime/mime.cache", CHANGED, "index regenerated"),
         ("/etc/resolv.conf", CHANGED, "mount point the engine covers"),
     ],
 )
@@ -374,6 +377,7 @@ def test_path_rules(path: str, change: str, reason: str) -> None:
         ("/tmp", REMOVED),  # /tmp itself is not temporary
         ("/tmp/x", ADDED),  # leftovers in the squashed image are not explained
         ("/proc/x", ADDED),
+        ("/usr/share/mime", REMOVED),  # the directory itself is not an index
         ("/var/lib/dpkgx", REMOVED),
         ("/etc/systemd/system/foo.service", REMOVED),
         ("/usr/local/bin/app", CHANGED),
