@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from squasher.pkg import MANAGERS, detect_ops
-from squasher.pkg.base import PkgOp
+from squasher.pkg.base import PkgOp, sh_quote
 
 REDIS = r"""set -eux; \
 	savedAptMark="$(apt-mark showmanual)"; \
@@ -277,3 +282,26 @@ def test_heredoc_body_with_comments_and_newlines() -> None:
         ("apt", "install", ["gcc", "make"]),
         ("pip", "install", ["x"]),
     ]
+
+
+PACKAGE_NAMES = st.from_regex(r"[a-z0-9][a-z0-9+.\-]{0,20}", fullmatch=True).filter(
+    lambda n: not n.endswith("-") and not n.endswith(".deb")
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(PACKAGE_NAMES, min_size=1, max_size=8))
+def test_apt_install_names_round_trip(names: list[str]) -> None:
+    (op,) = ops_of("apt-get install -y --no-install-recommends " + " ".join(names))
+    assert op.packages == list(dict.fromkeys(names))
+    assert op.no_install_recommends and not op.unknown_packages
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=30))
+def test_sh_quote_is_one_literal_word(text: str) -> None:
+    """What the generated sh quotes reaches the command unchanged (checked by a real shell)."""
+    proc = subprocess.run(
+        ["sh", "-c", "printf '%s|' " + sh_quote(text)], capture_output=True, check=True
+    )
+    assert proc.stdout.decode() == text + "|"
