@@ -214,5 +214,5 @@ def command(
         for failure in errors[1:]:
             click.echo(str(failure), err=True)
         raise errors[0]
-    if do_verify and any(r.verify and r.verify.get("unexpected") for r in results):
+    if do_verify and any(r.verify and not r.verify.get("equivalent", True) for r in results):
         raise CheckFailed("the squashed image differs from the original in unexpected ways")
