@@ -131,7 +131,8 @@ def test_wrapper_runs_protection_only_for_removals(tmp_path: Path) -> None:
     subprocess.run(["sh", str(script)], check=True, env=env)
     # a stand-in protection that only records that it ran
     (state / "apt-protect.sh").write_text('echo "protect $SQUASHER_WHERE"\n')
-    wrapped = {**env, "PATH": f"{state}/bin:{env['PATH']}", "SQUASHER_WHERE": "Dockerfile:4"}
+    # the steps need only PATH and SQUASHER_WHERE: the wrappers know the state directory
+    wrapped = {"PATH": f"{state}/bin:{env['PATH']}", "SQUASHER_WHERE": "Dockerfile:4"}
 
     def run(*args: str, extra: dict[str, str] | None = None) -> str:
         proc = subprocess.run(

@@ -167,7 +167,8 @@ def intercept_sh(
     ``protect`` (a protect snippet) is stored as ``$SQUASHER_STATE/<manager>-protect.sh``; a
     wrapper runs it when one of its arguments is in ``removal_words``, then execs the real tool
     (its path as found now). Tools that are not installed get no wrapper. Tools the wrapped one
-    runs (apt-get -> dpkg) do not protect again (``SQUASHER_PROTECTING``).
+    runs (apt-get -> dpkg) do not protect again (``SQUASHER_PROTECTING``). The state directory is
+    written into the wrappers, so only ``SQUASHER_WHERE`` needs to be in the steps' environment.
     """
     pattern = " | ".join(f'*" {w} "*' for w in removal_words)
     script = state(f"{manager}-protect.sh")
@@ -181,10 +182,11 @@ def intercept_sh(
         + f"for squasher_tool in {' '.join(tools)}; do\n"
         + '\tsquasher_real=$(command -v "$squasher_tool" 2>/dev/null) || continue\n'
         + '\tcase "$squasher_real" in /*) ;; *) continue ;; esac\n'
-        + f"\tcat > {S[:-1]}/bin/$squasher_tool\" <<-'SQUASHER_WRAPPER'\n"
-        + "\t#!/bin/sh\n"
+        + "\tprintf '#!/bin/sh\\nSQUASHER_STATE=%s\\nexport SQUASHER_STATE\\n' "
+        + f'"$SQUASHER_STATE" > {S[:-1]}/bin/$squasher_tool"\n'
+        + f"\tcat >> {S[:-1]}/bin/$squasher_tool\" <<-'SQUASHER_WRAPPER'\n"
         + f"\t# squasher: protect what the build needs before {manager} removes anything\n"
-        + '\tif [ -n "${SQUASHER_STATE:-}" ] && [ -z "${SQUASHER_PROTECTING:-}" ]; then\n'
+        + '\tif [ -z "${SQUASHER_PROTECTING:-}" ] && [ -e "$SQUASHER_STATE/marker" ]; then\n'
         + '\t\tcase " $* " in\n'
         + f'\t\t{pattern}) sh "$SQUASHER_STATE/{manager}-protect.sh" || exit ;;\n'
         + "\t\tesac\n"

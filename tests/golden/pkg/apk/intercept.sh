@@ -67,10 +67,10 @@ SQUASHER_PROTECT
 for squasher_tool in apk apk.static; do
 	squasher_real=$(command -v "$squasher_tool" 2>/dev/null) || continue
 	case "$squasher_real" in /*) ;; *) continue ;; esac
-	cat > "$SQUASHER_STATE/bin/$squasher_tool" <<-'SQUASHER_WRAPPER'
-	#!/bin/sh
+	printf '#!/bin/sh\nSQUASHER_STATE=%s\nexport SQUASHER_STATE\n' "$SQUASHER_STATE" > "$SQUASHER_STATE/bin/$squasher_tool"
+	cat >> "$SQUASHER_STATE/bin/$squasher_tool" <<-'SQUASHER_WRAPPER'
 	# squasher: protect what the build needs before apk removes anything
-	if [ -n "${SQUASHER_STATE:-}" ] && [ -z "${SQUASHER_PROTECTING:-}" ]; then
+	if [ -z "${SQUASHER_PROTECTING:-}" ] && [ -e "$SQUASHER_STATE/marker" ]; then
 		case " $* " in
 		*" del "*) sh "$SQUASHER_STATE/apk-protect.sh" || exit ;;
 		esac

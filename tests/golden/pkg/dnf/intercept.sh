@@ -81,10 +81,10 @@ SQUASHER_PROTECT
 for squasher_tool in dnf yum microdnf; do
 	squasher_real=$(command -v "$squasher_tool" 2>/dev/null) || continue
 	case "$squasher_real" in /*) ;; *) continue ;; esac
-	cat > "$SQUASHER_STATE/bin/$squasher_tool" <<-'SQUASHER_WRAPPER'
-	#!/bin/sh
+	printf '#!/bin/sh\nSQUASHER_STATE=%s\nexport SQUASHER_STATE\n' "$SQUASHER_STATE" > "$SQUASHER_STATE/bin/$squasher_tool"
+	cat >> "$SQUASHER_STATE/bin/$squasher_tool" <<-'SQUASHER_WRAPPER'
 	# squasher: protect what the build needs before dnf removes anything
-	if [ -n "${SQUASHER_STATE:-}" ] && [ -z "${SQUASHER_PROTECTING:-}" ]; then
+	if [ -z "${SQUASHER_PROTECTING:-}" ] && [ -e "$SQUASHER_STATE/marker" ]; then
 		case " $* " in
 		*" remove "* | *" erase "* | *" autoremove "* | *" rm "*) sh "$SQUASHER_STATE/dnf-protect.sh" || exit ;;
 		esac
