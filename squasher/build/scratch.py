@@ -105,16 +105,17 @@ class Scratch:
         return int(status.get("StatusCode", -1)), output.decode("utf-8", errors="replace")
 
     def close(self) -> None:
-        """Remove containers, then images. A second Ctrl-C does not interrupt the cleanup."""
-        previous = None
-        in_main = threading.current_thread() is threading.main_thread()
-        if in_main:
-            previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        """Remove containers, then images. A second Ctrl-C (or SIGTERM) does not interrupt it."""
+        previous: dict[signal.Signals, Any] = {}
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):  # SIGTERM too: `kill` during cleanup
+                previous[sig] = signal.signal(sig, signal.SIG_IGN)
         try:
             self._remove_all()
         finally:
-            if in_main and previous is not None:
-                signal.signal(signal.SIGINT, previous)
+            for sig, handler in previous.items():
+                if handler is not None:
+                    signal.signal(sig, handler)
 
     def _remove_all(self) -> None:
         import docker.errors

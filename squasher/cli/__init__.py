@@ -7,6 +7,7 @@ Subcommands live one per module in this package and are loaded only when used, s
 from __future__ import annotations
 
 import importlib
+import signal
 import sys
 from typing import Any
 
@@ -63,9 +64,11 @@ class LazyGroup(click.Group):
         except SquasherError as err:
             click.echo(f"squasher: {err}" if err.path is None else str(err), err=True)
             ctx.exit(err.exit_code)
-        except KeyboardInterrupt:
-            click.echo("squasher: interrupted", err=True)
-            ctx.exit(130)
+        except KeyboardInterrupt as err:
+            # Ctrl-C, or SIGTERM (see main): the builds were stopped and their debris removed
+            terminated = isinstance(err, Terminated)
+            click.echo(f"squasher: {'terminated' if terminated else 'interrupted'}", err=True)
+            ctx.exit(143 if terminated else 130)
         except OSError as err:
             # the environment failed (a full disk, a read-only directory): one line, exit 2
             where = f": {err.filename}" if err.filename else ""
@@ -90,6 +93,15 @@ def cli() -> None:
     """Fold a Dockerfile into one COPY + one RUN of a generated build.sh, and measure the result."""
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (``kill``, a cancelled CI job): unwinds and cleans up like Ctrl-C; exit 143."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
 def main() -> None:
+    signal.signal(signal.SIGTERM, _terminate)
     cli(prog_name="squasher")
     sys.exit(0)
