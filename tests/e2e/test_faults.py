@@ -1,6 +1,6 @@
-"""Faults while ``squasher diff-size`` drives a real engine: Ctrl-C in the middle of a build, the
-engine stopped in the middle of a build (a second, private dockerd of this test's own, killed),
-a full temporary directory, and four runs at once on one engine.
+"""Faults while ``squasher diff-size`` drives a real engine: Ctrl-C (and SIGTERM) in the middle of
+a build, the engine stopped in the middle of a build (a second, private dockerd of this test's
+own, stopped), a full temporary directory, and four runs at once on one engine.
 
 Each must end with a clear message and the documented exit code, and leave behind no container,
 image or temporary directory of its own — checked by a marker unique to the test that every
@@ -111,12 +111,17 @@ def _processes_mentioning(text: str) -> list[str]:
     return found
 
 
-# ---- Ctrl-C --------------------------------------------------------------------------------------
+# ---- Ctrl-C and SIGTERM ------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("builder", ["classic", "buildkit"])
-def test_sigint_mid_build_exits_130_and_leaves_nothing(
-    builder: str, tmp_path: Path, docker_client: Any
+@pytest.mark.parametrize(
+    "sig,code,word",
+    [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")],
+    ids=["SIGINT", "SIGTERM"],
+)
+def test_signal_mid_build_exits_and_leaves_nothing(
+    builder: str, sig: signal.Signals, code: int, word: str, tmp_path: Path, docker_client: Any
 ) -> None:
     marker = f"sqfault{uuid.uuid4().hex[:12]}"
     proj = _slow_project(tmp_path / "proj", marker)
@@ -129,11 +134,11 @@ def test_sigint_mid_build_exits_130_and_leaves_nothing(
     _wait_for_line(proc, "sleep")
     time.sleep(2)  # the sleep step is running now
     started = time.monotonic()
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)  # to squasher alone, not its process group
     _out, err = proc.communicate(timeout=60)
     assert time.monotonic() - started < 30
-    assert proc.returncode == 130, err
-    assert err.strip().splitlines()[-1] == "squasher: interrupted"
+    assert proc.returncode == code, err
+    assert err.strip().splitlines()[-1] == f"squasher: {word}"
     assert "Traceback" not in err
     assert list(tmpdir.iterdir()) == []  # rewrite dir, iid files: all gone
     assert _tree(proj) == before
