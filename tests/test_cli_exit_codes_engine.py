@@ -74,3 +74,20 @@ def test_failing_build_exits_1_and_refusal_exits_2(tmp_path: Path, docker_client
     assert proc.returncode == 2, proc.stderr
     assert "Dockerfile:2: " in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
     assert _images_with(docker_client, marker) == []  # the failed build's layers are gone
+
+
+def test_verify_quiet_prints_nothing_when_equivalent_one_line_otherwise(docker_client: Any) -> None:
+    def verify(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "squasher", "verify", *args],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+
+    same = verify("busybox:latest", "busybox:latest", "-q")
+    assert same.returncode == 0 and same.stdout == "" and same.stderr == ""
+    other = verify("busybox:latest", "debian:bookworm-slim", "--quiet")
+    assert other.returncode == 1 and other.stdout == ""
+    assert len(other.stderr.strip().splitlines()) == 1 and "NOT equivalent" in other.stderr

@@ -52,6 +52,12 @@ import click
 @click.option(
     "-v", "--verbose", is_flag=True, help="List every expected and protected path, not counts."
 )
+@click.option(
+    "-q",
+    "--quiet",
+    is_flag=True,
+    help="Print nothing when the images are equivalent, else the one-line summary.",
+)
 def command(
     original: str,
     squashed: str,
@@ -62,6 +68,7 @@ def command(
     rebuild: str | None,
     smoke_timeout: int,
     verbose: bool,
+    quiet: bool,
 ) -> None:
     """Compare two images: filesystems, config and --smoke runs; classify every difference."""
     import json
@@ -79,6 +86,9 @@ def command(
     )
     if as_json:
         click.echo(json.dumps(result.to_json(), indent=2, sort_keys=True))
+    elif quiet:
+        if result.exit_code != 0:
+            click.echo(result.summary_line(), err=True)
     else:
         click.echo(result.format_text(verbose=verbose), nl=False)
     click.get_current_context().exit(result.exit_code)
