@@ -81,6 +81,7 @@ class Segment:
 
     stage_key: str
     number: int  # 1-based within the stage
+    stage_last_line: int = 0  # the stage's last instruction ends here
     ops: list[Op] = field(default_factory=list)
     hidden_args: list[str] = field(default_factory=list)  # ARG values to hide until declared
     start_user: list[Part] | None = None  # USER in force when the script starts

@@ -318,6 +318,8 @@ class Planner:
     def new_segment(self, sp: StagePlan, st: StageState) -> Segment:
         number = 1 + sum(1 for it in sp.items if isinstance(it, Segment) and it.has_steps)
         seg = Segment(sp.key, number)
+        insts = sp.stage.instructions
+        seg.stage_last_line = insts[-1].end_line if insts else sp.stage.from_.end_line
         seg.start_user = list(st.user) if st.user is not None else None
         seg.start_known = st.known_names()
         seg.start_home_env = "HOME" in st.env_names

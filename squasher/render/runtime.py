@@ -170,6 +170,15 @@ __sq_workdir() {
 	__sq_wd=$__sq_target
 }
 
+# __sq_keep_wd: the classic builder creates a container for every instruction, which re-creates
+# a WORKDIR a step removed (owned by root, 0755); build.sh does the same after such a step
+__sq_keep_wd() {
+	if [ ! -d "$__sq_wd" ]; then
+		__sq_tool mkdir
+		"$__sq_found" -p -m 755 "$__sq_wd" || __sq_die "cannot re-create WORKDIR $__sq_wd"
+	fi
+}
+
 # __sq_child ARGV...: the process the builder would start for a RUN (run in a subshell)
 __sq_child() {
 	if [ ! -d "$__sq_wd" ]; then

@@ -195,6 +195,7 @@ def _render_op(
             ]
         argv = " ".join(quote(a) for a in op.argv)
         out.append(f"__sq_run {line} {text} {argv}")
+        out += _keep_wd(op, opts, seg)
     elif isinstance(op, CopyOp):
         out += hooks.before_step(seg, op)
         text = squote(describe(inst.original))
@@ -207,4 +208,12 @@ def _render_op(
         ]
         out += op.sh.rstrip("\n").split("\n")  # not indented: quoted strings may span lines
         out.append(f") || __sq_fail $? {line} {text}")
+        out += _keep_wd(op, opts, seg)
     return out
+
+
+def _keep_wd(op: RunStep | CopyOp, opts: ScriptOptions, seg: Segment) -> list[str]:
+    """Classic builder: the next instruction's container re-creates a removed WORKDIR."""
+    if opts.builder == "classic" and op.inst.end_line < seg.stage_last_line:
+        return ["__sq_keep_wd"]
+    return []

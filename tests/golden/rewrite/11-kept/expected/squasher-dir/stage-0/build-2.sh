@@ -32,6 +32,7 @@ export B
 
 # Dockerfile:8: RUN echo two
 __sq_run 8 'RUN echo two' /bin/sh -c 'echo two'
+__sq_keep_wd
 
 # --- epilogue ---
 __sq_finish

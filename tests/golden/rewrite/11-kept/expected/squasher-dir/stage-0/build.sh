@@ -23,6 +23,7 @@ fi
 
 # Dockerfile:3: RUN echo one
 __sq_run 3 'RUN echo one' /bin/sh -c 'echo one'
+__sq_keep_wd
 
 # --- epilogue ---
 __sq_finish
