@@ -112,7 +112,8 @@ def test_variants_in_canonical_order_and_docker_squash_brings_the_original() -> 
     assert [v.key for v in chosen] == ["original", "docker_squash", "reference"]
     assert unknown == ["bogus"]
     every, _ = variants.select_variants(None)
-    assert [v.key for v in every] == list(report.VARIANT_KEYS)
+    assert sorted(v.key for v in every) == sorted(report.VARIANT_KEYS)
+    assert [v.key for v in every][:4] == ["original", "squashed", "docker_squash", "reference"]
     mount = variants.BY_KEY["squashed_mount"]
     assert (mount.builder, mount.strategy) == ("buildkit", "mount")
 
