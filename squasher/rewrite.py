@@ -16,6 +16,7 @@ import os
 import re
 import sys
 import types
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from squasher.errors import SquasherError
 from squasher.parse.model import Dockerfile
 from squasher.plan.base import BaseInfo
 from squasher.render.script import ScriptHooks
-from squasher.report.rewrite import FoldedStep, KeptInstruction, RewriteReport
+from squasher.report.rewrite import FoldedStep, KeptInstruction, PackageDecision, RewriteReport
 
 BUILDERS = ("classic", "buildkit")
 STRATEGIES = ("script", "mount")
@@ -168,12 +169,23 @@ def rewrite(
     output: str | os.PathLike[str] | None = None,
     hooks: ScriptHooks | None = None,
     base_info: BaseInfo | None = None,
+    purge: bool = True,
+    purge_packages: Sequence[str] = (),
+    keep_packages: Sequence[str] = (),
+    exact: bool = False,
+    no_recommends: bool = False,
 ) -> RewriteResult:
     """Plan and render the rewrite of ``dockerfile_path``; nothing is written (see ``write``).
 
     ``hooks`` adds sh to the scripts (prologue, before flagged steps, epilogue: see
-    ``squasher.render.script.ScriptHooks``); ``base_info`` tells what base images hold
-    (``squasher.plan.base.engine_base_info(client)`` reads it from an engine)."""
+    ``squasher.render.script.ScriptHooks``; default: squasher's purge and cleanup, see
+    ``squasher.plan.purge``); ``base_info`` tells what base images hold
+    (``squasher.plan.base.engine_base_info(client)`` reads it from an engine).
+
+    ``purge=False`` keeps every package (caches are still cleaned); ``purge_packages`` and
+    ``keep_packages`` override the build-tool decision; ``exact`` turns off the protection of
+    runtime libraries from the original's own removals; ``no_recommends`` installs no apt
+    Recommends (it changes what gets installed)."""
     from squasher.parse import parse_file
     from squasher.plan.model import CopyOp, Original, Segment
     from squasher.plan.planner import STAGE_ROOT, PlanOptions, plan
@@ -211,6 +223,22 @@ def rewrite(
     result = plan(df, PlanOptions(builder, strategy, ctx, str(source), base_info, name))
     report.warnings.extend(result.notes)
     report.warnings.extend(secret_arg_warnings(df, name))
+    if hooks is None:
+        from squasher.plan.purge import PurgeHooks, PurgeOptions
+
+        purge_hooks = PurgeHooks(
+            df,
+            result.stages,
+            PurgeOptions(purge, tuple(purge_packages), tuple(keep_packages), exact, no_recommends),
+        )
+        hooks = purge_hooks
+        for key, info in sorted(purge_hooks.stages.items()):
+            for d in info.decisions:
+                report.packages.append(
+                    PackageDecision(key, d.manager, d.package, d.build_only, d.reason, d.where)
+                )
+            for line, why in info.unanalysed:
+                report.unanalysed.append(f"{name}:{line}: not analysed (bashlex: {why})")
     files: dict[str, bytes] = {}
     copy_runtime = ""
     try:

@@ -33,6 +33,18 @@ class KeptInstruction:
 
 
 @dataclass
+class PackageDecision:
+    """A package the stage installs (or the user names): purged at the end, or kept, and why."""
+
+    stage: str
+    manager: str
+    package: str
+    purged: bool
+    reason: str  # "build-tool list (C compiler)", "removed by the original at Dockerfile:12", ...
+    where: str = ""  # where the original installed it
+
+
+@dataclass
 class RewriteReport:
     dockerfile: str
     output: str
@@ -46,6 +58,8 @@ class RewriteReport:
     staging_paths: list[str] = field(default_factory=list)  # context paths the scripts read
     staging_bytes: int = 0  # size of the staging layer's content (0 with the mount strategy)
     unchanged: bool = False  # the input already was squasher's output
+    packages: list[PackageDecision] = field(default_factory=list)
+    unanalysed: list[str] = field(default_factory=list)  # RUN steps bashlex could not read
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -68,6 +82,14 @@ class RewriteReport:
             lines.append("staging: none (the context is bind-mounted)")
         for k in self.kept:
             lines.append(f"kept {self.dockerfile}:{k.line}: {k.instruction}: {k.reason}")
+        purged = [p.package for p in self.packages if p.purged]
+        kept_pkgs = [p.package for p in self.packages if not p.purged]
+        if purged:
+            lines.append(f"purged at the end: {', '.join(purged)}")
+        if kept_pkgs:
+            lines.append(f"kept: {', '.join(kept_pkgs)}")
+        for u in self.unanalysed:
+            lines.append(f"warning: {u}")
         for w in self.warnings:
             lines.append(f"warning: {w}")
         return "\n".join(lines)

@@ -1,0 +1,158 @@
+"""Purging build tools and cleaning caches in the scripts (issue 4): the package-manager layer
+(``squasher.pkg``) wired into build.sh through the renderer's hooks.
+
+Per stage, over all its folded RUN steps:
+
+- the first script of the stage records what is installed by hand and the build's start
+  (``snapshot_sh`` of each package manager the stage uses);
+- before every step that removes packages (the original's own ``apt-get purge``/``autoremove``,
+  ``apk del`` ...) the script protects the packages that the files built so far need
+  (``protect_sh``), unless ``exact``;
+- the last script of the stage removes the build-only packages (``purge_sh``) and cleans the
+  caches and /tmp (``cleanup_sh``), then its state directory.
+
+A stage split by an instruction that must stay (``COPY --from`` ...) into several scripts purges
+and cleans only in its last script, so later scripts still find the tools and package lists.
+The state lives in an unexported shell variable: the original steps never see it.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from squasher.parse.model import Dockerfile, Instruction
+from squasher.pkg import MANAGERS, cleanup_sh, detect_ops
+from squasher.pkg import build_tools as bt
+from squasher.pkg.apt import Apt
+from squasher.pkg.base import PkgOp
+from squasher.plan.model import CopyOp, RunStep, Segment, StagePlan
+from squasher.render.script import ScriptHooks
+
+STATE_DIR = "/.squasher-state"
+
+
+@dataclass
+class PurgeOptions:
+    purge: bool = True  # False: --no-purge (caches are still cleaned)
+    purge_packages: Sequence[str] = ()  # --purge PKG
+    keep_packages: Sequence[str] = ()  # --keep PKG
+    exact: bool = False  # --exact: no protection; reproduce the original's removals
+    no_recommends: bool = False  # --no-recommends
+
+
+@dataclass
+class StagePackages:
+    """What one stage's folded RUN steps do with packages."""
+
+    ops: list[PkgOp] = field(default_factory=list)
+    removal_steps: dict[int, list[str]] = field(default_factory=dict)  # line -> managers
+    unanalysed: list[tuple[int, str]] = field(default_factory=list)  # (line, bashlex's reason)
+    decisions: list[bt.Decision] = field(default_factory=list)
+    first_segment: int = 1
+    last_segment: int = 1
+
+    def managers(self) -> list[str]:
+        return sorted({op.manager for op in self.ops})
+
+
+def run_text(inst: Instruction) -> str:
+    """The shell text of a RUN as the package layer reads it."""
+    if inst.heredocs:
+        return "\n".join(h.body for h in inst.heredocs)
+    if inst.json_form:
+        return shlex.join(inst.args)
+    return inst.rest
+
+
+def _where(df: Dockerfile, inst: Instruction) -> str:
+    return f"{df.path.rsplit('/', 1)[-1]}:{inst.start_line}"
+
+
+class PurgeHooks(ScriptHooks):
+    """The purge/clean/protect snippets, per segment, from the whole plan."""
+
+    def __init__(self, df: Dockerfile, stages: Sequence[StagePlan], options: PurgeOptions) -> None:
+        self.options = options
+        self.stages: dict[str, StagePackages] = {}
+        directives = bt.parse_directives(df.source, df.path)
+        for sp in stages:
+            info = StagePackages()
+            numbers: list[int] = []
+            for item in sp.items:
+                if not isinstance(item, Segment) or not item.has_steps:
+                    continue
+                numbers.append(item.number)
+                for op in item.ops:
+                    if not isinstance(op, RunStep):
+                        continue
+                    where = _where(df, op.inst)
+                    found = detect_ops(run_text(op.inst), where)
+                    if found.error is not None:
+                        info.unanalysed.append((op.inst.start_line, found.error))
+                        continue
+                    info.ops.extend(found.ops)
+                    removing = sorted(
+                        {o.manager for o in found.removals() if MANAGERS[o.manager].purges}
+                    )
+                    if removing:
+                        info.removal_steps[op.inst.start_line] = removing
+            if numbers:
+                info.first_segment, info.last_segment = min(numbers), max(numbers)
+            info.decisions = bt.decide(
+                info.ops,
+                purge=options.purge_packages,
+                keep=options.keep_packages,
+                directives=directives,
+                no_purge=not options.purge,
+            )
+            self.stages[sp.key] = info
+
+    def _info(self, seg: Segment) -> StagePackages | None:
+        info = self.stages.get(seg.stage_key)
+        return info if info is not None and info.ops else None
+
+    def prologue(self, seg: Segment) -> list[str]:
+        info = self._info(seg)
+        if info is None:
+            return []
+        lines = [f"SQUASHER_STATE={STATE_DIR}"]
+        if seg.number == info.first_segment:
+            for name in info.managers():
+                lines.append(MANAGERS[name].snapshot_sh().rstrip("\n"))
+            if self.options.no_recommends and "apt" in info.managers():
+                lines.append(Apt().no_recommends_sh().rstrip("\n"))
+        return lines
+
+    def before_step(self, seg: Segment, op: RunStep | CopyOp) -> list[str]:
+        info = self._info(seg)
+        if info is None or self.options.exact or not isinstance(op, RunStep):
+            return []
+        managers = info.removal_steps.get(op.inst.start_line, [])
+        where = f"Dockerfile:{op.inst.start_line}"
+        return [MANAGERS[name].protect_sh(where).rstrip("\n") for name in managers]
+
+    def epilogue(self, seg: Segment) -> list[str]:
+        info = self._info(seg)
+        if info is None or seg.number != info.last_segment:
+            return []
+        lines: list[str] = []
+        used = info.managers()
+        if self.options.purge:
+            for name in used:
+                manager = MANAGERS[name]
+                if not manager.purges:
+                    continue
+                lines.append(
+                    manager.purge_sh(
+                        bt.build_only(info.decisions, name),
+                        bt.kept(info.decisions, name),
+                        bt.forced(info.decisions, name),
+                    ).rstrip("\n")
+                )
+        lines.append(cleanup_sh(used).rstrip("\n"))
+        if self.options.no_recommends and "apt" in used:
+            lines.append(Apt().no_recommends_end_sh().rstrip("\n"))
+        lines.append('rm -rf "$SQUASHER_STATE"')
+        return lines
