@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from squasher.cli.purge_options import purge_kwargs, purge_options
+
 if TYPE_CHECKING:
     from squasher.build import BuildProgress
     from squasher.measure.diff_size import DiffSizeResult
@@ -117,6 +119,7 @@ class _Progress:
     is_flag=True,
     help="Also verify the squashed image against the original.",
 )
+@purge_options
 @click.option("-q", "--quiet", is_flag=True, help="Only the result.")
 @click.option("-v", "--verbose", is_flag=True, help="Stream the engine's build output.")
 def command(
@@ -134,6 +137,7 @@ def command(
     do_verify: bool,
     quiet: bool,
     verbose: bool,
+    **purge: Any,
 ) -> None:
     """Build the original and the squashed image on the engine and show what was saved.
 
@@ -155,7 +159,7 @@ def command(
     progress = _Progress(
         enabled=not quiet and not as_json and sys.stderr.isatty() and jobs == 1, verbose=verbose
     )
-    options: dict[str, Any] = {}
+    options: dict[str, Any] = purge_kwargs(purge)
 
     def run(context: str) -> DiffSizeResult:
         return diff_size(

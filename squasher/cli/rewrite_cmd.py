@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
+
+from squasher.cli.purge_options import purge_kwargs, purge_options
 
 
 @click.command(
@@ -49,6 +53,7 @@ import click
     help="Read the base images' USER, WORKDIR, ENV and OS from the Docker engine (DOCKER_HOST); "
     "nothing is pulled.",
 )
+@purge_options
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 if the files on disk differ.")
 @click.option("--json", "as_json", is_flag=True, help="Print the rewrite report as JSON.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
@@ -63,6 +68,7 @@ def command(
     as_json: bool,
     quiet: bool,
     dockerfile: str,
+    **purge: Any,
 ) -> None:
     """Rewrite DOCKERFILE (default ./Dockerfile) into squash-by-script form."""
     import json
@@ -85,6 +91,7 @@ def command(
         strategy=strategy,
         output=None if to_stdout else output,
         base_info=base_info,
+        **purge_kwargs(purge),
     )
     report = result.report
     assert report is not None

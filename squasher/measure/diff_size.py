@@ -170,7 +170,7 @@ def _build_and_measure(
     buildargs: Mapping[str, str],
     progress: ProgressSink | None,
     keep: bool,
-) -> tuple[ImageMeasure, str]:
+) -> tuple[ImageMeasure, str, list[str]]:
     from squasher.build import inspect_image
     from squasher.errors import BuildFailed, EngineUnavailable
 
@@ -199,7 +199,8 @@ def _build_and_measure(
         raise BuildFailed(f"the {which} image failed to build: {err.message}") from None
     seconds = time.monotonic() - started
     info = inspect_image(scratch.client, result.image_id)
-    return _measure(scratch.client, info, seconds, result.builder, keep), result.image_id
+    measure = _measure(scratch.client, info, seconds, result.builder, keep)
+    return measure, result.image_id, list(result.log)
 
 
 def diff_size(
@@ -247,11 +248,11 @@ def diff_size(
             df, context_path, Path(tmp), builder=builder, strategy=strategy, options=rewrite_options
         )
         original_builder = "buildkit" if builder == "buildkit" else "auto"
-        original, original_id = _build_and_measure(
+        original, original_id, _log = _build_and_measure(
             scratch, "original", context_path, df, builder=original_builder,
             buildargs=args, progress=progress, keep=keep_images,
         )  # fmt: skip
-        squashed, squashed_id = _build_and_measure(
+        squashed, squashed_id, squashed_log = _build_and_measure(
             scratch, "squashed", exact, squashed_df, builder=builder,
             buildargs=args, progress=progress, keep=keep,
         )  # fmt: skip
@@ -260,7 +261,7 @@ def diff_size(
             _add_analysis(client, squashed, squashed_id)
         verified = None
         if verify:
-            verified = _verify(client, original_id, squashed_id, rewritten)
+            verified = _verify(client, original_id, squashed_id, rewritten, squashed_log)
         if tag is not None:
             repo, _, tag_part = tag.rpartition(":") if ":" in tag.split("/")[-1] else (tag, "", "")
             client.api.tag(squashed_id, repo or tag, tag_part or "latest")
@@ -278,24 +279,34 @@ def diff_size(
             squashed=squashed,
             saved_bytes=saved,
             saved_ratio=round(saved / original.size, 4) if original.size else 0.0,
-            report=_report_dict(rewritten),
+            report=_report_dict(rewritten, squashed_log),
             staging_bytes=rewritten.report.staging_bytes if rewritten.report else None,
             verify=verified,
             tag=tag,
         )
 
 
-def _report_dict(rewritten: Any) -> dict[str, Any]:
+def _report_dict(rewritten: Any, build_log: Sequence[str] = ()) -> dict[str, Any]:
+    """The rewrite report, completed with what the squashed build printed: the runtime packages
+    it protected (each with the file and library that needed it and the step it protected
+    against) and the bytes each purge and cache cleanup freed."""
+    from squasher.pkg.base import parse_freed_log, parse_protect_log
+
     report = getattr(rewritten, "report", None)
     if report is None:
         return {}
-    to_json = getattr(report, "to_json", None)
-    if callable(to_json):
-        data: dict[str, Any] = to_json()
-        return data
-    with contextlib.suppress(TypeError):
-        return asdict(report)
-    return {}
+    data: dict[str, Any] = asdict(report)
+    log = "\n".join(build_log)
+    protections = parse_protect_log(log)
+    data["protected"] = [asdict(p) for p in protections]
+    data["freed"] = [asdict(f) for f in parse_freed_log(log)]
+    needed = {(p.manager, p.package): p for p in protections}
+    for pkg in data.get("packages", []):
+        hit = needed.get((pkg["manager"], pkg["package"]))
+        if hit is not None and pkg["purged"]:
+            pkg["purged"] = False
+            pkg["reason"] = f"needed by {hit.file} through {hit.needs}"
+    return data
 
 
 def _add_analysis(client: docker.DockerClient, measure: ImageMeasure, image_id: str) -> None:
@@ -309,12 +320,20 @@ def _add_analysis(client: docker.DockerClient, measure: ImageMeasure, image_id: 
 
 
 def _verify(
-    client: docker.DockerClient, original_id: str, squashed_id: str, rewritten: Any
+    client: docker.DockerClient,
+    original_id: str,
+    squashed_id: str,
+    rewritten: Any,
+    build_log: Sequence[str],
 ) -> dict[str, Any]:
     from squasher.inspect.verify import verify
 
     result = verify(
-        original_id, squashed_id, client=client, report=getattr(rewritten, "report", None)
+        original_id,
+        squashed_id,
+        client=client,
+        report=getattr(rewritten, "report", None),
+        build_log="\n".join(build_log),
     )
     to_json = getattr(result, "to_json", None)
     data: dict[str, Any] = to_json() if callable(to_json) else asdict(result)

@@ -72,6 +72,17 @@ def render_table(result: DiffSizeResult, *, colour: bool = False, layers: bool =
         for name, measure in (("original", result.original), ("squashed", result.squashed)):
             out += ["", f"{name} layers (oldest first):"]
             out += ["  " + line for line in _table(_layer_rows(measure) or [("", "")], right={0})]
+    packages = result.report.get("packages", [])
+    purged = [p["package"] for p in packages if p["purged"]]
+    if purged:
+        out += ["", f"purged: {', '.join(purged)}"]
+    for p in result.report.get("protected", []):
+        out += [
+            f"protected {p['package']}: needed by {p['file']} through {p['needs']} "
+            f"(would have been removed at {p['where']})"
+        ]
+    for line in result.report.get("unanalysed", []):
+        out += [f"warning: {line}"]
     if result.staging_bytes is not None:
         out += ["", f"staging layer: {humanize.size(result.staging_bytes)}"]
     if result.tag:
