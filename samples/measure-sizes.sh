@@ -20,22 +20,20 @@ mb() {
 	awk -v b="$1" 'BEGIN { printf "%.1f MB", b / 1000000 }'
 }
 
-echo "| sample | variant | size (bytes) | size | layers | build (s) | probe |"
-echo "|---|---|---:|---:|---:|---:|---|"
+echo "| sample | variant | size (bytes) | size | layers | probe |"
+echo "|---|---|---:|---:|---:|---|"
 for name in "$@"; do
 	for variant in original reference; do
 		context=$name
 		[ "$variant" = reference ] && context=$name/reference
 		tag=sq-sample/$name:$variant
 		log=$(mktemp)
-		start=$(date +%s)
 		if ! docker build -t "$tag" "$context" >"$log" 2>&1; then
-			echo "| $name | $variant | build failed | | | | |"
+			echo "| $name | $variant | build failed | | | |"
 			tail -n 20 "$log" >&2
 			rm -f "$log"
 			continue
 		fi
-		end=$(date +%s)
 		rm -f "$log"
 		size=$(docker image inspect -f '{{.Size}}' "$tag")
 		layers=$(docker image inspect -f '{{len .RootFS.Layers}}' "$tag")
@@ -44,7 +42,7 @@ for name in "$@"; do
 		else
 			probe="BROKEN: $(printf '%s' "$out" | grep -m1 -iE 'error|cannot|not found' | cut -c1-90)"
 		fi
-		echo "| $name | $variant | $size | $(mb "$size") | $layers | $((end - start)) | $probe |"
+		echo "| $name | $variant | $size | $(mb "$size") | $layers | $probe |"
 		[ "${KEEP:-0}" = 1 ] || docker image rm "$tag" >/dev/null
 	done
 done
