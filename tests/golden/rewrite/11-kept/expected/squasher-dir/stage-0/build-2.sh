@@ -3,7 +3,7 @@
 # Do not edit: re-run `squasher rewrite`. Every step names its Dockerfile line and runs
 # as its own process, as the builder runs a RUN instruction.
 # values are literal on purpose; __sq_unset is never set (the builder's unset variables)
-# shellcheck disable=SC2034,SC2089,SC2090,SC2154
+# shellcheck disable=SC2030,SC2031,SC2034,SC2089,SC2090,SC2154
 
 # <runtime functions>
 
