@@ -111,9 +111,17 @@ def engine_lost(err: BaseException, during: str) -> EngineUnavailable:
     )
 
 
-def engine_answers(client: docker.DockerClient) -> bool:
-    """Is the engine still there? (A dead engine fails at once: its socket is gone or refuses.)"""
-    try:
-        return bool(client.ping())
-    except Exception:
-        return False
+def engine_answers(client: docker.DockerClient, tries: int = 3) -> bool:
+    """Is the engine still there? Asked on fresh connections: a stopping dockerd still serves
+    the keep-alive connections it has, but refuses new ones (its socket is closed or gone)."""
+    import time
+
+    for attempt in range(tries):
+        try:
+            client.api.close()  # drop pooled keep-alive connections; the next request dials anew
+            client.ping()
+        except Exception:
+            return False
+        if attempt + 1 < tries:
+            time.sleep(0.5)
+    return True
