@@ -1,0 +1,137 @@
+"""Issue 4's acceptance on real builds: build tools purged, caches cleaned, runtime kept.
+
+Each test rewrites a Dockerfile with squasher (the product path: ``diff_size`` rewrites into an
+exact context and builds both images), then runs commands in the squashed image.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from squasher.measure.diff_size import DiffSizeResult, diff_size
+
+pytestmark = pytest.mark.engine
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+
+
+def _run(client: Any, image: str, command: str) -> tuple[int, str]:
+    container = client.containers.create(image, ["sh", "-c", command], network_disabled=True)
+    try:
+        container.start()
+        status = container.wait(timeout=300)["StatusCode"]
+        return int(status), container.logs().decode("utf-8", "replace")
+    finally:
+        container.remove(force=True)
+
+
+@contextlib.contextmanager
+def _kept(client: Any, result: DiffSizeResult) -> Iterator[DiffSizeResult]:
+    try:
+        yield result
+    finally:
+        for image in (result.original.image, result.squashed.image):
+            if image:
+                with contextlib.suppress(Exception):
+                    client.api.remove_image(image, force=True)
+
+
+def test_c_libpq_tools_purged_libpq5_kept_and_as_small_as_the_expert(
+    docker_client: Any, build_image: Any
+) -> None:
+    sample = SAMPLES / "c-libpq"
+    with _kept(
+        docker_client, diff_size(sample, builder="classic", keep_images=True, client=docker_client)
+    ) as result:
+        image = result.squashed.image
+        assert image is not None
+        status, out = _run(docker_client, image, "pqversion")
+        assert status == 0 and out.strip(), out
+        __status, out = _run(
+            docker_client,
+            image,
+            "for p in gcc make libpq-dev; do dpkg -s $p >/dev/null 2>&1 && echo still $p; done;"
+            " dpkg -s libpq5 | grep -q '^Status: install ok installed' || echo libpq5 gone;"
+            " find /var/lib/apt/lists /var/cache/apt -type f ! -name lock | head",
+        )
+        assert out.strip() == "", out
+        packages = {p["package"]: p for p in result.report["packages"]}
+        for name in ("gcc", "make", "libpq-dev"):
+            assert packages[name]["purged"], packages[name]
+        assert result.squashed.layers <= 3
+        reference = docker_client.api.inspect_image(
+            build_image(sample / "reference", builder="classic")
+        )["Size"]
+        ratio = result.squashed.size / reference
+        print(f"c-libpq: squashed {result.squashed.size} B, reference {reference} B, {ratio:.3f}x")
+        assert ratio <= 1.05
+
+
+INTERPRETER = """\
+FROM debian:bookworm-slim
+RUN apt-get update
+RUN apt-get install -y --no-install-recommends python3-dev
+RUN printf '#!/usr/bin/python3\\nprint("interpreter alive")\\n' > /usr/local/bin/tool \\
+    && chmod 755 /usr/local/bin/tool
+CMD ["tool"]
+"""
+
+
+def test_interpreter_pulled_in_by_a_dev_package_survives(
+    docker_client: Any, tmp_path: Path
+) -> None:
+    (tmp_path / "Dockerfile").write_text(INTERPRETER)
+    with _kept(
+        docker_client,
+        diff_size(tmp_path, builder="classic", keep_images=True, client=docker_client),
+    ) as result:
+        image = result.squashed.image
+        assert image is not None
+        _status, out = _run(
+            docker_client,
+            image,
+            "tool; dpkg -s python3-dev >/dev/null 2>&1 && echo dev-still-here; true",
+        )
+        assert out.strip() == "interpreter alive", out
+        assert result.squashed.size < result.original.size
+
+
+@pytest.mark.slow
+def test_pip_requirements_compiled_from_source_import_after_the_purge(
+    docker_client: Any,
+) -> None:
+    sample = SAMPLES / "python-psycopg2"
+    with _kept(
+        docker_client, diff_size(sample, builder="classic", keep_images=True, client=docker_client)
+    ) as result:
+        image = result.squashed.image
+        assert image is not None
+        probe = (sample / "probe").read_text().strip()
+        status, out = _run(docker_client, image, probe)
+        assert status == 0, out
+        assert result.saved_ratio > 0.3, result.saved_ratio
+
+
+@pytest.mark.slow
+def test_onelove_line_by_line_purge_no_longer_breaks_psycopg2(docker_client: Any) -> None:
+    """The seed's own recipe purges libpq5 with libpq-dev; squasher protects it and says so."""
+    sample = SAMPLES / "onelove"
+    with _kept(
+        docker_client, diff_size(sample, builder="classic", keep_images=True, client=docker_client)
+    ) as result:
+        assert result.original.image and result.squashed.image
+        probe = (sample / "probe").read_text().strip()
+        status, out = _run(docker_client, result.original.image, probe)
+        assert status != 0 and "libpq.so.5" in out  # the original really is broken
+        status, out = _run(docker_client, result.squashed.image, probe)
+        assert status == 0, out
+        protected = {p["package"] for p in result.report["protected"]}
+        assert any(name.startswith("libpq5") for name in protected), result.report["protected"]
+        print(
+            f"onelove: {result.original.size} -> {result.squashed.size} B ({result.saved_ratio:.1%})"
+        )
+        assert result.saved_ratio >= 0.70
