@@ -309,6 +309,16 @@ def rewrite(
                 ".dockerignore) and the script removes it; BuildKit reads "
                 f"{out_path.name}.dockerignore and stages only the files the script reads"
             )
+            unread = _unread_context_files(ctx, all_paths, {source.name, out_path.name})
+            if unread:
+                secret = [p for p in unread if _looks_secret_file(p)]
+                shown = ", ".join((secret or unread)[:5]) + (", ..." if len(unread) > 5 else "")
+                report.warnings.append(
+                    f"classic builder: {len(unread)} context file(s) no step reads go into the "
+                    f"squashed image's staging layer, where `docker save` shows them: {shown}"
+                    + (" (these look like secrets)" if secret else "")
+                    + "; list them in .dockerignore, or use --builder buildkit"
+                )
         else:
             report.staging_bytes = scripts + _staging_bytes(ctx, all_paths)
     text = render_dockerfile(df, result.stages, strategy, name, out_path.name)
@@ -324,6 +334,43 @@ _SECRET_WORDS |= {"passwd", "secret", "token"}
 def _looks_secret(name: str) -> bool:
     words = [w.lower() for w in re.findall(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])", name)]
     return "public" not in words and any(w in _SECRET_WORDS for w in words)
+
+
+_SECRET_FILES = {".env", ".netrc", ".npmrc", ".pypirc", ".git-credentials", "id_rsa", "id_ed25519"}
+
+
+def _looks_secret_file(rel: str) -> bool:
+    base = rel.rsplit("/", 1)[-1]
+    stem = base.split(".")[0] if not base.startswith(".") else base
+    return (
+        base in _SECRET_FILES
+        or base.endswith((".pem", ".key", ".p12"))
+        or _looks_secret(stem.replace("-", "_"))
+    )
+
+
+def _unread_context_files(context: Path, read: list[str], dockerfiles: set[str]) -> list[str]:
+    """Files of the context (after .dockerignore) under none of the paths the scripts read."""
+    from squasher.render.dockerignore import DockerIgnore
+
+    ignore = DockerIgnore.load(context)
+    roots = [p.strip("/") for p in read]
+    if any(r in ("", ".") for r in roots):
+        return []
+    unread: list[str] = []
+    for root, dirs, names in os.walk(context):
+        dirs.sort()
+        rel_root = Path(root).relative_to(context).as_posix()
+        if rel_root == GENERATED_DIR or rel_root.startswith(GENERATED_DIR + "/"):
+            continue
+        for fname in sorted(names):
+            rel = fname if rel_root == "." else f"{rel_root}/{fname}"
+            if rel in dockerfiles or rel.startswith((".dockerignore", "Dockerfile")):
+                continue
+            if ignore.excluded(rel) or any(rel == r or rel.startswith(r + "/") for r in roots):
+                continue
+            unread.append(rel)
+    return unread
 
 
 def secret_arg_warnings(df: Dockerfile, name: str) -> list[str]:
