@@ -174,3 +174,43 @@ def test_build_args_and_secret_mounts_stay_out_of_the_squashed_image(
         original_history = _history(docker_client, original)
         assert 0 < squashed_history.count(arg_marker) <= original_history.count(arg_marker)
         assert f"GITHUB_TOKEN={arg_marker}" in squashed_history  # what the warning says happens
+
+
+def test_classic_staging_warns_about_unread_context_files_and_diff_size_ships_none(
+    tmp_path: Path, docker_client: Any
+) -> None:
+    """The classic builder has no per-Dockerfile ignore file, so the squashed Dockerfile's staging
+    ``COPY .`` takes the whole context into a layer: a file the original never copies lands in
+    the squashed image. ``rewrite`` names such files (and says which look like secrets);
+    ``diff-size`` builds from an exact context and ships none of them."""
+    marker = f"ctxsecret{uuid.uuid4().hex}"
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    (ctx / "Dockerfile").write_text(
+        "FROM busybox\nCOPY app.txt /app.txt\nRUN cat /app.txt > /copy && rm /app.txt\n"
+    )
+    (ctx / "app.txt").write_text("app\n")
+    (ctx / "credentials.txt").write_text(marker + "\n")
+    result = rewrite(ctx / "Dockerfile", builder="classic")
+    assert result.report is not None
+    warning = [w for w in result.report.warnings if "no step reads" in w]
+    assert len(warning) == 1 and "credentials.txt (these look like secrets)" in warning[0]
+    # with the file in .dockerignore the warning goes away
+    (ctx / ".dockerignore").write_text("credentials.txt\n")
+    again = rewrite(ctx / "Dockerfile", builder="classic")
+    assert again.report is not None
+    assert not [w for w in again.report.warnings if "no step reads" in w]
+    (ctx / ".dockerignore").unlink()
+
+    from squasher.measure.diff_size import diff_size
+
+    sizes = diff_size(ctx, builder="classic", keep_images=True, analyze=False, client=docker_client)
+    try:
+        assert sizes.squashed.image is not None
+        _meta, files = _save(docker_client, sizes.squashed.image)
+        assert not [name for name, content in files.items() if marker.encode() in content]
+        assert any(name.endswith(":copy") for name in files)  # the build did run
+    finally:
+        for image in (sizes.original.image, sizes.squashed.image):
+            if image:
+                docker_client.api.remove_image(image, force=True)
