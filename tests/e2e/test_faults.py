@@ -306,3 +306,20 @@ def test_four_runs_at_once_on_one_context(tmp_path: Path, docker_client: Any) ->
     assert _leftovers(docker_client, marker) == []
     tags = [t for i in docker_client.api.images() for t in i.get("RepoTags") or []]
     assert not [t for t in tags if marker in t]
+
+
+def test_users_identical_image_survives(tmp_path: Path, docker_client: Any) -> None:
+    """A cache hit makes diff-size's original the very image the user already built and tagged:
+    diff-size removes its own temporary tag, never the user's image."""
+    from squasher.build import Scratch
+    from squasher.measure.diff_size import diff_size
+
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    (proj / "Dockerfile").write_text(f"FROM busybox\nRUN echo {uuid.uuid4().hex} > /id\n")
+    mine = f"sq-user-{uuid.uuid4().hex[:12]}:mine"
+    with Scratch(docker_client) as scratch:
+        built = scratch.build(proj, "Dockerfile", None, mine, builder="classic").image_id
+        result = diff_size(proj, builder="classic", analyze=False, client=docker_client)
+        assert result.original.built_id == built  # the cache gave the same image
+        assert docker_client.api.inspect_image(mine)["Id"] == built  # still there, still tagged
