@@ -44,6 +44,32 @@ def _short_reason(err: BaseException) -> str:
     return reason[:200]
 
 
+def _client_from_env(timeout: int, use_ssh_client: bool) -> docker.DockerClient:
+    """``docker.DockerClient.from_env``, except that the engine's CA from DOCKER_CERT_PATH wins.
+
+    requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE (often set system-wide to the public CA
+    bundle) override a session's own ``verify``, so with them set every ``DOCKER_TLS_VERIFY=1``
+    connection failed "unable to get local issuer certificate", where the docker CLI connects.
+    """
+    import docker
+    from docker.utils import kwargs_from_env
+
+    class _EngineCaApiClient(docker.APIClient):
+        def merge_environment_settings(  # type: ignore[no-untyped-def]
+            self, url, proxies, stream, verify, cert
+        ):
+            settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
+            if isinstance(self.verify, str) and verify in (None, True):
+                settings["verify"] = self.verify  # the CA given by DOCKER_CERT_PATH
+            return settings
+
+    client = docker.DockerClient.__new__(docker.DockerClient)
+    client.api = _EngineCaApiClient(
+        timeout=timeout, version=None, use_ssh_client=use_ssh_client, **kwargs_from_env()
+    )
+    return client
+
+
 def connect(timeout: float = CONNECT_TIMEOUT) -> docker.DockerClient:
     """A client for the engine at DOCKER_HOST (honouring DOCKER_TLS_VERIFY and DOCKER_CERT_PATH).
 
@@ -62,9 +88,7 @@ def connect(timeout: float = CONNECT_TIMEOUT) -> docker.DockerClient:
         and shutil.which("ssh") is not None
     )
     try:
-        client = docker.DockerClient.from_env(
-            timeout=max(1, round(timeout)), use_ssh_client=use_ssh_client
-        )
+        client = _client_from_env(timeout=max(1, round(timeout)), use_ssh_client=use_ssh_client)
         client.ping()
     except (docker.errors.DockerException, requests.RequestException, OSError) as err:
         raise EngineUnavailable(
