@@ -34,9 +34,25 @@ _ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\"()]+)|\w+Error\(-?\d+, '([^']+)'\)")
 def _short_reason(err: BaseException) -> str:
     """The useful part of an SDK/requests error, as a clause."""
     text = " ".join(str(err).split())
-    if "certificate" in text.lower() and os.environ.get("DOCKER_TLS_VERIFY"):
-        cert_path = os.environ.get("DOCKER_CERT_PATH") or "~/.docker"
-        return f"TLS is on but {cert_path} lacks ca.pem, cert.pem or key.pem"
+    if "HTTP request to an HTTPS server" in text:
+        return (
+            "it speaks TLS: set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH to its client certificates"
+        )
+    if os.environ.get("DOCKER_TLS_VERIFY") and any(
+        word in text.lower() for word in ("certificate", "ssl", "tls")
+    ):
+        cert_path = os.environ.get("DOCKER_CERT_PATH") or os.path.expanduser("~/.docker")
+        missing = [
+            name
+            for name in ("ca.pem", "cert.pem", "key.pem")
+            if not os.path.isfile(os.path.join(cert_path, name))
+        ]
+        if missing:
+            return f"TLS is on but {cert_path} lacks {', '.join(missing)}"
+        return (
+            f"TLS failed with the certificates in {cert_path}: the engine's certificate does "
+            "not verify against its ca.pem, or the engine refuses its cert.pem"
+        )
     errno = _ERRNO.search(text)
     if errno:
         return (errno.group(1) or errno.group(2)).strip()
