@@ -281,13 +281,19 @@ def _remote_images(engine: TlsEngine) -> set[str]:
 
 @pytest.mark.parametrize("builder", ["classic", "buildkit"])
 def test_diff_size_on_a_tls_engine(
-    tls_engine: TlsEngine, context: Path, docker_client: Any, builder: str
+    tls_engine: TlsEngine, context: Path, docker_client: Any, builder: str, tmp_path: Path
 ) -> None:
     remote_before = _remote_images(tls_engine)
+    # a CA bundle for everything else must not replace the engine's CA (requests lets these
+    # variables override a session's own CA; the docker CLI ignores them)
+    decoy = tmp_path / "decoy-pki"
+    _make_certificates(decoy)
     env = _env(
         DOCKER_HOST=tls_engine.host,
         DOCKER_TLS_VERIFY="1",
         DOCKER_CERT_PATH=str(tls_engine.client_certs),
+        REQUESTS_CA_BUNDLE=str(decoy / "ca.pem"),
+        CURL_CA_BUNDLE=str(decoy / "ca.pem"),
     )
     code, out, err, _ = _squasher(
         ["diff-size", str(context), "--builder", builder, "--json"], env, timeout=180
