@@ -185,6 +185,11 @@ def intercept_sh(
         + "\tprintf '#!/bin/sh\\nSQUASHER_STATE=%s\\nexport SQUASHER_STATE\\n' "
         + f'"$SQUASHER_STATE" > {S[:-1]}/bin/$squasher_tool"\n'
         + f"\tcat >> {S[:-1]}/bin/$squasher_tool\" <<-'SQUASHER_WRAPPER'\n"
+        + "\t# the step being run, when build.sh wrote it (steps get no extra environment)\n"
+        + '\tif [ -z "${SQUASHER_WHERE:-}" ] && [ -r "$SQUASHER_STATE/where" ]; then\n'
+        + '\t\tSQUASHER_WHERE=$(cat "$SQUASHER_STATE/where")\n'
+        + "\t\texport SQUASHER_WHERE\n"
+        + "\tfi\n"
         + f"\t# squasher: protect what the build needs before {manager} removes anything\n"
         + '\tif [ -z "${SQUASHER_PROTECTING:-}" ] && [ -e "$SQUASHER_STATE/marker" ]; then\n'
         + '\t\tcase " $* " in\n'

@@ -5,9 +5,10 @@ Per stage, over all its folded RUN steps:
 
 - the first script of the stage records what is installed by hand and the build's start
   (``snapshot_sh`` of each package manager the stage uses);
-- before every step that removes packages (the original's own ``apt-get purge``/``autoremove``,
-  ``apk del`` ...) the script protects the packages that the files built so far need
-  (``protect_sh``), unless ``exact``;
+- right before every removal of the original's own (``apt-get purge``/``autoremove``, ``apk del``
+  ...), even inside the RUN that built the program, wrappers of the package tools protect the
+  packages that the files built so far need (``intercept_sh`` → ``protect_sh``), unless
+  ``exact``;
 - the last script of the stage removes the build-only packages (``purge_sh``) and cleans the
   caches and /tmp (``cleanup_sh``), then its state directory.
 
@@ -31,6 +32,33 @@ from squasher.plan.model import CopyOp, RunStep, Segment, StagePlan
 from squasher.render.script import ScriptHooks
 
 STATE_DIR = "/.squasher-state"
+
+# The package layer's wrappers (``intercept_sh``) protect the runtime libraries right before the
+# original's own removals, even a purge in the same RUN that built the program. The steps must
+# run unchanged, PATH included, so the wrappers go where the standard PATH looks first,
+# /usr/local/sbin, for the time of the build (never over a file that is there), and are removed
+# before squasher's own purge.
+INSTALL_WRAPPERS_SH = """\
+[ -d /usr/local/sbin ] || : > "$SQUASHER_STATE/made-sbin"
+for squasher_w in "$SQUASHER_STATE"/bin/*; do
+	[ -f "$squasher_w" ] || continue
+	squasher_n=/usr/local/sbin/${squasher_w##*/}
+	if [ ! -e "$squasher_n" ] && [ ! -L "$squasher_n" ] && mkdir -p /usr/local/sbin; then
+		cp "$squasher_w" "$squasher_n" && printf '%s\\n' "$squasher_n" >> "$SQUASHER_STATE/wrappers"
+	fi
+done
+"""
+
+REMOVE_WRAPPERS_SH = """\
+if [ -r "$SQUASHER_STATE/wrappers" ]; then
+	while IFS= read -r squasher_n; do rm -f "$squasher_n"; done < "$SQUASHER_STATE/wrappers"
+	rm -f "$SQUASHER_STATE/wrappers"
+fi
+if [ -e "$SQUASHER_STATE/made-sbin" ]; then
+	rmdir /usr/local/sbin 2>/dev/null
+	rm -f "$SQUASHER_STATE/made-sbin"
+fi
+"""
 
 
 @dataclass
@@ -123,21 +151,25 @@ class PurgeHooks(ScriptHooks):
                 lines.append(MANAGERS[name].snapshot_sh().rstrip("\n"))
             if self.options.no_recommends and "apt" in info.managers():
                 lines.append(Apt().no_recommends_sh().rstrip("\n"))
+            if not self.options.exact:
+                for name in info.managers():
+                    if MANAGERS[name].purges:
+                        lines.append(MANAGERS[name].intercept_sh().rstrip("\n"))
+                lines.append(INSTALL_WRAPPERS_SH.rstrip("\n"))
         return lines
 
     def before_step(self, seg: Segment, op: RunStep | CopyOp) -> list[str]:
+        """Tell the wrappers which step runs, so protections name its line."""
         info = self._info(seg)
         if info is None or self.options.exact or not isinstance(op, RunStep):
             return []
-        managers = info.removal_steps.get(op.inst.start_line, [])
-        where = f"Dockerfile:{op.inst.start_line}"
-        return [MANAGERS[name].protect_sh(where).rstrip("\n") for name in managers]
+        return [f"printf '%s\\n' 'Dockerfile:{op.inst.start_line}' > \"$SQUASHER_STATE/where\""]
 
     def epilogue(self, seg: Segment) -> list[str]:
         info = self._info(seg)
         if info is None or seg.number != info.last_segment:
             return []
-        lines: list[str] = []
+        lines: list[str] = [REMOVE_WRAPPERS_SH.rstrip("\n")]
         used = info.managers()
         if self.options.purge:
             for name in used:

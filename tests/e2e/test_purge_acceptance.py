@@ -135,3 +135,35 @@ def test_onelove_line_by_line_purge_no_longer_breaks_psycopg2(docker_client: Any
             f"onelove: {result.original.size} -> {result.squashed.size} B ({result.saved_ratio:.1%})"
         )
         assert result.saved_ratio >= 0.70
+
+
+ONE_RUN = """\
+FROM debian:bookworm-slim
+COPY pqversion.c /src/
+RUN apt-get update \\
+    && apt-get install -y --no-install-recommends gcc libc6-dev libpq-dev \\
+    && gcc -o /usr/local/bin/pqversion -I/usr/include/postgresql /src/pqversion.c -lpq \\
+    && apt-get purge -y --auto-remove gcc libc6-dev libpq-dev
+CMD ["pqversion"]
+"""
+
+
+def test_purge_inside_the_building_run_keeps_the_runtime_library(
+    docker_client: Any, tmp_path: Path
+) -> None:
+    """The original's own purge --auto-remove, in the RUN that built the program, removes libpq5
+    (the original is broken); the wrappers protect it right before that purge."""
+    (tmp_path / "Dockerfile").write_text(ONE_RUN)
+    (tmp_path / "pqversion.c").write_bytes((SAMPLES / "c-libpq" / "pqversion.c").read_bytes())
+    with _kept(
+        docker_client,
+        diff_size(tmp_path, builder="classic", keep_images=True, client=docker_client),
+    ) as result:
+        assert result.original.image and result.squashed.image
+        status, out = _run(docker_client, result.original.image, "pqversion")
+        assert status != 0 and "libpq.so.5" in out, out
+        status, out = _run(docker_client, result.squashed.image, "pqversion; ls /usr/local/sbin")
+        assert status == 0, out
+        assert "apt-get" not in out  # the wrappers are gone
+        protected = {(p["package"], p["where"]) for p in result.report["protected"]}
+        assert ("libpq5", "Dockerfile:3") in protected, result.report["protected"]

@@ -69,6 +69,11 @@ for squasher_tool in apk apk.static; do
 	case "$squasher_real" in /*) ;; *) continue ;; esac
 	printf '#!/bin/sh\nSQUASHER_STATE=%s\nexport SQUASHER_STATE\n' "$SQUASHER_STATE" > "$SQUASHER_STATE/bin/$squasher_tool"
 	cat >> "$SQUASHER_STATE/bin/$squasher_tool" <<-'SQUASHER_WRAPPER'
+	# the step being run, when build.sh wrote it (steps get no extra environment)
+	if [ -z "${SQUASHER_WHERE:-}" ] && [ -r "$SQUASHER_STATE/where" ]; then
+		SQUASHER_WHERE=$(cat "$SQUASHER_STATE/where")
+		export SQUASHER_WHERE
+	fi
 	# squasher: protect what the build needs before apk removes anything
 	if [ -z "${SQUASHER_PROTECTING:-}" ] && [ -e "$SQUASHER_STATE/marker" ]; then
 		case " $* " in
