@@ -86,23 +86,59 @@ def _client_from_env(timeout: int, use_ssh_client: bool) -> docker.DockerClient:
     return client
 
 
+def _check_ssh_login(host: str, timeout: float) -> None:
+    """Log in once the way the SDK will (``ssh [-l user] [-p port] -- host``), without prompts.
+
+    The SDK lets ssh print to our stderr and then reports only a closed connection; this says
+    in one sentence what ssh said (wrong key, unknown host key, refused) instead."""
+    import subprocess
+    from urllib.parse import urlsplit
+
+    url = urlsplit(host)
+    argv = ["ssh", "-o", "BatchMode=yes", "-o", f"ConnectTimeout={max(1, round(timeout))}"]
+    if url.username:
+        argv += ["-l", url.username]
+    if url.port:
+        argv += ["-p", str(url.port)]
+    argv += ["--", url.hostname or "", "docker version --format '{{.Client.Version}}'"]
+    try:
+        proc = subprocess.run(
+            argv, capture_output=True, text=True, timeout=timeout + 1, check=False
+        )
+    except subprocess.TimeoutExpired:
+        raise EngineUnavailable(
+            f"cannot reach {host}: ssh did not log in within {timeout:.0f} s"
+        ) from None
+    if proc.returncode != 0:
+        said = [line for line in proc.stderr.splitlines() if line.strip()]
+        reason = said[-1].strip() if said else f"ssh exited with status {proc.returncode}"
+        if proc.returncode != 255 and "not found" in reason:
+            reason = f"no docker CLI there for docker system dial-stdio ({reason})"
+        raise EngineUnavailable(f"cannot reach {host}: {reason}")
+
+
 def connect(timeout: float = CONNECT_TIMEOUT) -> docker.DockerClient:
     """A client for the engine at DOCKER_HOST (honouring DOCKER_TLS_VERIFY and DOCKER_CERT_PATH).
 
-    ``ssh://`` hosts go through paramiko when installed (``pip install squasher[ssh]``), else
-    through the ``ssh`` command. Raises EngineUnavailable, with one sentence saying what to do,
-    when nothing answers within ``timeout`` seconds.
+    ``ssh://`` hosts need the SDK's ssh support (``pip install squasher[ssh]``: paramiko, which
+    the SDK imports even to run the ``ssh`` command); like the docker CLI (and so like BuildKit
+    builds) they go through the ``ssh`` command when installed, with ~/.ssh/config, agent and
+    known_hosts, else through paramiko. Raises EngineUnavailable, with one sentence saying what
+    to do, when nothing answers within ``timeout`` seconds.
     """
     import docker
     import docker.errors
     import requests
 
     host = engine_host()
-    use_ssh_client = (
-        host.startswith("ssh://")
-        and importlib.util.find_spec("paramiko") is None
-        and shutil.which("ssh") is not None
-    )
+    is_ssh = host.startswith("ssh://")
+    if is_ssh and importlib.util.find_spec("paramiko") is None:
+        raise EngineUnavailable(
+            f"cannot reach {host}: ssh:// needs paramiko; pip install 'squasher[ssh]'"
+        )
+    use_ssh_client = is_ssh and shutil.which("ssh") is not None
+    if use_ssh_client:
+        _check_ssh_login(host, timeout)
     try:
         client = _client_from_env(timeout=max(1, round(timeout)), use_ssh_client=use_ssh_client)
         client.ping()
@@ -110,9 +146,9 @@ def connect(timeout: float = CONNECT_TIMEOUT) -> docker.DockerClient:
         raise EngineUnavailable(
             f"no Docker engine answers at {host} ({_short_reason(err)}); {FIX_HINT}"
         ) from None
-    except ImportError as err:  # ssh:// without paramiko nor ssh
+    except ImportError as err:  # the SDK's ssh support is missing a piece
         raise EngineUnavailable(
-            f"cannot reach {host}: {err}; install squasher[ssh] or the ssh client"
+            f"cannot reach {host}: {err}; pip install 'squasher[ssh]'"
         ) from None
     client.api.timeout = API_TIMEOUT
     return client
