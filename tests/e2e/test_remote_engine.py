@@ -44,7 +44,7 @@ CMD ["cat", "/hello.txt"]
 class TlsEngine:
     host: str  # tcp://127.0.0.1:PORT
     client_certs: Path  # ca.pem, cert.pem, key.pem as the docker CLI expects them
-    root: Path  # everything of this engine lives below
+    root: Path  # everything of this engine lives below; its unix socket is root/docker.sock
 
 
 def _run(argv: list[str], cwd: Path | None = None) -> None:
@@ -197,6 +197,8 @@ def tls_engine(docker_client: Any) -> Iterator[TlsEngine]:
                     str(root / "daemon.json"),
                     "--host",
                     host,
+                    "--host",
+                    f"unix://{root / 'docker.sock'}",
                     "--tlsverify",
                     f"--tlscacert={pki / 'ca.pem'}",
                     f"--tlscert={pki / 'server.pem'}",
@@ -372,3 +374,135 @@ def test_tls_engine_with_a_wrong_ca_is_one_sentence(
         )
         reason = f"TLS failed with the certificates in {certs}: the engine's certificate does"
         _assert_one_sentence_exit_2(code, out, err, seconds, tls_engine.host, reason)
+
+
+SSHD_CONFIG = """\
+Port {port}
+ListenAddress 127.0.0.1
+HostKey {d}/host_key
+AuthorizedKeysFile {d}/authorized_keys
+PidFile {d}/sshd.pid
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+SetEnv DOCKER_HOST=unix://{sock}
+"""
+
+SSH_CONFIG = """\
+Host 127.0.0.1
+    IdentityFile {d}/id
+    IdentitiesOnly yes
+    UserKnownHostsFile {d}/known_hosts
+    StrictHostKeyChecking yes
+    BatchMode yes
+    ConnectTimeout 5
+"""
+
+
+@pytest.fixture(scope="module")
+def ssh_host(tls_engine: TlsEngine) -> Iterator[tuple[str, Path]]:
+    """An sshd on 127.0.0.1:<port> whose sessions reach the TLS engine's unix socket (the
+    "remote" docker CLI runs ``docker system dial-stdio`` there). Yields (DOCKER_HOST, a bin
+    directory to put first on PATH: its ``ssh`` uses this test's key and known_hosts only)."""
+    sshd = shutil.which("sshd") or "/usr/sbin/sshd"
+    if not os.access(sshd, os.X_OK) or shutil.which("ssh") is None:
+        pytest.skip("ssh:// needs openssh-server (sshd) and the ssh client")
+    if shutil.which("docker") is None:
+        pytest.skip("ssh:// needs a docker CLI on the remote side for docker system dial-stdio")
+    pytest.importorskip(
+        "paramiko", reason="ssh:// needs the ssh extra: pip install 'squasher[ssh]'"
+    )
+    d = tls_engine.root / "ssh"
+    d.mkdir()
+    _run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(d / "host_key")])
+    _run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(d / "id")])
+    shutil.copy(d / "id.pub", d / "authorized_keys")
+    port = _free_port()
+    (d / "sshd_config").write_text(
+        SSHD_CONFIG.format(port=port, d=d, sock=tls_engine.root / "docker.sock")
+    )
+    host_key = (d / "host_key.pub").read_text().split()
+    (d / "known_hosts").write_text(f"[127.0.0.1]:{port} {host_key[0]} {host_key[1]}\n")
+    (d / "ssh_config").write_text(SSH_CONFIG.format(d=d))
+    bindir = d / "bin"
+    bindir.mkdir()
+    wrapper = bindir / "ssh"
+    wrapper.write_text(f'#!/bin/sh\nexec {shutil.which("ssh")} -F {d / "ssh_config"} "$@"\n')
+    wrapper.chmod(0o755)
+    privsep = Path("/run/sshd")  # sshd refuses to start without its privilege separation dir
+    made_privsep = not privsep.exists()
+    privsep.mkdir(mode=0o755, exist_ok=True)
+    with open(d / "sshd.log", "wb") as log:
+        proc = subprocess.Popen(
+            [sshd, "-D", "-e", "-f", str(d / "sshd_config")],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"sshd did not start: {(d / 'sshd.log').read_text()[-1000:]}")
+                time.sleep(0.2)
+        yield f"ssh://root@127.0.0.1:{port}", bindir
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+        if made_privsep:
+            shutil.rmtree(privsep, ignore_errors=True)
+
+
+@pytest.mark.parametrize("builder", ["classic", "buildkit"])
+def test_diff_size_over_ssh(
+    tls_engine: TlsEngine, ssh_host: tuple[str, Path], context: Path, builder: str
+) -> None:
+    host, bindir = ssh_host
+    remote_before = _remote_images(tls_engine)
+    env = _env(DOCKER_HOST=host, PATH=f"{bindir}:{os.environ.get('PATH', '/usr/bin:/bin')}")
+    code, out, err, _ = _squasher(
+        ["diff-size", str(context), "--builder", builder, "--json"], env, timeout=180
+    )
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["original"]["layers"] == 3
+    assert 1_000_000 <= result["saved_bytes"] <= 1_200_000, result["saved_bytes"]
+    # built on the engine behind ssh (the TLS one), and cleaned up there
+    left = _remote_images(tls_engine) - remote_before
+    assert result["original"]["built_id"] not in left and result["squashed"]["built_id"] not in left
+
+
+def test_ssh_host_that_refuses_the_key_is_one_sentence(
+    ssh_host: tuple[str, Path], context: Path, tmp_path: Path
+) -> None:
+    host, bindir = ssh_host
+    wrong = tmp_path / "bin"
+    wrong.mkdir()
+    # the same ssh, but with a key the host does not know
+    _run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "other")])
+    text = (bindir / "ssh").read_text().replace(" -F ", f" -i {tmp_path / 'other'} -F ", 1)
+    config = (
+        (bindir.parent / "ssh_config")
+        .read_text()
+        .replace(f"IdentityFile {bindir.parent}/id", f"IdentityFile {tmp_path / 'other'}")
+    )
+    (tmp_path / "ssh_config").write_text(config)
+    (wrong / "ssh").write_text(
+        text.replace(str(bindir.parent / "ssh_config"), str(tmp_path / "ssh_config"))
+    )
+    (wrong / "ssh").chmod(0o755)
+    env = _env(DOCKER_HOST=host, PATH=f"{wrong}:{os.environ.get('PATH', '/usr/bin:/bin')}")
+    code, out, err, seconds = _squasher(
+        ["diff-size", str(context), "--builder", "classic", "--json"], env, timeout=30
+    )
+    _assert_one_sentence_exit_2(code, out, err, seconds, host, "Permission denied (publickey)")
