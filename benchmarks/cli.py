@@ -19,6 +19,7 @@ import shlex
 import signal
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -100,7 +101,7 @@ def _utc() -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.gmtime())
 
 
-def run(args: argparse.Namespace) -> dict[str, Any]:
+def run(args: argparse.Namespace, save: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
     from benchmarks import machine, samples, variants
     from benchmarks.engine_run import leftover_bench_images, remove_images
     from benchmarks.micro import run_micro
@@ -130,19 +131,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     )
     max_seconds = args.max_minutes * 60 if args.max_minutes is not None else None
     results, kept = run_all(client, chosen, wanted, options, max_seconds=max_seconds)
-    try:
-        micro = None
-        if not args.skip_micro:
-            largest = None
-            if kept.ref is not None:
-                largest = (kept.ref, kept.sample, kept.variant, kept.size)
-            micro = run_micro(
-                largest, repeat=args.repeat, analyze_repeat=args.analyze_repeat, log=stderr_log
-            )
-    finally:
-        if kept.ref is not None:
-            remove_images(client, [kept.ref])
-    return {
+    data: dict[str, Any] = {
         "command": "python -m benchmarks " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
         "started": started,
         "finished": _utc(),
@@ -151,8 +140,22 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "tools": machine.tools(),
         "variants": [v.key for v in wanted],
         "samples": [r.to_json() for r in results],
-        "micro": micro,
+        "micro": None,
     }
+    save(data)  # the builds are the expensive part: keep them even if the micro runs fail
+    try:
+        if not args.skip_micro:
+            largest = None
+            if kept.ref is not None:
+                largest = (kept.ref, kept.sample, kept.variant, kept.size)
+            data["micro"] = run_micro(
+                largest, repeat=args.repeat, analyze_repeat=args.analyze_repeat, log=stderr_log
+            )
+            data["finished"] = _utc()
+    finally:
+        if kept.ref is not None:
+            remove_images(client, [kept.ref])
+    return data
 
 
 def _interrupt(signum: int, frame: Any) -> None:
@@ -173,10 +176,13 @@ def main(argv: list[str] | None = None) -> None:
     else:
         from squasher.errors import SquasherError
 
+        def save(data: dict[str, Any]) -> None:
+            results_path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+
         try:
-            results = run(args)
+            results = run(args, save)
         except SquasherError as err:
             raise SystemExit(f"python -m benchmarks: {err}") from None
-        results_path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+        save(results)
     render(results, out_dir, update_readme=args.update_readme)
     print(f"wrote {results_path}, {out_dir / 'RESULTS.md'}, {out_dir / 'chart.svg'}")
