@@ -53,6 +53,8 @@ squasher_setup() {
 	# tests: a loopback registry for `diff-size --tag` pushes, a browser for the HTML report
 	command -v docker-registry >/dev/null || pkgs+=(docker-registry)
 	command -v chromium >/dev/null || pkgs+=(chromium)
+	# a loopback sshd for the ssh:// engine test
+	command -v sshd >/dev/null || [[ -x /usr/sbin/sshd ]] || pkgs+=(openssh-server openssh-client)
 	if ! command -v "$py" >/dev/null; then
 		pkgs+=(python3 python3-venv python3-pip)
 		py=python3
