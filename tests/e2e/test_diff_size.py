@@ -137,3 +137,35 @@ def test_failed_build_names_which_image(tmp_path: Path, docker_client: Any) -> N
     assert res.exit_code == 1
     assert "original image failed to build" in res.output
     assert "boom-marker" in res.output
+
+
+def test_several_contexts_with_jobs(tmp_path: Path) -> None:
+    """``diff-size A B --jobs 2``: one JSON object per context, then (as a table) one summary."""
+    contexts = []
+    for name, size in (("small", 100_000), ("large", 300_000)):
+        ctx = tmp_path / name
+        ctx.mkdir()
+        (ctx / "Dockerfile").write_text(
+            "FROM busybox\n"
+            f"RUN head -c {size} /dev/zero > /junk\n"
+            "RUN rm /junk && echo done > /done\n"
+        )
+        contexts.append(str(ctx))
+    res = CliRunner().invoke(
+        cli, ["diff-size", *contexts, "--jobs", "2", "--builder", "classic", "--json"]
+    )
+    assert res.exit_code == 0, res.output
+    decoder = json.JSONDecoder()
+    text, objects = res.stdout.strip(), []
+    while text:
+        obj, end = decoder.raw_decode(text)
+        objects.append(obj)
+        text = text[end:].strip()
+    assert [Path(o["context"]).name for o in objects] == ["small", "large"]
+    for obj, size in zip(objects, (100_000, 300_000), strict=True):
+        assert obj["saved_bytes"] >= size - 20_000  # the staging COPY of build.sh costs a few kB
+    table = CliRunner().invoke(cli, ["diff-size", *contexts, "--jobs", "2", "--builder", "classic"])
+    assert table.exit_code == 0, table.output
+    summary = table.stdout.strip().splitlines()
+    assert summary[-3].split()[:2] == ["context", "original"]
+    assert summary[-2].startswith(contexts[0]) and summary[-1].startswith(contexts[1])
