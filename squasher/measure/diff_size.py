@@ -76,9 +76,7 @@ class DiffSizeResult:
         return asdict(self)
 
 
-def _measure(
-    client: docker.DockerClient, info: ImageInfo, seconds: float, builder: str, keep: bool
-) -> ImageMeasure:
+def _measure(info: ImageInfo, seconds: float, builder: str, keep: bool) -> ImageMeasure:
     return ImageMeasure(
         image=info.id if keep else None,
         built_id=info.id,
@@ -199,7 +197,7 @@ def _build_and_measure(
         raise BuildFailed(f"the {which} image failed to build: {err.message}") from None
     seconds = time.monotonic() - started
     info = inspect_image(scratch.client, result.image_id)
-    measure = _measure(scratch.client, info, seconds, result.builder, keep)
+    measure = _measure(info, seconds, result.builder, keep)
     return measure, result.image_id, list(result.log)
 
 
