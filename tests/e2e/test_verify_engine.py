@@ -387,7 +387,7 @@ def test_pyc_differing_only_in_source_timestamp_is_expected(
 
 
 def test_rebuild_marks_non_reproducible_paths(build: Build, docker_client: Any) -> None:
-    noisy = "FROM busybox\nARG NONCE\nRUN date +%s%N > /stamp && echo same > /same\n"
+    noisy = "FROM busybox\nARG NONCE\nRUN cat /proc/sys/kernel/random/uuid > /stamp && echo same > /same\n"
     original, rebuild = build(noisy, {"NONCE": "1"}), build(noisy, {"NONCE": "2"})
     squashed_image = build(noisy, {"NONCE": "3"})
     plain = verify(original, squashed_image, client=docker_client)
