@@ -170,6 +170,26 @@ EOF
 	} >"$root/etc/apt/sources.list.d/debian.sources"
 }
 
+# The official image is rebuilt with the suite's updates and security fixes applied; a bare
+# debootstrap of the suite is not. Without this, the first `apt-get install` in every image
+# upgrades base packages (perl-base, liblzma5, ...) and each image carries the new copies.
+upgrade_packages() {
+	local root="$1" status=0
+	cp /etc/resolv.conf "$root/etc/resolv.conf"
+	mount -t proc proc "$root/proc"
+	{
+		chroot "$root" apt-get update -qq &&
+			DEBIAN_FRONTEND=noninteractive chroot "$root" apt-get upgrade -y -qq \
+				-o Dpkg::Options::=--force-confold >"$root/tmp/upgrade.log" 2>&1 &&
+			chroot "$root" apt-get clean
+	} || status=$?
+	umount -l "$root/proc"
+	if [[ $status -ne 0 ]]; then
+		tail -n 20 "$root/tmp/upgrade.log" >&2 || true
+		die "apt-get upgrade in the new image failed (log above)"
+	fi
+}
+
 # Drop what the slim dpkg excludes would have kept out, caches, lists and logs.
 slim_down() {
 	local root="$1"
@@ -231,6 +251,8 @@ make_debian() {
 		mountpoint -q "$rootfs/$m" && umount -l "$rootfs/$m"
 	done
 	write_official_config "$rootfs" "$mirror" "$security"
+	log "applying $SUITE-updates and $SUITE-security"
+	upgrade_packages "$rootfs"
 	slim_down "$rootfs"
 	copy_host_cas "$rootfs"
 	log "importing debian:$SUITE-slim"

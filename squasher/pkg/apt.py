@@ -69,6 +69,11 @@ CACHE_LISTS = "/var/lib/apt/lists"
 CACHE_ARCHIVES = "/var/cache/apt/archives"
 CACHE_ROOT = "/var/cache/apt"  # archives and the binary caches apt-get clean drops
 NO_RECOMMENDS_CONF = "/etc/apt/apt.conf.d/00squasher-no-recommends"
+# packages removed but not purged: only their conffiles are left
+_CONFIG_FILES = (
+    "dpkg-query -W -f='${db:Status-Status} ${Package}\\n' "
+    "| awk '$1 == \"config-files\" { print $2 }' | LC_ALL=C sort -u"
+)
 # the KiB the installed packages take, by their Installed-Size
 _INSTALLED_KIB = (
     'dpkg-query -W -f="\\${db:Status-Status} \\${Installed-Size}\\n" 2>/dev/null '
@@ -168,6 +173,7 @@ class Apt:
             + "if command -v apt-mark >/dev/null 2>&1; then\n"
             + f"\tapt-mark showmanual | LC_ALL=C sort -u > {state('apt-manual')}\n"
             + f"\t: >> {state('apt-protected')}\n"
+            + f"\t{_CONFIG_FILES} > {state('apt-config-files')}\n"
             + "fi\n"
         )
 
@@ -300,6 +306,12 @@ class Apt:
             + f"xargs -r apt-mark manual < {state('apt-remark')} > /dev/null\n"
             + f"squasher_before=$({_INSTALLED_KIB})\n"
             + f"apt-get purge -y --auto-remove {opts}\n"
+            # packages the build removed without purging keep their conffiles in /etc:
+            # purge those (not the ones the base image already had in that state)
+            + f"[ -e {state('apt-config-files')} ] || : > {state('apt-config-files')}\n"
+            + f"{_CONFIG_FILES} \\\n"
+            + f"\t| {only_in('-', state('apt-config-files'))} \\\n"
+            + "\t| xargs -r dpkg --purge > /dev/null\n"
             + f"squasher_after=$({_INSTALLED_KIB})\n"
             + f"printf '{FREED_TAG}\\tapt\\tpurge\\t%s\\n' "
             + '"$((squasher_before - squasher_after))"\n'

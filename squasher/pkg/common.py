@@ -74,10 +74,13 @@ def built_files_sh(owned_cmd: str, out: str) -> str:
     Only regular files that are executable or named like shared objects (``*.so``, ``*.so.*``)
     are listed: the ones whose runtime needs (libraries, interpreters) matter. ``owned_cmd`` is a
     pipeline printing every path the package database owns, one a line. Both spellings of paths
-    under a merged /usr (``/lib/x`` and ``/usr/lib/x``) count as owned.
+    under a merged /usr (``/lib/x`` and ``/usr/lib/x``) count as owned, and so do squasher's
+    own package-tool wrappers.
     """
     return (
-        newer_sh() + f"{owned_cmd} 2>/dev/null \\\n"
+        newer_sh()
+        # squasher's own wrappers (plan/purge.py lists them in ``wrappers``) count as owned
+        + f"{{ {owned_cmd}; cat {state('wrappers')}; }} 2>/dev/null \\\n"
         "\t| awk '{ print } /^\\/(bin|sbin|lib[^\\/]*)\\// { print \"/usr\" $0 }' \\\n"
         f"\t| LC_ALL=C sort -u > {state('owned')}\n"
         f"find / -xdev \\( {_PRUNE} -o -path {S} \\) -prune \\\n"

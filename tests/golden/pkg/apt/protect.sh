@@ -7,7 +7,7 @@ if command -v dpkg-query >/dev/null 2>&1 && [ -e "$SQUASHER_STATE/marker" ]; the
 	else
 		squasher_newer=-newer
 	fi
-	cat /var/lib/dpkg/info/*.list 2>/dev/null \
+	{ cat /var/lib/dpkg/info/*.list; cat "$SQUASHER_STATE/wrappers"; } 2>/dev/null \
 		| awk '{ print } /^\/(bin|sbin|lib[^\/]*)\// { print "/usr" $0 }' \
 		| LC_ALL=C sort -u > "$SQUASHER_STATE/owned"
 	find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /var/lib/dpkg -o -path /var/lib/apt -o -path /lib/apk/db -o -path /var/lib/rpm -o -path /usr/lib/sysimage/rpm -o -path /var/cache -o -path /var/log -o -path "$SQUASHER_STATE" \) -prune \

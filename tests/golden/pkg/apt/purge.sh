@@ -7,7 +7,7 @@ if command -v dpkg-query >/dev/null 2>&1 && [ -e "$SQUASHER_STATE/marker" ]; the
 	else
 		squasher_newer=-newer
 	fi
-	cat /var/lib/dpkg/info/*.list 2>/dev/null \
+	{ cat /var/lib/dpkg/info/*.list; cat "$SQUASHER_STATE/wrappers"; } 2>/dev/null \
 		| awk '{ print } /^\/(bin|sbin|lib[^\/]*)\// { print "/usr" $0 }' \
 		| LC_ALL=C sort -u > "$SQUASHER_STATE/owned"
 	find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /var/lib/dpkg -o -path /var/lib/apt -o -path /lib/apk/db -o -path /var/lib/rpm -o -path /usr/lib/sysimage/rpm -o -path /var/cache -o -path /var/log -o -path "$SQUASHER_STATE" \) -prune \
@@ -107,6 +107,10 @@ if command -v apt-mark >/dev/null 2>&1; then
 	xargs -r apt-mark manual < "$SQUASHER_STATE/apt-remark" > /dev/null
 	squasher_before=$(dpkg-query -W -f="\${db:Status-Status} \${Installed-Size}\n" 2>/dev/null | awk '$1 == "installed" { s += $2 } END { print s + 0 }')
 	apt-get purge -y --auto-remove -o APT::AutoRemove::RecommendsImportant=false -o APT::AutoRemove::SuggestsImportant=false
+	[ -e "$SQUASHER_STATE/apt-config-files" ] || : > "$SQUASHER_STATE/apt-config-files"
+	dpkg-query -W -f='${db:Status-Status} ${Package}\n' | awk '$1 == "config-files" { print $2 }' | LC_ALL=C sort -u \
+		| awk -v f="$SQUASHER_STATE/apt-config-files" 'BEGIN { while ((getline l < f) > 0) s[l] = 1 } !($0 in s)' - \
+		| xargs -r dpkg --purge > /dev/null
 	squasher_after=$(dpkg-query -W -f="\${db:Status-Status} \${Installed-Size}\n" 2>/dev/null | awk '$1 == "installed" { s += $2 } END { print s + 0 }')
 	printf 'squasher-freed\tapt\tpurge\t%s\n' "$((squasher_before - squasher_after))"
 fi

@@ -5,4 +5,5 @@ mkdir -p "$SQUASHER_STATE"
 if command -v apt-mark >/dev/null 2>&1; then
 	apt-mark showmanual | LC_ALL=C sort -u > "$SQUASHER_STATE/apt-manual"
 	: >> "$SQUASHER_STATE/apt-protected"
+	dpkg-query -W -f='${db:Status-Status} ${Package}\n' | awk '$1 == "config-files" { print $2 }' | LC_ALL=C sort -u > "$SQUASHER_STATE/apt-config-files"
 fi
