@@ -21,14 +21,13 @@ from squasher.pkg.base import PROTECT_TAG, WHERE_FROM_ENV, PkgOp, strip_version,
 from squasher.pkg.common import (
     also_in,
     built_files_sh,
-    file_magic_sh,
     freed_paths_sh,
     indent,
     intercept_sh,
     list_file_sh,
     marker_sh,
+    needs_scan_sh,
     only_in,
-    shebang_interpreter_sh,
     state,
 )
 from squasher.shell.query import SimpleCommand, parse_options
@@ -51,6 +50,18 @@ CACHE_PATH = "/var/cache/apk"
 RUNDEPS = ".squasher-rundeps"
 KEEPDEPS = ".squasher-keep"
 _WORLD_NAME = "sed -e 's/[=<>~@].*//'"
+
+
+# ``needs_scan_sh`` lines: ``so:LIB<TAB>FILE<TAB>LIB`` and ``cmd:NAME<TAB>FILE<TAB>PATH``
+_SCANELF_NEEDS = (
+    "scanelf --needed --nobanner --format '%n#p' \"$squasher_f\" 2>/dev/null \\\n"
+    + '\t| tr \',\' \'\\n\' | awk -v f="$squasher_f" \'NF { print "so:" $1 "\\t" f '
+    + f'"\\t" $1 }}\' >> {state("apk-needs")}\n'
+)
+_INTERPRETER_NEEDS = (
+    'printf \'cmd:%s\\t%s\\t%s\\n\' "${squasher_interp##*/}" "$squasher_f" '
+    + f'"$squasher_interp" >> {state("apk-needs")}\n'
+)
 
 
 class Apk:
@@ -126,24 +137,7 @@ class Apk:
             f"squasher_where={where_sh(where)}\n"
             "squasher_tab=$(printf '\\t')\n"
             + built_files_sh(owned, "apk-built")
-            + f": > {state('apk-needs')}\n"
-            + "while IFS= read -r squasher_f; do\n"
-            + indent(file_magic_sh("squasher_f", "squasher_magic"))
-            + '\tcase "$squasher_magic" in\n'
-            + "\t7f454c46)\n"
-            + "\t\tscanelf --needed --nobanner --format '%n#p' \"$squasher_f\" 2>/dev/null \\\n"
-            + '\t\t\t| tr \',\' \'\\n\' | awk -v f="$squasher_f" \'NF { print "so:" $1 "\\t" f '
-            + f'"\\t" $1 }}\' >> {state("apk-needs")}\n'
-            + "\t\t;;\n"
-            + "\t2321*)\n"
-            + indent(shebang_interpreter_sh("squasher_f", "squasher_interp"), 2)
-            + '\t\tif [ -n "$squasher_interp" ]; then\n'
-            + '\t\t\tprintf \'cmd:%s\\t%s\\t%s\\n\' "${squasher_interp##*/}" "$squasher_f" '
-            + f'"$squasher_interp" >> {state("apk-needs")}\n'
-            + "\t\tfi\n"
-            + "\t\t;;\n"
-            + "\tesac\n"
-            + f"done < {state('apk-built')}\n"
+            + needs_scan_sh("apk-built", "apk-needs", _SCANELF_NEEDS, _INTERPRETER_NEEDS)
             # a library the build made itself is not a package dependency
             + f"sed -e 's#.*/##' {state('apk-built')} | LC_ALL=C sort -u > "
             + f"{state('apk-built-names')}\n"

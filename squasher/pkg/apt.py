@@ -23,14 +23,15 @@ from squasher.pkg.base import FREED_TAG, PROTECT_TAG, WHERE_FROM_ENV, PkgOp, str
 from squasher.pkg.common import (
     also_in,
     built_files_sh,
-    file_magic_sh,
     freed_paths_sh,
     indent,
     intercept_sh,
+    interpreter_needs_sh,
+    ldd_needs_sh,
     list_file_sh,
     marker_sh,
+    needs_scan_sh,
     only_in,
-    shebang_interpreter_sh,
     state,
 )
 from squasher.shell.query import SimpleCommand, parse_options
@@ -182,24 +183,12 @@ class Apt:
             f"squasher_where={where_sh(where)}\n"
             "squasher_tab=$(printf '\\t')\n"
             + built_files_sh("cat /var/lib/dpkg/info/*.list", "apt-built")
-            + f": > {state('apt-needs')}\n"
-            + "while IFS= read -r squasher_f; do\n"
-            + indent(file_magic_sh("squasher_f", "squasher_magic"))
-            + '\tcase "$squasher_magic" in\n'
-            + "\t7f454c46)\n"
-            + '\t\tldd "$squasher_f" 2>/dev/null | awk -v f="$squasher_f" '
-            + '\'$2 == "=>" && $3 ~ /^\\// { print f "\\t" $3 }\' \\\n'
-            + f"\t\t\t>> {state('apt-needs')} || true\n"
-            + "\t\t;;\n"
-            + "\t2321*)\n"
-            + indent(shebang_interpreter_sh("squasher_f", "squasher_interp"), 2)
-            + '\t\tif [ -n "$squasher_interp" ]; then\n'
-            + '\t\t\tprintf \'%s\\t%s\\n\' "$squasher_f" "$squasher_interp" '
-            + f">> {state('apt-needs')}\n"
-            + "\t\tfi\n"
-            + "\t\t;;\n"
-            + "\tesac\n"
-            + f"done < {state('apt-built')}\n"
+            + needs_scan_sh(
+                "apt-built",
+                "apt-needs",
+                ldd_needs_sh("apt-needs"),
+                interpreter_needs_sh("apt-needs"),
+            )
             # one line per needed path (the first file that needs it), then its owner
             + f": > {state('apt-protect-new')}\n"
             + f'LC_ALL=C sort -t "$squasher_tab" -k2,2 -k1,1 {state("apt-needs")} \\\n'

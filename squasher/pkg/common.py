@@ -220,3 +220,42 @@ def freed_paths_sh(manager: str, paths: Sequence[str]) -> str:
             "fi\n"
         )
     return "".join(out)
+
+
+def needs_scan_sh(built: str, needs: str, elf_sh: str, script_sh: str) -> str:
+    """sh writing to state file ``needs`` what each file listed in state file ``built`` needs.
+
+    For an ELF file (``$squasher_f``) ``elf_sh`` runs; for a script whose ``#!`` names an
+    interpreter that exists (``$squasher_interp``) ``script_sh`` runs. Both append to ``needs``.
+    """
+    return (
+        f": > {state(needs)}\n"
+        + "while IFS= read -r squasher_f; do\n"
+        + indent(file_magic_sh("squasher_f", "squasher_magic"))
+        + '\tcase "$squasher_magic" in\n'
+        + "\t7f454c46)\n"
+        + indent(elf_sh, 2)
+        + "\t\t;;\n"
+        + "\t2321*)\n"
+        + indent(shebang_interpreter_sh("squasher_f", "squasher_interp"), 2)
+        + '\t\tif [ -n "$squasher_interp" ]; then\n'
+        + indent(script_sh, 3)
+        + "\t\tfi\n"
+        + "\t\t;;\n"
+        + "\tesac\n"
+        + f"done < {state(built)}\n"
+    )
+
+
+def ldd_needs_sh(needs: str) -> str:
+    """``needs_scan_sh``'s ``elf_sh`` for glibc systems: one ``FILE<TAB>LIBRARY`` line a library."""
+    return (
+        'ldd "$squasher_f" 2>/dev/null | awk -v f="$squasher_f" '
+        + '\'$2 == "=>" && $3 ~ /^\\// { print f "\\t" $3 }\' \\\n'
+        + f"\t>> {state(needs)} || true\n"
+    )
+
+
+def interpreter_needs_sh(needs: str) -> str:
+    """``needs_scan_sh``'s ``script_sh``: one ``FILE<TAB>INTERPRETER`` line."""
+    return f'printf \'%s\\t%s\\n\' "$squasher_f" "$squasher_interp" >> {state(needs)}\n'

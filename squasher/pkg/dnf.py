@@ -17,14 +17,15 @@ from squasher.pkg.base import PROTECT_TAG, WHERE_FROM_ENV, Action, PkgOp, where_
 from squasher.pkg.common import (
     also_in,
     built_files_sh,
-    file_magic_sh,
     freed_paths_sh,
     indent,
     intercept_sh,
+    interpreter_needs_sh,
+    ldd_needs_sh,
     list_file_sh,
     marker_sh,
+    needs_scan_sh,
     only_in,
-    shebang_interpreter_sh,
     state,
 )
 from squasher.shell.query import SimpleCommand, parse_options
@@ -145,24 +146,12 @@ class Dnf:
             "squasher_tab=$(printf '\\t')\n"
             + _PICK_PM
             + built_files_sh("rpm -qa --qf '[%{FILENAMES}\\n]'", "rpm-built")
-            + f": > {state('rpm-needs')}\n"
-            + "while IFS= read -r squasher_f; do\n"
-            + indent(file_magic_sh("squasher_f", "squasher_magic"))
-            + '\tcase "$squasher_magic" in\n'
-            + "\t7f454c46)\n"
-            + '\t\tldd "$squasher_f" 2>/dev/null | awk -v f="$squasher_f" '
-            + '\'$2 == "=>" && $3 ~ /^\\// { print f "\\t" $3 }\' \\\n'
-            + f"\t\t\t>> {state('rpm-needs')} || true\n"
-            + "\t\t;;\n"
-            + "\t2321*)\n"
-            + indent(shebang_interpreter_sh("squasher_f", "squasher_interp"), 2)
-            + '\t\tif [ -n "$squasher_interp" ]; then\n'
-            + '\t\t\tprintf \'%s\\t%s\\n\' "$squasher_f" "$squasher_interp" '
-            + f">> {state('rpm-needs')}\n"
-            + "\t\tfi\n"
-            + "\t\t;;\n"
-            + "\tesac\n"
-            + f"done < {state('rpm-built')}\n"
+            + needs_scan_sh(
+                "rpm-built",
+                "rpm-needs",
+                ldd_needs_sh("rpm-needs"),
+                interpreter_needs_sh("rpm-needs"),
+            )
             + f'LC_ALL=C sort -t "$squasher_tab" -k2,2 -k1,1 {state("rpm-needs")} \\\n'
             + "\t| awk -F '\\t' '!seen[$2]++' \\\n"
             + '\t| while IFS="$squasher_tab" read -r squasher_f squasher_lib; do\n'
