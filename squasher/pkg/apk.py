@@ -22,12 +22,13 @@ from squasher.pkg.common import (
     also_in,
     built_files_sh,
     freed_paths_sh,
-    indent,
+    guarded_sh,
     intercept_sh,
     list_file_sh,
     marker_sh,
     needs_scan_sh,
     only_in,
+    protect_block_sh,
     state,
 )
 from squasher.shell.query import SimpleCommand, parse_options
@@ -155,12 +156,11 @@ class Apk:
             + "> /dev/null\n"
             + "fi\n"
         )
-        return (
-            f"# squasher apk: keep the packages that files built so far need ({where or 'removal'})\n"
-            + "if command -v apk >/dev/null 2>&1 && command -v scanelf >/dev/null 2>&1 && "
-            + f"[ -e {state('marker')} ]; then\n"
-            + indent(body)
-            + "fi\n"
+        return protect_block_sh(
+            self.name,
+            where,
+            "command -v apk >/dev/null 2>&1 && command -v scanelf >/dev/null 2>&1",
+            body,
         )
 
     def intercept_sh(self) -> str:
@@ -198,12 +198,10 @@ class Apk:
             + f"\txargs apk del --no-network < {state('apk-del')}\n"
             + "fi\n"
         )
-        return (
-            self.protect_sh("final purge")
-            + "# squasher apk: delete the build-only packages and groups\n"
-            + "if command -v apk >/dev/null 2>&1; then\n"
-            + indent(body)
-            + "fi\n"
+        return self.protect_sh("final purge") + guarded_sh(
+            "squasher apk: delete the build-only packages and groups",
+            "command -v apk >/dev/null 2>&1",
+            body,
         )
 
     def clean_sh(self, skip: Collection[str] = ()) -> str:

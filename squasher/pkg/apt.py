@@ -24,6 +24,7 @@ from squasher.pkg.common import (
     also_in,
     built_files_sh,
     freed_paths_sh,
+    guarded_sh,
     indent,
     intercept_sh,
     interpreter_needs_sh,
@@ -32,6 +33,7 @@ from squasher.pkg.common import (
     marker_sh,
     needs_scan_sh,
     only_in,
+    protect_block_sh,
     state,
 )
 from squasher.shell.query import SimpleCommand, parse_options
@@ -238,13 +240,7 @@ class Apt:
             + f"LC_ALL=C sort -u -o {state('apt-protected')} {state('apt-protected')} "
             + f"{state('apt-protect-pkgs')}\n"
         )
-        return (
-            f"# squasher apt: keep the packages that files built so far need ({where or 'removal'})\n"
-            + "if command -v dpkg-query >/dev/null 2>&1 && "
-            + f"[ -e {state('marker')} ]; then\n"
-            + indent(body)
-            + "fi\n"
-        )
+        return protect_block_sh(self.name, where, "command -v dpkg-query >/dev/null 2>&1", body)
 
     def intercept_sh(self) -> str:
         return intercept_sh(
@@ -305,12 +301,10 @@ class Apt:
             + f"printf '{FREED_TAG}\\tapt\\tpurge\\t%s\\n' "
             + '"$((squasher_before - squasher_after))"\n'
         )
-        return (
-            self.protect_sh("final purge")
-            + "# squasher apt: purge the build-only packages and what only they needed\n"
-            + "if command -v apt-mark >/dev/null 2>&1; then\n"
-            + indent(body)
-            + "fi\n"
+        return self.protect_sh("final purge") + guarded_sh(
+            "squasher apt: purge the build-only packages and what only they needed",
+            "command -v apt-mark >/dev/null 2>&1",
+            body,
         )
 
     def clean_sh(self, skip: Collection[str] = ()) -> str:

@@ -259,3 +259,17 @@ def ldd_needs_sh(needs: str) -> str:
 def interpreter_needs_sh(needs: str) -> str:
     """``needs_scan_sh``'s ``script_sh``: one ``FILE<TAB>INTERPRETER`` line."""
     return f'printf \'%s\\t%s\\n\' "$squasher_f" "$squasher_interp" >> {state(needs)}\n'
+
+
+def guarded_sh(comment: str, condition: str, body: str) -> str:
+    """``# comment`` then ``body`` run only ``if condition``."""
+    return f"# {comment}\nif {condition}; then\n" + indent(body) + "fi\n"
+
+
+def protect_block_sh(manager: str, where: str, condition: str, body: str) -> str:
+    """A protect snippet: ``body`` runs when ``condition`` holds and the build has a marker."""
+    return guarded_sh(
+        f"squasher {manager}: keep the packages that files built so far need ({where or 'removal'})",
+        f"{condition} && [ -e {state('marker')} ]",
+        body,
+    )

@@ -18,6 +18,7 @@ from squasher.pkg.common import (
     also_in,
     built_files_sh,
     freed_paths_sh,
+    guarded_sh,
     indent,
     intercept_sh,
     interpreter_needs_sh,
@@ -26,6 +27,7 @@ from squasher.pkg.common import (
     marker_sh,
     needs_scan_sh,
     only_in,
+    protect_block_sh,
     state,
 )
 from squasher.shell.query import SimpleCommand, parse_options
@@ -173,13 +175,7 @@ class Dnf:
             + "\tesac\n"
             + "fi\n"
         )
-        return (
-            f"# squasher dnf: keep the packages that files built so far need ({where or 'removal'})\n"
-            + "if command -v rpm >/dev/null 2>&1 && "
-            + f"[ -e {state('marker')} ]; then\n"
-            + indent(body)
-            + "fi\n"
-        )
+        return protect_block_sh(self.name, where, "command -v rpm >/dev/null 2>&1", body)
 
     def intercept_sh(self) -> str:
         return intercept_sh(
@@ -213,12 +209,8 @@ class Dnf:
             + "\tesac\n"
             + "fi\n"
         )
-        return (
-            self.protect_sh("final purge")
-            + "# squasher dnf: remove the build-only packages\n"
-            + "if command -v rpm >/dev/null 2>&1; then\n"
-            + indent(body)
-            + "fi\n"
+        return self.protect_sh("final purge") + guarded_sh(
+            "squasher dnf: remove the build-only packages", "command -v rpm >/dev/null 2>&1", body
         )
 
     def clean_sh(self, skip: Collection[str] = ()) -> str:
