@@ -127,9 +127,11 @@ class PackageManager(Protocol):
         It writes the protection to ``$SQUASHER_STATE/<manager>-protect.sh`` and wrapper scripts
         into ``$SQUASHER_STATE/bin`` (``apt-get``, ``apt``, ``dpkg``; ``apk``; ``dnf``, ``yum``,
         ``microdnf``) that run it when their arguments ask for a removal, then ``exec`` the real
-        tool. The renderer runs each original step with ``PATH="$SQUASHER_STATE/bin:$PATH"`` and
-        ``SQUASHER_WHERE=Dockerfile:N`` exported, so a purge inside the same RUN that built the
-        program is protected too, without editing the step's text. Empty for pip and npm.
+        tool. ``squasher.plan.purge`` copies them into /usr/local/sbin for the build (ahead of
+        the real tools on the standard PATH, never over an existing file) and writes the step
+        being run (``Dockerfile:N``) to ``$SQUASHER_STATE/where``, so a purge inside the same RUN
+        that built the program is protected too, without editing the step's text or its
+        environment. Empty for pip and npm.
         """
         ...
 

@@ -273,3 +273,43 @@ def protect_block_sh(manager: str, where: str, condition: str, body: str) -> str
         f"{condition} && [ -e {state('marker')} ]",
         body,
     )
+
+
+class CacheOnlyManager:
+    """Base of the language package managers (pip, npm): nothing to snapshot, protect or purge
+    (their packages live in the build's own tree), only their caches to drop.
+
+    Subclasses set ``name``, ``tools``, ``cache_comment`` and define ``detect`` and
+    ``cache_paths``.
+    """
+
+    name = ""
+    purges = False
+    cache_comment = ""  # what clean_sh's comment says it drops: "the pip cache"
+
+    def snapshot_sh(self) -> str:
+        return ""
+
+    def protect_sh(self, where: str = "") -> str:
+        return ""
+
+    def intercept_sh(self) -> str:
+        return ""
+
+    def purge_sh(
+        self, build_only: Sequence[str], keep: Sequence[str], force: Sequence[str] = ()
+    ) -> str:
+        return ""
+
+    def cache_paths(self) -> list[str]:
+        raise NotImplementedError
+
+    def clean_sh(self, skip: Collection[str] = ()) -> str:
+        paths = [p for p in self.cache_paths() if p not in skip]
+        if not paths:
+            return ""
+        return (
+            f"# squasher {self.name}: drop {self.cache_comment}\n"
+            + freed_paths_sh(self.name, paths)
+            + f"rm -rf {' '.join(sh_quote(p) for p in paths)}\n"
+        )

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
-
-from squasher.pkg.base import Action, PkgOp, sh_quote
-from squasher.pkg.common import freed_paths_sh
+from squasher.pkg.base import Action, PkgOp
+from squasher.pkg.common import CacheOnlyManager
 from squasher.shell.query import SimpleCommand, parse_options
 
 _LONG_VALUE = frozenset(
@@ -55,12 +53,12 @@ CACHE_PATHS: dict[str, tuple[str, ...]] = {
 }
 
 
-class Npm:
+class Npm(CacheOnlyManager):
     """npm, yarn, pnpm. See the module docstring."""
 
     name = "npm"
     tools = frozenset({"npm", "yarn", "yarnpkg", "pnpm"})
-    purges = False
+    cache_comment = "the npm, yarn and pnpm caches"
 
     def detect(self, cmd: SimpleCommand) -> list[PkgOp]:
         tool = cmd.name
@@ -111,30 +109,6 @@ class Npm:
                 command=cmd,
             )
         ]
-
-    def snapshot_sh(self) -> str:
-        return ""
-
-    def protect_sh(self, where: str = "") -> str:
-        return ""
-
-    def intercept_sh(self) -> str:
-        return ""
-
-    def purge_sh(
-        self, build_only: Sequence[str], keep: Sequence[str], force: Sequence[str] = ()
-    ) -> str:
-        return ""
-
-    def clean_sh(self, skip: Collection[str] = ()) -> str:
-        paths = [p for p in self.cache_paths() if p not in skip]
-        if not paths:
-            return ""
-        return (
-            "# squasher npm: drop the npm, yarn and pnpm caches\n"
-            + freed_paths_sh(self.name, paths)
-            + f"rm -rf {' '.join(sh_quote(p) for p in paths)}\n"
-        )
 
     def cache_paths(self) -> list[str]:
         return [p for tool in sorted(CACHE_PATHS) for p in CACHE_PATHS[tool]]

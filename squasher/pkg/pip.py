@@ -7,10 +7,9 @@ which scans the new ``*.so`` files); only the cache is cleaned.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Sequence
 
-from squasher.pkg.base import PkgOp, sh_quote, strip_version
-from squasher.pkg.common import freed_paths_sh
+from squasher.pkg.base import PkgOp, strip_version
+from squasher.pkg.common import CacheOnlyManager
 from squasher.shell.query import SimpleCommand, Word, parse_options
 
 _PIP = re.compile(r"^pip[0-9.]*$")
@@ -62,12 +61,12 @@ CACHE_PATHS = ("/root/.cache/pip",)
 _TRUE = frozenset({"1", "true", "yes", "on"})
 
 
-class Pip:
+class Pip(CacheOnlyManager):
     """pip. See the module docstring."""
 
     name = "pip"
     tools = frozenset({"pip", "pip3", "python", "python3", "uv"})  # and pipX.Y / pythonX.Y
-    purges = False
+    cache_comment = "the pip cache"
 
     def detect(self, cmd: SimpleCommand) -> list[PkgOp]:
         args = _pip_args(cmd)
@@ -125,30 +124,6 @@ class Pip:
                 )
             ]
         return []
-
-    def snapshot_sh(self) -> str:
-        return ""
-
-    def protect_sh(self, where: str = "") -> str:
-        return ""
-
-    def intercept_sh(self) -> str:
-        return ""
-
-    def purge_sh(
-        self, build_only: Sequence[str], keep: Sequence[str], force: Sequence[str] = ()
-    ) -> str:
-        return ""
-
-    def clean_sh(self, skip: Collection[str] = ()) -> str:
-        paths = [p for p in CACHE_PATHS if p not in skip]
-        if not paths:
-            return ""
-        return (
-            "# squasher pip: drop the pip cache\n"
-            + freed_paths_sh(self.name, paths)
-            + f"rm -rf {' '.join(sh_quote(p) for p in paths)}\n"
-        )
 
     def cache_paths(self) -> list[str]:
         return list(CACHE_PATHS)
