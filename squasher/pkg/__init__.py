@@ -20,9 +20,10 @@ state directory outside /tmp, before the first and removes it after the last):
 
 1. ``MANAGERS[m].snapshot_sh()`` for each used manager (``Apt.no_recommends_sh()`` for
    ``--no-recommends``);
-2. ``MANAGERS[m].intercept_sh()`` unless ``--exact``, then every original step run with
-   ``PATH="$SQUASHER_STATE/bin:$PATH"`` and ``SQUASHER_WHERE=Dockerfile:N`` exported: the
-   original's own purges/autoremoves then run ``protect_sh`` first, without editing the step.
+2. ``MANAGERS[m].intercept_sh()`` unless ``--exact``; ``squasher.plan.purge`` copies the
+   wrappers into /usr/local/sbin for the build and writes ``Dockerfile:N`` to
+   ``$SQUASHER_STATE/where`` before each step: the original's own purges/autoremoves then run
+   ``protect_sh`` first, without editing the step or its environment.
    (Without the wrappers, put ``MANAGERS[m].protect_sh("Dockerfile:N")`` before each step that
    has ``op.is_removal``.);
 3. unless ``--no-purge``: ``MANAGERS[m].purge_sh(build_tools.build_only(decisions, m),
