@@ -122,6 +122,7 @@ def run(args: argparse.Namespace, save: Callable[[dict[str, Any]], None]) -> dic
         stderr_log(f"removing {len(stale)} images left by an interrupted run")
         remove_images(client, stale)
     started = _utc()
+    machine_at_start = machine.machine()
     warm_keys = _names(args.warm_variants)
     options = Options(
         warm=not args.no_warm,
@@ -135,7 +136,7 @@ def run(args: argparse.Namespace, save: Callable[[dict[str, Any]], None]) -> dic
         "command": "python -m benchmarks " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
         "started": started,
         "finished": _utc(),
-        "machine": machine.machine(),
+        "machine": {**machine_at_start, "load_at_end": machine.load_average()},
         "engine": machine.engine(client),
         "tools": machine.tools(),
         "variants": [v.key for v in wanted],

@@ -55,7 +55,16 @@ def machine() -> dict[str, Any]:
         "kernel": platform.release(),
         "os": platform.platform(terse=True),
         "python": platform.python_version(),
+        "load_at_start": load_average(),
     }
+
+
+def load_average() -> float | None:
+    """The 1-minute load average: other work on the machine makes the build times noisy."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:
+        return None
 
 
 def engine(client: docker.DockerClient) -> dict[str, Any]:

@@ -430,6 +430,18 @@ def micro_section(results: dict[str, Any]) -> str:
 # ------------------------------------------------------------------------------------ documents
 
 
+def _load_note(m: dict[str, Any]) -> str:
+    """The load average around the run, when it was recorded: a loaded machine's times are noisy."""
+    start, end = m.get("load_at_start"), m.get("load_at_end")
+    if start is None or end is None:
+        return ""
+    note = f" Load average (1 min): {start:.2f} at the start, {end:.2f} at the end"
+    cores = m.get("cores") or 1
+    if max(start, end) > cores:
+        return note + ": other work shared the machine, times are noisy."
+    return note + "."
+
+
 def environment_lines(results: dict[str, Any]) -> str:
     m = results.get("machine") or {}
     e = results.get("engine") or {}
@@ -439,7 +451,7 @@ def environment_lines(results: dict[str, Any]) -> str:
     return "\n".join(
         [
             f"- Machine: {m.get('cpu')}, {m.get('cores')} cores, {mem}, Linux {m.get('kernel')}, "
-            f"Python {m.get('python')}. Shared with other builds while it ran: times are noisy.",
+            f"Python {m.get('python')}.{_load_note(m)}",
             f"- Engine: dockerd {e.get('version')} (API {e.get('api_version')}, storage driver "
             f"{e.get('storage_driver')}); classic builds through the docker SDK, BuildKit through "
             f"`{e.get('buildkit_cli')}`.",
