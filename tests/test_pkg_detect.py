@@ -157,6 +157,15 @@ def test_apt_variants() -> None:
     assert all(o.is_removal for o in ops[1:6])
 
 
+def test_apt_removal_keeps_plus_in_names() -> None:
+    # g++ is a package: apt reads a trailing "+" as "install instead" only for unknown names
+    ops = ops_of("apt-get remove -y npm make g++ && apt-get purge -y libstdc++-12-dev")
+    assert summary(ops) == [
+        ("apt", "remove", ["npm", "make", "g++"]),
+        ("apt", "purge", ["libstdc++-12-dev"]),
+    ]
+
+
 def test_apt_recommends_kept_by_default() -> None:
     (op,) = ops_of("apt-get install -y gcc")
     assert not op.no_install_recommends

@@ -109,12 +109,12 @@ class Apt:
         if tool == "apt-mark":
             if sub not in ("auto", "manual", "hold", "unhold", "minimize-manual"):
                 return []
-            return [self._op(cmd, "mark", specs, unknown, mark=sub, packages=_names(specs, True))]
+            return [self._op(cmd, "mark", specs, unknown, mark=sub, packages=_names(specs))]
         action = _APT_ACTIONS.get(sub)
         if action is None:
             return []
         config = args.config("-o", "--option")
-        op = self._op(cmd, action, specs, unknown, packages=_names(specs, action != "install"))
+        op = self._op(cmd, action, specs, unknown, packages=_names(specs))
         if action == "install":
             op.no_install_recommends = args.has("--no-install-recommends") or (
                 config.get("apt::install-recommends", "").lower() in _FALSE
@@ -122,7 +122,7 @@ class Apt:
             # "apt-get install foo-" removes foo
             removed = [s[:-1] for s in specs if s.endswith("-") and not s.startswith("-")]
             op.specs = [s for s in specs if not (s.endswith("-") and not s.startswith("-"))]
-            op.packages = _names(op.specs, False)
+            op.packages = _names(op.specs)
             ops = [op]
             if removed:
                 ops.append(self._op(cmd, "remove", removed, False, packages=removed))
@@ -339,7 +339,7 @@ class Apt:
         return f"rm -f {NO_RECOMMENDS_CONF}\n"
 
 
-def _names(specs: list[str], removal: bool) -> list[str]:
+def _names(specs: list[str]) -> list[str]:
     """Package names of apt operands: ``gcc=4:12``, ``foo/bookworm``, ``foo:amd64`` -> name.
 
     Local ``.deb`` paths are not names and are left out.
@@ -348,9 +348,9 @@ def _names(specs: list[str], removal: bool) -> list[str]:
     for s in specs:
         if s.startswith(("/", "./", "../")) or s.endswith(".deb"):
             continue
+        # a trailing "+" on a removal asks apt to install instead, but only when no package has
+        # that name, and many do (g++, libstdc++6): the name is kept as written
         name = strip_version(s, "=/")
-        if removal:
-            name = name.rstrip("+")
         if name and name not in out:
             out.append(name)
     return out
