@@ -54,6 +54,8 @@ def ops(*steps: tuple[int, str]) -> list[PkgOp]:
         "clang-16",
         "musl-dev",
         "gcc-c++",
+        "python3-pip",
+        "py3-pip",
     ],
 )
 def test_build_tools(name: str) -> None:

@@ -34,6 +34,7 @@ from squasher.pkg.common import (
     needs_scan_sh,
     only_in,
     protect_block_sh,
+    python_imports_sh,
     state,
 )
 from squasher.shell.query import SimpleCommand, parse_options
@@ -191,6 +192,7 @@ class Apt:
                 ldd_needs_sh("apt-needs"),
                 interpreter_needs_sh("apt-needs"),
             )
+            + python_imports_sh("apt-needs")
             # one line per needed path (the first file that needs it), then its owner
             + f": > {state('apt-protect-new')}\n"
             + f'LC_ALL=C sort -t "$squasher_tab" -k2,2 -k1,1 {state("apt-needs")} \\\n'

@@ -92,6 +92,11 @@ BUILD_TOOLS: tuple[tuple[str, str], ...] = (
     ("abuild", "Alpine packaging tools"),
     ("rpm-build", "rpm packaging tools"),
     ("redhat-rpm-config", "rpm packaging tools"),
+    # package installers the build runs; the packages they installed stay (pip's setuptools
+    # and distutils too, when installed code imports them: see pkg/common.py)
+    ("python3-pip", "Python package installer"),
+    ("python-pip", "Python package installer"),
+    ("py3-pip", "Python package installer"),
     # version control
     ("git", "version control"),
     ("mercurial", "version control"),

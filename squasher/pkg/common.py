@@ -247,6 +247,44 @@ def needs_scan_sh(built: str, needs: str, elf_sh: str, script_sh: str) -> str:
     )
 
 
+# Modules that installed Python code imports at run time from the system's packages although
+# only build tools pulled them in (pip depends on setuptools, python3-dev on distutils).
+PYTHON_SYSTEM_MODULES = ("pkg_resources", "setuptools", "distutils")
+# where Python finds them, first match wins: pip's own copies in /usr/local need no package
+_PYTHON_MODULE_DIRS = (
+    "/usr/local/lib/python3*/dist-packages /usr/local/lib/python3*/site-packages "
+    "/usr/lib/python3/dist-packages /usr/lib/python3.* /usr/lib64/python3*/site-packages "
+    "/usr/lib/python3*/site-packages"
+)
+
+
+def python_imports_sh(needs: str) -> str:
+    """sh appending to state file ``needs`` a ``FILE<TAB>MODULE/__init__.py`` line for each of
+    :data:`PYTHON_SYSTEM_MODULES` that a new, unowned ``*.py`` file imports, when the module
+    comes from a system directory (needs ``built_files_sh``'s ``owned`` list and
+    ``$squasher_newer``)."""
+    modules = "|".join(PYTHON_SYSTEM_MODULES)
+    return (
+        f"find / -xdev \\( {_PRUNE} -o -path {S} \\) -prune \\\n"
+        f'\t-o -type f -name \'*.py\' "$squasher_newer" {state("marker")} -print 2>/dev/null \\\n'
+        f"\t| {only_in('-', state('owned'))} \\\n"
+        "\t| tr '\\n' '\\0' | xargs -0 -r grep -HoE "
+        f"'^[[:space:]]*(import|from)[[:space:]]+({modules})([.[:space:],]|$)' 2>/dev/null \\\n"
+        "\t| awk '{ f = $0; sub(/:[^:]*$/, \"\", f); m = $NF; sub(/[.,[:space:]].*/, \"\", m); "
+        'if (!seen[m]++) print f "\\t" m }\' \\\n'
+        '\t| while IFS="$squasher_tab" read -r squasher_f squasher_mod; do\n'
+        f"\tfor squasher_d in {_PYTHON_MODULE_DIRS}; do\n"
+        '\t\t[ -e "$squasher_d/$squasher_mod/__init__.py" ] || continue\n'
+        '\t\tcase "$squasher_d" in\n'
+        "\t\t/usr/local/*) ;;\n"
+        '\t\t*) printf \'%s\\t%s\\n\' "$squasher_f" "$squasher_d/$squasher_mod/__init__.py" ;;\n'
+        "\t\tesac\n"
+        "\t\tbreak\n"
+        "\tdone\n"
+        f"done >> {state(needs)}\n"
+    )
+
+
 def ldd_needs_sh(needs: str) -> str:
     """``needs_scan_sh``'s ``elf_sh`` for glibc systems: one ``FILE<TAB>LIBRARY`` line a library."""
     return (

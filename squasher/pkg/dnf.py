@@ -28,6 +28,7 @@ from squasher.pkg.common import (
     needs_scan_sh,
     only_in,
     protect_block_sh,
+    python_imports_sh,
     state,
 )
 from squasher.shell.query import SimpleCommand, parse_options
@@ -154,6 +155,7 @@ class Dnf:
                 ldd_needs_sh("rpm-needs"),
                 interpreter_needs_sh("rpm-needs"),
             )
+            + python_imports_sh("rpm-needs")
             + f'LC_ALL=C sort -t "$squasher_tab" -k2,2 -k1,1 {state("rpm-needs")} \\\n'
             + "\t| awk -F '\\t' '!seen[$2]++' \\\n"
             + '\t| while IFS="$squasher_tab" read -r squasher_f squasher_lib; do\n'

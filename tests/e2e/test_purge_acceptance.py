@@ -100,6 +100,42 @@ def test_interpreter_pulled_in_by_a_dev_package_survives(
         assert result.squashed.size < result.original.size
 
 
+PIP_IMPORTS = """\
+FROM debian:bookworm-slim
+RUN apt-get update
+RUN apt-get install -y --no-install-recommends python3 python3-pip
+RUN mkdir -p /usr/local/lib/app \\
+    && printf 'import pkg_resources\\nprint("loaded", pkg_resources.__name__)\\n' \\
+    > /usr/local/lib/app/main.py
+CMD ["python3", "/usr/local/lib/app/main.py"]
+"""
+
+
+def test_pip_purged_but_the_module_installed_code_imports_stays(
+    docker_client: Any, tmp_path: Path
+) -> None:
+    # python3-pip is a build tool; pkg_resources (python3-pkg-resources, which came with pip)
+    # is imported by a file the build wrote, so the protection keeps it
+    (tmp_path / "Dockerfile").write_text(PIP_IMPORTS)
+    with _kept(
+        docker_client,
+        diff_size(tmp_path, builder="classic", keep_images=True, client=docker_client),
+    ) as result:
+        image = result.squashed.image
+        assert image is not None
+        status, out = _run(
+            docker_client,
+            image,
+            "python3 /usr/local/lib/app/main.py && if dpkg -s python3-pip >/dev/null 2>&1; then echo pip; fi",
+        )
+        assert (status, out.strip()) == (0, "loaded pkg_resources"), out
+        packages = {p["package"]: p for p in result.report["packages"]}
+        assert packages["python3-pip"]["purged"], packages["python3-pip"]
+        protected = {p["package"]: p for p in result.report["protected"]}
+        assert "python3-pkg-resources" in protected, protected
+        assert protected["python3-pkg-resources"]["file"] == "/usr/local/lib/app/main.py"
+
+
 @pytest.mark.slow
 def test_pip_requirements_compiled_from_source_import_after_the_purge(
     docker_client: Any,

@@ -53,6 +53,21 @@ if command -v rpm >/dev/null 2>&1 && [ -e "$SQUASHER_STATE/marker" ]; then
 			;;
 		esac
 	done < "$SQUASHER_STATE/rpm-built"
+	find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /var/lib/dpkg -o -path /var/lib/apt -o -path /lib/apk/db -o -path /var/lib/rpm -o -path /usr/lib/sysimage/rpm -o -path /var/cache -o -path /var/log -o -path "$SQUASHER_STATE" \) -prune \
+		-o -type f -name '*.py' "$squasher_newer" "$SQUASHER_STATE/marker" -print 2>/dev/null \
+		| awk -v f="$SQUASHER_STATE/owned" 'BEGIN { while ((getline l < f) > 0) s[l] = 1 } !($0 in s)' - \
+		| tr '\n' '\0' | xargs -0 -r grep -HoE '^[[:space:]]*(import|from)[[:space:]]+(pkg_resources|setuptools|distutils)([.[:space:],]|$)' 2>/dev/null \
+		| awk '{ f = $0; sub(/:[^:]*$/, "", f); m = $NF; sub(/[.,[:space:]].*/, "", m); if (!seen[m]++) print f "\t" m }' \
+		| while IFS="$squasher_tab" read -r squasher_f squasher_mod; do
+		for squasher_d in /usr/local/lib/python3*/dist-packages /usr/local/lib/python3*/site-packages /usr/lib/python3/dist-packages /usr/lib/python3.* /usr/lib64/python3*/site-packages /usr/lib/python3*/site-packages; do
+			[ -e "$squasher_d/$squasher_mod/__init__.py" ] || continue
+			case "$squasher_d" in
+			/usr/local/*) ;;
+			*) printf '%s\t%s\n' "$squasher_f" "$squasher_d/$squasher_mod/__init__.py" ;;
+			esac
+			break
+		done
+	done >> "$SQUASHER_STATE/rpm-needs"
 	LC_ALL=C sort -t "$squasher_tab" -k2,2 -k1,1 "$SQUASHER_STATE/rpm-needs" \
 		| awk -F '\t' '!seen[$2]++' \
 		| while IFS="$squasher_tab" read -r squasher_f squasher_lib; do
