@@ -120,6 +120,24 @@ def test_decide_reasons_and_precedence() -> None:
     assert forced(decisions, "apt") == ["curl", "libpq5", "nano"]
 
 
+def test_kept_package_installed_with_removed_tools_gets_a_note() -> None:
+    found = ops(
+        (4, "apt-get install -y nodejs"),
+        (5, "apt-get install -y python3 make g++"),
+        (6, "apt-get install -y python3-pip python3-venv"),
+        (9, "apt-get remove -y make g++"),
+    )
+    reasons = {d.package: d.reason for d in decide(found)}
+    assert reasons["nodejs"] == "not a build tool"
+    assert reasons["python3"] == (
+        "not a build tool; installed with make, g++, which the original removes later: "
+        "if only the build needs it, '# squasher: purge python3' or --purge python3"
+    )
+    # python3-pip is build-only by the list, not removed by the original: no note for its
+    # companion, which is usually the runtime pip was installed for
+    assert reasons["python3-venv"] == "not a build tool"
+
+
 def test_reinstalled_after_removal_is_not_removed() -> None:
     found = ops(
         (3, "apt-get install -y wget"), (4, "apt-get purge -y wget"), (5, "apt-get install -y wget")

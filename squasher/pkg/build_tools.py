@@ -266,6 +266,7 @@ def decide(
         return made(False, "not a build tool")
 
     decisions = [one(m, p, w) for (m, p), w in installed.items()]
+    decisions = _hint_build_companions(decisions, relevant)
     for m, p in removed_at:
         if (m, p) not in installed:
             decisions.append(one(m, p, ""))
@@ -277,6 +278,40 @@ def decide(
             if (m, p) not in seen:
                 decisions.append(one(m, p, ""))
     return decisions
+
+
+KEPT_WITH_BUILD_TOOLS = "installed with"
+
+
+def _hint_build_companions(decisions: list[Decision], ops: Sequence[PkgOp]) -> list[Decision]:
+    """Say so when a package kept as "not a build tool" was installed in one command with
+    packages the original removes later but not with it (``apt-get install python3 make g++``,
+    then ``apt-get remove make g++``): often only the build needs it, which squasher cannot know.
+    It stays; the reason names the companions and the override."""
+    build_only = {
+        (d.manager, d.package)
+        for d in decisions
+        if d.build_only and d.reason.startswith("removed by the original")
+    }
+    out = []
+    for d in decisions:
+        if d.build_only or d.reason != "not a build tool":
+            out.append(d)
+            continue
+        companions: list[str] = []
+        for op in ops:
+            if op.action == "install" and op.manager == d.manager and d.package in op.packages:
+                companions = [p for p in op.packages if (op.manager, p) in build_only]
+                break
+        if companions:
+            reason = (
+                f"not a build tool; {KEPT_WITH_BUILD_TOOLS} {', '.join(companions)}, which the "
+                f"original removes later: if only the build needs it, "
+                f"'# squasher: purge {d.package}' or --purge {d.package}"
+            )
+            d = replace(d, reason=reason)
+        out.append(d)
+    return out
 
 
 def apply_protections(

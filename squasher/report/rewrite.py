@@ -88,6 +88,12 @@ class RewriteReport:
             lines.append(f"purged at the end: {', '.join(purged)}")
         if kept_pkgs:
             lines.append(f"kept: {', '.join(kept_pkgs)}")
+        from squasher.pkg.build_tools import KEPT_WITH_BUILD_TOOLS
+
+        for p in self.packages:
+            if not p.purged and KEPT_WITH_BUILD_TOOLS in p.reason:
+                where = f" ({p.where})" if p.where else ""
+                lines.append(f"note: kept {p.package}{where}: {p.reason}")
         for u in self.unanalysed:
             lines.append(f"warning: {u}")
         for w in self.warnings:
