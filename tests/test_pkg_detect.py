@@ -7,7 +7,7 @@ import subprocess
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from squasher.pkg import MANAGERS, detect_ops
+from squasher.pkg import MANAGERS, cleanup_sh, detect_ops
 from squasher.pkg.base import PkgOp, sh_quote
 
 REDIS = r"""set -eux; \
@@ -75,7 +75,7 @@ def summary(ops: list[PkgOp]) -> list[tuple[str, str, list[str]]]:
 
 
 def test_registry() -> None:
-    assert list(MANAGERS) == ["apt", "apk", "dnf", "pip", "npm"]
+    assert list(MANAGERS) == ["apt", "apk", "dnf", "pip", "npm", "go"]
     assert all(m.name == key for key, m in MANAGERS.items())
     assert {k for k, m in MANAGERS.items() if m.purges} == {"apt", "apk", "dnf"}
 
@@ -268,6 +268,16 @@ def test_npm_yarn_pnpm() -> None:
     assert ops[2].global_ and ops[6].global_ and not ops[0].global_
     assert [o.tool for o in ops[3:9]] == ["yarn", "yarn", "yarn", "yarn", "pnpm", "pnpm"]
     assert ops[-1].specs == ["/root/.npm", "/root/.cache/yarn"]
+
+
+def test_go_commands_fill_caches() -> None:
+    ops = ops_of(
+        "go mod download && CGO_ENABLED=0 go build -o /app . && go version; "
+        "go clean -cache -modcache; go env GOPATH"
+    )
+    assert summary(ops) == [("go", "install", []), ("go", "install", []), ("go", "clean", [])]
+    cleanup = cleanup_sh(["go"])
+    assert "rm -rf /root/.cache/go-build /root/go/pkg/mod /go/pkg/mod\n" in cleanup
 
 
 def test_removals_helper() -> None:

@@ -137,6 +137,8 @@ PATH_RULES: tuple[PathRule, ...] = (
             "/root/.cache",
             "/root/.npm",
             "/usr/local/share/.cache",
+            "/root/go/pkg/mod",
+            "/go/pkg/mod",
         )
     ),
     *(

@@ -8,7 +8,8 @@ This module measures those, per category, in the merged filesystem of an image:
 - ``apt-lists`` ``/var/lib/apt/lists``; ``apt-cache`` ``/var/cache/apt`` (archives, pkgcache.bin);
 - ``apk-cache`` ``/var/cache/apk``, ``/etc/apk/cache``; ``dnf-cache`` ``/var/cache/dnf``, ``yum``;
 - ``pip-cache`` ``~/.cache/pip``; ``npm-cache`` ``~/.npm``; ``yarn-cache`` ``~/.cache/yarn`` and
-  ``/usr/local/share/.cache/yarn``;
+  ``/usr/local/share/.cache/yarn``; ``go-cache`` ``~/.cache/go-build``, ``~/go/pkg/mod``,
+  ``/go/pkg/mod``;
 - ``tmp`` ``/tmp`` and ``/var/tmp``;
 - ``build-packages``: files owned (dpkg/apk/rpm database in the image) by installed packages that
   only a build needs (compilers, ``-dev`` headers, make, ...: the list of ``squasher.pkg.build_tools``).
@@ -36,6 +37,11 @@ _RULES: list[tuple[str, str, re.Pattern[str]]] = [
     ("pip-cache", "pip cache", re.compile(rf"^{_HOME}/\.cache/pip/")),
     ("npm-cache", "npm cache", re.compile(rf"^{_HOME}/\.npm/")),
     ("yarn-cache", "yarn cache", re.compile(rf"^{_HOME}/\.cache/yarn/")),
+    (
+        "go-cache",
+        "Go build and module caches",
+        re.compile(rf"^(?:{_HOME}/\.cache/go-build|{_HOME}/go/pkg/mod|/go/pkg/mod)/"),
+    ),
     ("tmp", "leftovers in /tmp and /var/tmp", re.compile(r"^/(?:var/)?tmp/")),
 ]
 BUILD_PACKAGES = "build-packages"

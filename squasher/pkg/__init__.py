@@ -45,6 +45,7 @@ from squasher.pkg.apt import Apt
 from squasher.pkg.base import PackageManager, PkgOp
 from squasher.pkg.common import tmp_clean_sh
 from squasher.pkg.dnf import Dnf
+from squasher.pkg.gomod import GoModules
 from squasher.pkg.npm import Npm
 from squasher.pkg.pip import Pip
 from squasher.shell.query import SimpleCommand, parse_commands, strip_wrappers
@@ -55,6 +56,7 @@ MANAGERS: dict[str, PackageManager] = {
     "dnf": Dnf(),
     "pip": Pip(),
     "npm": Npm(),
+    "go": GoModules(),
 }
 
 

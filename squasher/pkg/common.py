@@ -266,11 +266,11 @@ def python_imports_sh(needs: str) -> str:
     modules = "|".join(PYTHON_SYSTEM_MODULES)
     return (
         f"find / -xdev \\( {_PRUNE} -o -path {S} \\) -prune \\\n"
-        f'\t-o -type f -name \'*.py\' "$squasher_newer" {state("marker")} -print 2>/dev/null \\\n'
+        f"\t-o -type f -name '*.py' \"$squasher_newer\" {state('marker')} -print 2>/dev/null \\\n"
         f"\t| {only_in('-', state('owned'))} \\\n"
         "\t| tr '\\n' '\\0' | xargs -0 -r grep -HoE "
         f"'^[[:space:]]*(import|from)[[:space:]]+({modules})([.[:space:],]|$)' 2>/dev/null \\\n"
-        "\t| awk '{ f = $0; sub(/:[^:]*$/, \"\", f); m = $NF; sub(/[.,[:space:]].*/, \"\", m); "
+        '\t| awk \'{ f = $0; sub(/:[^:]*$/, "", f); m = $NF; sub(/[.,[:space:]].*/, "", m); '
         'if (!seen[m]++) print f "\\t" m }\' \\\n'
         '\t| while IFS="$squasher_tab" read -r squasher_f squasher_mod; do\n'
         f"\tfor squasher_d in {_PYTHON_MODULE_DIRS}; do\n"

@@ -33,6 +33,17 @@ if command -v rpm >/dev/null 2>&1; then
 	if [ -n "$squasher_pm" ]; then "$squasher_pm" clean all > /dev/null 2>&1 || true; fi
 	rm -rf /var/cache/dnf/* /var/cache/yum/* /var/cache/libdnf5/*
 fi
+# squasher go: drop Go's build and module caches
+if [ -e /root/.cache/go-build ]; then
+	printf 'squasher-freed\tgo\t%s\t%s\n' /root/.cache/go-build "$(du -sk /root/.cache/go-build 2>/dev/null | awk '{ s += $1 } END { print s + 0 }')"
+fi
+if [ -e /root/go/pkg/mod ]; then
+	printf 'squasher-freed\tgo\t%s\t%s\n' /root/go/pkg/mod "$(du -sk /root/go/pkg/mod 2>/dev/null | awk '{ s += $1 } END { print s + 0 }')"
+fi
+if [ -e /go/pkg/mod ]; then
+	printf 'squasher-freed\tgo\t%s\t%s\n' /go/pkg/mod "$(du -sk /go/pkg/mod 2>/dev/null | awk '{ s += $1 } END { print s + 0 }')"
+fi
+rm -rf /root/.cache/go-build /root/go/pkg/mod /go/pkg/mod
 # squasher npm: drop the npm, yarn and pnpm caches
 if [ -e /root/.npm ]; then
 	printf 'squasher-freed\tnpm\t%s\t%s\n' /root/.npm "$(du -sk /root/.npm 2>/dev/null | awk '{ s += $1 } END { print s + 0 }')"
