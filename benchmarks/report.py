@@ -242,20 +242,30 @@ def targets(results: dict[str, Any]) -> list[Target]:
         )
     )
 
-    misses, measured = [], 0
+    misses, measured, broken_peer = [], 0, []
     for s in samples:
         r = (s.get("ratios") or ratios(s)).get("squashed_vs_docker_squash")
         if r is None:
             continue
         measured += 1
         if r >= 1:
+            if _broken(s, "docker_squash") and _broken(s, "squashed") is False:
+                # a smaller image that does not work is no win: squasher's works
+                broken_peer.append(s["name"])
+                continue
             extra = (size_of(s, "squashed") or 0) - (size_of(s, "docker_squash") or 0)
             misses.append(f"{s['name']} {r:.2f}x (+{mb(extra)} MB)")
+    detail = f"not smaller on {', '.join(misses)}" if misses else f"met on {measured} samples"
+    if broken_peer:
+        detail += (
+            f"; docker-squash's image is smaller but broken on {', '.join(broken_peer)} "
+            "(its probe fails; squasher's works)"
+        )
     out.append(
         Target(
             "squashed smaller than docker-squash on every sample",
             None if not measured else not misses,
-            f"not smaller on {', '.join(misses)}" if misses else f"met on {measured} samples",
+            detail,
         )
     )
 
@@ -440,6 +450,14 @@ def _load_note(m: dict[str, Any]) -> str:
     if max(start, end) > cores:
         return note + ": other work shared the machine, times are noisy."
     return note + "."
+
+
+def _broken(sample: dict[str, Any], key: str) -> bool | None:
+    """Whether a variant's probe failed (None: not probed or not built)."""
+    variant = sample.get(key)
+    if not isinstance(variant, dict) or variant.get("broken") is None:
+        return None
+    return bool(variant["broken"])
 
 
 def environment_lines(results: dict[str, Any]) -> str:

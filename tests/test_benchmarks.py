@@ -240,6 +240,19 @@ def test_targets_met_and_missed_say_by_how_much() -> None:
     assert _by_name(found, "`squasher --help`").met is False
 
 
+def test_a_broken_docker_squash_image_is_no_win() -> None:
+    onelove = sample_json(
+        "onelove", original=1400 * MB, squashed=222 * MB, reference=220 * MB, docker_squash=198 * MB
+    )
+    onelove["docker_squash"]["broken"] = True
+    ds = _by_name(report.targets(results(onelove)), "squashed smaller than docker-squash")
+    assert ds.met is True, ds.detail
+    assert "smaller but broken on onelove" in ds.detail
+    onelove["docker_squash"]["broken"] = False
+    ds = _by_name(report.targets(results(onelove)), "squashed smaller than docker-squash")
+    assert ds.met is False and "onelove 1.12x" in ds.detail
+
+
 def test_targets_not_measured_without_figures() -> None:
     found = report.targets(results(sample_json("seed", original=75 * MB)))
     assert all(t.met is None for t in found)
