@@ -40,6 +40,17 @@ def _kept(client: Any, result: DiffSizeResult) -> Iterator[DiffSizeResult]:
                     client.api.remove_image(image, force=True)
 
 
+@contextlib.contextmanager
+def _squashed(client: Any, context: Path, dockerfile: str) -> Iterator[tuple[DiffSizeResult, str]]:
+    """diff-size (classic) of ``dockerfile`` written into ``context``; the images are removed after."""
+    (context / "Dockerfile").write_text(dockerfile)
+    with _kept(
+        client, diff_size(context, builder="classic", keep_images=True, client=client)
+    ) as result:
+        assert result.squashed.image is not None
+        yield result, result.squashed.image
+
+
 def test_c_libpq_tools_purged_libpq5_kept_and_as_small_as_the_expert(
     docker_client: Any, build_image: Any
 ) -> None:
@@ -84,13 +95,7 @@ CMD ["tool"]
 def test_interpreter_pulled_in_by_a_dev_package_survives(
     docker_client: Any, tmp_path: Path
 ) -> None:
-    (tmp_path / "Dockerfile").write_text(INTERPRETER)
-    with _kept(
-        docker_client,
-        diff_size(tmp_path, builder="classic", keep_images=True, client=docker_client),
-    ) as result:
-        image = result.squashed.image
-        assert image is not None
+    with _squashed(docker_client, tmp_path, INTERPRETER) as (result, image):
         _status, out = _run(
             docker_client,
             image,
@@ -116,13 +121,7 @@ def test_pip_purged_but_the_module_installed_code_imports_stays(
 ) -> None:
     # python3-pip is a build tool; pkg_resources (python3-pkg-resources, which came with pip)
     # is imported by a file the build wrote, so the protection keeps it
-    (tmp_path / "Dockerfile").write_text(PIP_IMPORTS)
-    with _kept(
-        docker_client,
-        diff_size(tmp_path, builder="classic", keep_images=True, client=docker_client),
-    ) as result:
-        image = result.squashed.image
-        assert image is not None
+    with _squashed(docker_client, tmp_path, PIP_IMPORTS) as (result, image):
         status, out = _run(
             docker_client,
             image,
