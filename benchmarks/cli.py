@@ -106,7 +106,7 @@ def run(args: argparse.Namespace, save: Callable[[dict[str, Any]], None]) -> dic
     from benchmarks.engine_run import leftover_bench_images, remove_images
     from benchmarks.micro import run_micro
     from benchmarks.runner import Options, run_all, stderr_log
-    from squasher.build import connect
+    from squasher.engine import connect
 
     chosen, unknown = samples.select(
         samples.discover(), _names(args.samples), skip_slow=args.skip_slow

@@ -105,7 +105,7 @@ def build_image(
     """Build and time one image; raises ``squasher.errors.BuildFailed`` with the engine's lines.
 
     A build that failed for a transient engine reason is retried (the time is the last try's)."""
-    from squasher.build import build
+    from squasher.engine import build
     from squasher.errors import BuildFailed
 
     for attempt in range(RETRIES + 1):
@@ -135,7 +135,7 @@ def build_image(
 
 def measure_into(client: docker.DockerClient, image: str, out: VariantResult) -> None:
     """Size and layer count as the engine reports them."""
-    from squasher.build import inspect_image
+    from squasher.engine import inspect_image
 
     info = inspect_image(client, image)
     out.size = info.size
@@ -213,7 +213,7 @@ def remove_images(client: docker.DockerClient, refs: list[str]) -> None:
     """Remove images (tags and ids), newest first; missing ones are fine."""
     import docker.errors
 
-    from squasher.build import remove_image
+    from squasher.engine import remove_image
 
     for ref in reversed(refs):
         with contextlib.suppress(docker.errors.APIError):

@@ -68,7 +68,7 @@ def load_average() -> float | None:
 
 
 def engine(client: docker.DockerClient) -> dict[str, Any]:
-    from squasher.build import find_buildkit_cli
+    from squasher.engine import find_buildkit_cli
 
     version: dict[str, Any] = client.version()
     info: dict[str, Any] = client.info()

@@ -7,7 +7,7 @@ are skipped locally, but FAIL under ``CI=true``.
 
 Fixtures for other test modules:
     docker_client   session-wide ``docker.DockerClient``
-    scratch         a ``squasher.build.Scratch``: images/containers it makes are removed afterwards
+    scratch         a ``squasher.engine.Scratch``: images/containers it makes are removed afterwards
     build_image     ``build_image(context, dockerfile="Dockerfile", builder="classic"|"buildkit"|"auto",
                     buildargs=None, tag=None, target=None) -> image id``, removed afterwards
     run_in_image    ``run_in_image(image, command) -> (exit status, output)``, container removed
@@ -24,7 +24,7 @@ from typing import Any, NoReturn
 
 import pytest
 
-from squasher.build import BuilderChoice, Scratch, connect, image_exists
+from squasher.engine import BuilderChoice, Scratch, connect, image_exists
 from squasher.errors import EngineUnavailable
 
 REPO = Path(__file__).resolve().parents[1]

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from squasher.build import (
+from squasher.engine import (
     BuildProgress,
     Scratch,
     build,

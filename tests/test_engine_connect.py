@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from squasher.build import connect, engine_host
-from squasher.build.connect import DEFAULT_HOST
+from squasher.engine import connect, engine_host
+from squasher.engine.connect import DEFAULT_HOST
 from squasher.errors import EngineUnavailable, SquasherError
 
 

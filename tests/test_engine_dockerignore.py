@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from squasher.build import Scratch, remove_image
+from squasher.engine import Scratch, remove_image
 
 pytestmark = pytest.mark.engine
 

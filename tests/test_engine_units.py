@@ -1,11 +1,11 @@
-"""Pure logic of squasher.build: builder choice, history parsing, progress tracking."""
+"""Pure logic of squasher.engine: builder choice, history parsing, progress tracking."""
 
 from __future__ import annotations
 
 import pytest
 
-from squasher.build import BuildProgress, LayerInfo, needs_buildkit
-from squasher.build.progress import TAIL_LINES, OutputTracker
+from squasher.engine import BuildProgress, LayerInfo, needs_buildkit
+from squasher.engine.progress import TAIL_LINES, OutputTracker
 
 
 @pytest.mark.parametrize(

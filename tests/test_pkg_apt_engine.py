@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from squasher.build import Scratch
+from squasher.engine import Scratch
 from squasher.pkg import MANAGERS, detect_ops
 from squasher.pkg.base import parse_freed_log, parse_protect_log
 from squasher.pkg.build_tools import build_only, decide, forced, kept

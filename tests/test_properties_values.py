@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from squasher.build import Scratch
+from squasher.engine import Scratch
 from squasher.rewrite import rewrite
 
 pytestmark = pytest.mark.engine

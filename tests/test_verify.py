@@ -348,7 +348,7 @@ def test_conffiles_and_purge_scripts_of_removed_packages() -> None:
 @pytest.mark.parametrize(
     ("path", "change", "reason"),
     [
-        ("/.squasher/build.sh", REMOVED, "staging files"),
+        ("/.squasher/engine.sh", REMOVED, "staging files"),
         ("/.squasher", ADDED, "staging files"),
         ("/var/lib/apt/lists/x_Packages", REMOVED, "package database"),
         ("/var/lib/dpkg/status", CHANGED, "package database"),

@@ -11,7 +11,7 @@ import click
 from squasher.cli.purge_options import purge_kwargs, purge_options
 
 if TYPE_CHECKING:
-    from squasher.build import BuildProgress
+    from squasher.engine import BuildProgress
     from squasher.measure.diff_size import DiffSizeResult
 
 
@@ -143,7 +143,7 @@ def command(
 
     The rewrite goes to a temporary directory: your tree is not touched.
     """
-    from squasher.build import connect
+    from squasher.engine import connect
     from squasher.errors import CheckFailed, SquasherError
     from squasher.measure.diff_size import diff_size
     from squasher.report import humanize, size_report

@@ -80,7 +80,7 @@ def command(
     to_stdout = output == "-"
     base_info = None
     if inspect_base:
-        from squasher.build import connect
+        from squasher.engine import connect
         from squasher.plan.base import engine_base_info
 
         base_info = engine_base_info(connect())

@@ -493,8 +493,8 @@ class _Prefetch:
 
 
 def connect() -> Any:
-    """A docker SDK client for the configured engine (``squasher.build.connect``)."""
-    from squasher.build.connect import connect as engine_connect
+    """A docker SDK client for the configured engine (``squasher.engine.connect``)."""
+    from squasher.engine.connect import connect as engine_connect
 
     return engine_connect()
 

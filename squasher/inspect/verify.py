@@ -497,7 +497,7 @@ def _read_report(report: Any) -> Any:
 
 
 def _client() -> Any:
-    from squasher.build.connect import connect
+    from squasher.engine.connect import connect
 
     return connect()
 

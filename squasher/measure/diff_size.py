@@ -24,7 +24,7 @@ from squasher.errors import SquasherError
 if TYPE_CHECKING:
     import docker
 
-    from squasher.build import BuildProgress, ImageInfo, Scratch
+    from squasher.engine import BuildProgress, ImageInfo, Scratch
 
 Which = Literal["original", "squashed"]
 #: Each build of a run is tagged TEMP_REPOSITORY/<random>:original|squashed and removed by that
@@ -169,7 +169,7 @@ def _build_and_measure(
     progress: ProgressSink | None,
     keep: bool,
 ) -> tuple[ImageMeasure, str, list[str]]:
-    from squasher.build import inspect_image
+    from squasher.engine import inspect_image
     from squasher.errors import BuildFailed, EngineUnavailable
 
     def on_progress(event: BuildProgress) -> None:
@@ -187,7 +187,7 @@ def _build_and_measure(
             builder=builder,  # type: ignore[arg-type]
         )
     except BuildFailed as err:
-        from squasher.build.connect import FIX_HINT, engine_answers, engine_host
+        from squasher.engine.connect import FIX_HINT, engine_answers, engine_host
 
         if not engine_answers(scratch.client):  # not the build's fault: the engine went away
             raise EngineUnavailable(
@@ -222,7 +222,7 @@ def diff_size(
     that needs BuildKit is built with BuildKit). ``strategy="mount"`` needs BuildKit. Temporary
     images are removed unless ``keep_images``; ``tag`` leaves the squashed image under that name.
     """
-    from squasher.build import Scratch, connect
+    from squasher.engine import Scratch, connect
 
     context_path = Path(context).resolve()
     if not context_path.is_dir():

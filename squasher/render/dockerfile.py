@@ -5,9 +5,9 @@ instruction's text (metadata, kept instructions, ARGs) or a segment::
 
     ARG ...                                   hoisted ARG declarations (as written)
     USER root                                 only when a USER other than root is in force
-    COPY .squasher/<stage>/build.sh /.squasher/build.sh        (script, no context files)
+    COPY .squasher/<stage>/build.sh /.squasher/engine.sh        (script, no context files)
     COPY . /.squasher/ctx/                                      (script, context files needed)
-    RUN ["/bin/sh", "/.squasher/build.sh"]
+    RUN ["/bin/sh", "/.squasher/engine.sh"]
     RUN --mount=type=bind,target=/dev/.squasher ["/bin/sh", ...]  (mount strategy: no COPY)
     USER <as before>                          restores the USER in force
     ENV ... LABEL ... CMD ...                 the segment's metadata, as written, in order

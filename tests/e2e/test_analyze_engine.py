@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from squasher.build import Scratch
 from squasher.cli import cli
+from squasher.engine import Scratch
 from squasher.inspect.analysis import Analysis, analyze, evaluate_ci
 from squasher.inspect.layers import final_filesystem, read_image
 

@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 
-from squasher.build import Scratch
+from squasher.engine import Scratch
 from squasher.parse.model import Flag, Instruction
 from squasher.render.copy import RUNTIME_SH, plan_copy
 from squasher.render.dockerignore import DockerIgnore

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from squasher.build import Scratch
+from squasher.engine import Scratch
 from squasher.render.dockerignore import DockerIgnore
 
 pytestmark = pytest.mark.engine

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from squasher.build import Scratch
+from squasher.engine import Scratch
 from squasher.errors import BuildFailed
 from squasher.rewrite import rewrite
 

@@ -311,7 +311,7 @@ def test_four_runs_at_once_on_one_context(tmp_path: Path, docker_client: Any) ->
 def test_users_identical_image_survives(tmp_path: Path, docker_client: Any) -> None:
     """A cache hit makes diff-size's original the very image the user already built and tagged:
     diff-size removes its own temporary tag, never the user's image."""
-    from squasher.build import Scratch
+    from squasher.engine import Scratch
     from squasher.measure.diff_size import diff_size
 
     proj = tmp_path / "proj"

@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from squasher.build import Scratch
+from squasher.engine import Scratch
 from squasher.rewrite import rewrite
 
 pytestmark = pytest.mark.engine

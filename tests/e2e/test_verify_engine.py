@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from squasher.build import Scratch
+from squasher.engine import Scratch
 from squasher.inspect.classify import EXPECTED, PROTECTED, UNEXPECTED
 from squasher.inspect.layers import read_image
 from squasher.inspect.verify import VerifyResult, verify

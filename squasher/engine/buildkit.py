@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from squasher.build.progress import BuildResult, OutputTracker, ProgressCallback
+from squasher.engine.progress import BuildResult, OutputTracker, ProgressCallback
 from squasher.errors import BuildFailed, EngineUnavailable
 
 #: the last docker CLI major version whose ``build`` drives BuildKit without buildx

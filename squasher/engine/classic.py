@@ -9,8 +9,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from squasher.build.connect import engine_lost, is_connection_lost
-from squasher.build.progress import BuildResult, OutputTracker, ProgressCallback
+from squasher.engine.connect import engine_lost, is_connection_lost
+from squasher.engine.progress import BuildResult, OutputTracker, ProgressCallback
 from squasher.errors import BuildFailed
 
 if TYPE_CHECKING:

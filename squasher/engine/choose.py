@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from squasher.build.buildkit import build_buildkit
-from squasher.build.classic import build_classic
-from squasher.build.progress import BuildResult, ProgressCallback
+from squasher.engine.buildkit import build_buildkit
+from squasher.engine.classic import build_classic
+from squasher.engine.progress import BuildResult, ProgressCallback
 from squasher.errors import BuildFailed
 
 if TYPE_CHECKING:

@@ -6,11 +6,11 @@ with Scratch(client) as scratch:          # removes what it made, even on Ctrl-C
     info = inspect_image(client, result.image_id)   # size, layers, per-layer history
 """
 
-from squasher.build.buildkit import BuildkitCli, build_buildkit, find_buildkit_cli
-from squasher.build.choose import BuilderChoice, build, needs_buildkit
-from squasher.build.classic import build_classic
-from squasher.build.connect import connect, engine_host, engine_version
-from squasher.build.images import (
+from squasher.engine.buildkit import BuildkitCli, build_buildkit, find_buildkit_cli
+from squasher.engine.choose import BuilderChoice, build, needs_buildkit
+from squasher.engine.classic import build_classic
+from squasher.engine.connect import connect, engine_host, engine_version
+from squasher.engine.images import (
     ImageInfo,
     LayerInfo,
     image_exists,
@@ -18,8 +18,8 @@ from squasher.build.images import (
     inspect_image,
     remove_image,
 )
-from squasher.build.progress import BuilderName, BuildProgress, BuildResult, ProgressCallback
-from squasher.build.scratch import Scratch
+from squasher.engine.progress import BuilderName, BuildProgress, BuildResult, ProgressCallback
+from squasher.engine.scratch import Scratch
 
 __all__ = [
     "BuildProgress",

@@ -10,9 +10,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from squasher.build.choose import BuilderChoice, build
-from squasher.build.images import remove_image
-from squasher.build.progress import BuildResult, ProgressCallback
+from squasher.engine.choose import BuilderChoice, build
+from squasher.engine.images import remove_image
+from squasher.engine.progress import BuildResult, ProgressCallback
 
 if TYPE_CHECKING:
     import docker
@@ -120,7 +120,7 @@ class Scratch:
     def _remove_all(self) -> None:
         import docker.errors
 
-        from squasher.build.connect import is_connection_lost
+        from squasher.engine.connect import is_connection_lost
 
         try:
             for container_id in reversed(self.containers):
