@@ -42,6 +42,15 @@ class PackageDecision:
     purged: bool
     reason: str  # "build-tool list (C compiler)", "removed by the original at Dockerfile:12", ...
     where: str = ""  # where the original installed it
+    # Why the package was purged, as verify classifies its missing files:
+    #   "build-only"          compilers, -dev headers, build systems (files gone: expected)
+    #   "runtime-tool"        a tool with common run-time uses (pip, git, curl ...) purged by
+    #                         squasher's own decision; `commands` lists what it provided
+    #   "removed-by-original" the original's own removal, completed by the purge
+    #   "named-by-user"       --purge PKG / `# squasher: purge PKG`
+    # and "" for a package that is kept.
+    kind: str = ""
+    commands: list[str] = field(default_factory=list)
 
 
 @dataclass
