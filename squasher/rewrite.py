@@ -24,12 +24,12 @@ from typing import Any
 from squasher.errors import SquasherError
 from squasher.parse.model import Dockerfile
 from squasher.plan.base import BaseInfo
-from squasher.render.script import ScriptHooks
+from squasher.plan.hooks import ScriptHooks
+from squasher.plan.layout import GENERATED_DIR
 from squasher.report.rewrite import FoldedStep, KeptInstruction, PackageDecision, RewriteReport
 
 BUILDERS = ("classic", "buildkit")
 STRATEGIES = ("script", "mount")
-GENERATED_DIR = ".squasher"
 
 
 @dataclass
@@ -140,7 +140,7 @@ def _stage_label(df: Dockerfile, index: int) -> str:
 
 
 def _staging_bytes(context: Path, paths: list[str]) -> int:
-    from squasher.render.dockerignore import DockerIgnore
+    from squasher.context.dockerignore import DockerIgnore
 
     ignore = DockerIgnore.load(context)
     total = 0
@@ -178,7 +178,7 @@ def rewrite(
     """Plan and render the rewrite of ``dockerfile_path``; nothing is written (see ``write``).
 
     ``hooks`` adds sh to the scripts (prologue, before flagged steps, epilogue: see
-    ``squasher.render.script.ScriptHooks``; default: squasher's purge and cleanup, see
+    ``squasher.plan.hooks.ScriptHooks``; default: squasher's purge and cleanup, see
     ``squasher.plan.purge``); ``base_info`` tells what base images hold
     (``squasher.plan.base.engine_base_info(client)`` reads it from an engine).
 
@@ -187,8 +187,9 @@ def rewrite(
     runtime libraries from the original's own removals; ``no_recommends`` installs no apt
     Recommends (it changes what gets installed)."""
     from squasher.parse import parse_file
+    from squasher.plan.layout import STAGE_ROOT
     from squasher.plan.model import CopyOp, Original, Segment
-    from squasher.plan.planner import STAGE_ROOT, PlanOptions, plan
+    from squasher.plan.planner import PlanOptions, plan
     from squasher.render.dockerfile import is_squashed, render_dockerfile, segment_files
     from squasher.render.script import ScriptOptions, describe, render_script
 
@@ -240,13 +241,6 @@ def rewrite(
             for line, why in info.unanalysed:
                 report.unanalysed.append(f"{name}:{line}: not analysed (bashlex: {why})")
     files: dict[str, bytes] = {}
-    copy_runtime = ""
-    try:
-        from squasher.render.copy import RUNTIME_SH
-
-        copy_runtime = RUNTIME_SH
-    except ImportError:  # pragma: no cover - D2's module always ships with the package
-        pass
     all_paths: list[str] = []
     for sp in result.stages:
         for item in sp.items:
@@ -269,7 +263,6 @@ def rewrite(
                 item,
                 ScriptOptions(name, builder, stage_root, _stage_label(df, sp.stage.index)),
                 hooks,
-                copy_runtime,
             )
             files[sf.context_path] = text.encode("utf-8", "surrogateescape")
             report.scripts.append(sf.context_path)
@@ -286,7 +279,7 @@ def rewrite(
                 if p not in all_paths:
                     all_paths.append(p)
     if all_paths:
-        from squasher.render.dockerignore import DockerIgnore
+        from squasher.context.dockerignore import DockerIgnore
 
         ignore = DockerIgnore.load(ctx)
         ignore_path = out_path.with_name(out_path.name + ".dockerignore")
@@ -351,7 +344,7 @@ def _looks_secret_file(rel: str) -> bool:
 
 def _unread_context_files(context: Path, read: list[str], dockerfiles: set[str]) -> list[str]:
     """Files of the context (after .dockerignore) under none of the paths the scripts read."""
-    from squasher.render.dockerignore import DockerIgnore
+    from squasher.context.dockerignore import DockerIgnore
 
     ignore = DockerIgnore.load(context)
     roots = [p.strip("/") for p in read]

@@ -19,8 +19,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from squasher.context.dockerignore import go_clean
 from squasher.parse.words import evaluate, lex_word
-from squasher.render.dockerignore import go_clean
 from squasher.render.runtime import RUNTIME
 from squasher.render.sh import Renderer, quote
 

@@ -28,12 +28,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from squasher.context.dockerignore import go_clean
 from squasher.errors import RewriteRefused, SquasherError
 from squasher.parse.model import Dockerfile, Instruction, Stage
 from squasher.parse.words import Lit, Part, Var, WordSyntaxError, arg_pairs, env_pairs, lex_word
 from squasher.plan.base import BaseInfo
+from squasher.plan.layout import MOUNTED_CTX, STAGED_CTX
 from squasher.plan.model import (
-    CopyOp,
     DeclareArg,
     Original,
     RunStep,
@@ -44,11 +45,10 @@ from squasher.plan.model import (
     SetWorkdir,
     StagePlan,
 )
-from squasher.render.dockerignore import go_clean
-from squasher.render.sh import NAME, SHELL_OWNED
+from squasher.shell.names import NAME, SHELL_OWNED
 
 if TYPE_CHECKING:
-    from squasher.render.dockerignore import DockerIgnore
+    from squasher.context.dockerignore import DockerIgnore
 
 METADATA = frozenset(
     {
@@ -543,9 +543,9 @@ class Planner:
         return seg
 
     def copy_add(self, sp: StagePlan, seg: Segment, st: StageState, inst: Instruction) -> Segment:
-        from squasher.render import copy as copymod
+        from squasher.plan import placements
 
-        ok, why = copymod.is_foldable(inst)
+        ok, why = placements.is_foldable(inst)
         if not ok:
             return self.keep(sp, seg, st, inst, why)
         if st.no_shell:
@@ -573,7 +573,7 @@ class Planner:
                 inst,
                 "its destination is relative to a WORKDIR known only at build time",
             )
-        ok, why = copymod.is_foldable(inst, sources)
+        ok, why = placements.is_foldable(inst, sources)
         if not ok:
             return self.keep(sp, seg, st, inst, why)
 
@@ -582,7 +582,7 @@ class Planner:
 
         context = self.opt.context or Path(".")
         try:
-            step = copymod.plan_copy(
+            op = placements.plan_copy(
                 inst,
                 sources,
                 dest,
@@ -606,22 +606,15 @@ class Planner:
                 f"it uses ${unk.args[0]}, whose value is known only at build time",
             )
         seg.folded.append(inst)
-        seg.ops.append(CopyOp(inst, step.sh, step.context_paths, step.notes))
+        seg.ops.append(op)
         return seg
 
     def ignore(self) -> DockerIgnore:
-        from squasher.render.dockerignore import DockerIgnore
+        from squasher.context.dockerignore import DockerIgnore
 
         if self._ignore is None:
             self._ignore = DockerIgnore.load(self.opt.context or Path("."))
         return self._ignore
-
-
-STAGE_ROOT = "/.squasher"
-STAGED_CTX = "/.squasher/ctx"
-# The mount strategy binds the context under /dev: the runtime's tmpfs there keeps the mount point
-# out of the image (a mount point elsewhere stays behind as an empty directory with BuildKit 0.8).
-MOUNTED_CTX = "/dev/.squasher"
 
 
 def plan(df: Dockerfile, options: PlanOptions) -> PlanResult:

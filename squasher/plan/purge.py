@@ -1,5 +1,5 @@
-"""Purging build tools and cleaning caches in the scripts (issue 4): the package-manager layer
-(``squasher.pkg``) wired into build.sh through the renderer's hooks.
+"""Purging build tools and cleaning caches in the scripts: the package-manager layer
+(``squasher.pkg``) wired into build.sh through the script hooks (``squasher.plan.hooks``).
 
 Per stage, over all its folded RUN steps:
 
@@ -28,8 +28,8 @@ from squasher.pkg import MANAGERS, cleanup_sh, detect_ops
 from squasher.pkg import build_tools as bt
 from squasher.pkg.apt import Apt
 from squasher.pkg.base import PkgOp
+from squasher.plan.hooks import ScriptHooks
 from squasher.plan.model import CopyOp, RunStep, Segment, StagePlan
-from squasher.render.script import ScriptHooks
 
 STATE_DIR = "/.squasher-state"
 

@@ -19,8 +19,8 @@ import json
 from dataclasses import dataclass
 
 from squasher.parse.model import Dockerfile, Instruction
+from squasher.plan.layout import MOUNTED_CTX, STAGE_ROOT, STAGED_CTX
 from squasher.plan.model import Original, Segment, StagePlan
-from squasher.plan.planner import MOUNTED_CTX, STAGE_ROOT, STAGED_CTX
 
 MARKER = "# squasher: generated from "
 

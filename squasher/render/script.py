@@ -12,8 +12,8 @@ Layout of a generated script::
     # --- epilogue ---              hooks.epilogue()
     __sq_finish                     staging files and /dev/pipes removed
 
-Hook points for the purge/cleanup layer (issue 4) are the :class:`ScriptHooks` methods; they return
-sh lines that run in build.sh itself, as root, between the steps.
+Hook points for the purge/cleanup layer are the :class:`~squasher.plan.hooks.ScriptHooks`
+methods; they return sh lines that run in build.sh itself, as root, between the steps.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from squasher.parse.words import Part
+from squasher.plan.hooks import ScriptHooks
 from squasher.plan.model import (
     CopyOp,
     DeclareArg,
@@ -32,30 +33,11 @@ from squasher.plan.model import (
     SetVars,
     SetWorkdir,
 )
+from squasher.render.placement import RUNTIME_SH, copy_sh
 from squasher.render.runtime import RUNTIME
 from squasher.render.sh import Renderer, quote, squote
 
 STANDARD_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
-
-class ScriptHooks:
-    """Extension points of build.sh; the default adds nothing."""
-
-    def runtime(self, seg: Segment) -> str:
-        """Extra sh function definitions, placed after squasher's own."""
-        return ""
-
-    def prologue(self, seg: Segment) -> list[str]:
-        """Lines run before the first step (e.g. record the manually installed packages)."""
-        return []
-
-    def before_step(self, seg: Segment, op: RunStep | CopyOp) -> list[str]:
-        """Lines run just before a step (e.g. before an original ``apt-get purge``)."""
-        return []
-
-    def epilogue(self, seg: Segment) -> list[str]:
-        """Lines run after the last step, before the staging files are removed."""
-        return []
 
 
 @dataclass
@@ -76,9 +58,7 @@ def _assign_word(r: Renderer, parts: list[Part], known: frozenset[str]) -> str:
     return r.word(parts, known)
 
 
-def render_script(
-    seg: Segment, opts: ScriptOptions, hooks: ScriptHooks | None = None, copy_runtime: str = ""
-) -> str:
+def render_script(seg: Segment, opts: ScriptOptions, hooks: ScriptHooks | None = None) -> str:
     hooks = hooks or ScriptHooks()
     lines_of = [op.inst.start_line for op in seg.ops if not isinstance(op, SetVars)]
     span = f"lines {min(lines_of)}-{max(lines_of)}" if lines_of else "no lines"
@@ -92,8 +72,8 @@ def render_script(
         "",
         RUNTIME.rstrip("\n"),
     ]
-    if copy_runtime and any(isinstance(op, CopyOp) for op in seg.ops):
-        out += ["", copy_runtime.rstrip("\n")]
+    if any(isinstance(op, CopyOp) for op in seg.ops):
+        out += ["", RUNTIME_SH.rstrip("\n")]
     extra = hooks.runtime(seg)
     if extra:
         out += ["", extra.rstrip("\n")]
@@ -206,7 +186,7 @@ def _render_op(
             f"\tPATH={STANDARD_PATH}",
             "\texport PATH",
         ]
-        out += op.sh.rstrip("\n").split("\n")  # not indented: quoted strings may span lines
+        out += copy_sh(op).rstrip("\n").split("\n")  # not indented: quoted strings may span lines
         out.append(f") || __sq_fail $? {line} {text}")
         out += _keep_wd(op, opts, seg)
     return out

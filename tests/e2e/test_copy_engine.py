@@ -1,4 +1,4 @@
-"""Real-engine equivalence of COPY/ADD placement by script (squasher.render.copy).
+"""Real-engine equivalence of COPY/ADD placement by script (squasher.plan.placements, squasher.render.placement).
 
 For each case two images are built on the engine, on busybox and debian:bookworm-slim, with the
 classic builder and BuildKit:
@@ -26,10 +26,11 @@ from typing import Any
 
 import pytest
 
+from squasher.context.dockerignore import DockerIgnore
 from squasher.engine import Scratch
 from squasher.parse.model import Flag, Instruction
-from squasher.render.copy import RUNTIME_SH, plan_copy
-from squasher.render.dockerignore import DockerIgnore
+from squasher.plan.placements import plan_copy
+from squasher.render.placement import RUNTIME_SH, copy_sh
 
 pytestmark = pytest.mark.engine
 
@@ -259,7 +260,7 @@ def build_script(case: Case, context: Path, builder: str, cleanup: bool = True) 
             dockerfile_path="Dockerfile",
             builder=builder,
         )
-        parts.append("(\n" + step.sh + ") || exit $?")
+        parts.append("(\n" + copy_sh(step) + ") || exit $?")
     if cleanup:
         parts.append("rm -rf /.squasher")
     return "\n".join(parts) + "\n"
@@ -448,7 +449,7 @@ def test_copy_heredoc_places_buildkit_files(
             expand=lambda v: v.replace("$X", "world"),
         )
         assert step.context_paths == []
-        parts.append("(\n" + step.sh + ") || exit $?")
+        parts.append("(\n" + copy_sh(step) + ") || exit $?")
     (tmp_path / ".squasher").mkdir()
     (tmp_path / ".squasher" / "copy.sh").write_text("\n".join(parts) + "\n")
     (tmp_path / "Dockerfile").write_text(
