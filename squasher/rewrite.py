@@ -190,8 +190,14 @@ def rewrite(
     from squasher.plan.layout import STAGE_ROOT
     from squasher.plan.model import CopyOp, Original, Segment
     from squasher.plan.planner import PlanOptions, plan
-    from squasher.render.dockerfile import is_squashed, render_dockerfile, segment_files
-    from squasher.render.script import ScriptOptions, describe, render_script
+    from squasher.render.dockerfile import (
+        RUNTIME_FILE,
+        is_squashed,
+        render_dockerfile,
+        segment_files,
+    )
+    from squasher.render.runtime import runtime_sh
+    from squasher.render.script import HookFunctions, ScriptOptions, describe, render_script
 
     if builder not in BUILDERS:
         raise SquasherError(f"--builder must be one of {', '.join(BUILDERS)}, not {builder!r}")
@@ -241,6 +247,7 @@ def rewrite(
             for line, why in info.unanalysed:
                 report.unanalysed.append(f"{name}:{line}: not analysed (bashlex: {why})")
     files: dict[str, bytes] = {}
+    functions = HookFunctions()
     all_paths: list[str] = []
     for sp in result.stages:
         for item in sp.items:
@@ -259,10 +266,12 @@ def rewrite(
                 continue
             sf = segment_files(item, strategy)
             stage_root = "" if strategy == "mount" else STAGE_ROOT
+            label = _stage_label(df, sp.stage.index)
             text = render_script(
                 item,
-                ScriptOptions(name, builder, stage_root, _stage_label(df, sp.stage.index)),
+                ScriptOptions(name, builder, stage_root, label, sf.runtime_path),
                 hooks,
+                functions,
             )
             files[sf.context_path] = text.encode("utf-8", "surrogateescape")
             report.scripts.append(sf.context_path)
@@ -278,6 +287,10 @@ def rewrite(
             for p in item.context_paths:
                 if p not in all_paths:
                     all_paths.append(p)
+    if files:
+        texts = [data.decode("utf-8", "surrogateescape") for data in files.values()]
+        runtime = runtime_sh(texts, functions.definitions)
+        files[RUNTIME_FILE] = runtime.encode("utf-8", "surrogateescape")
     if all_paths:
         from squasher.context.dockerignore import DockerIgnore
 

@@ -3,7 +3,7 @@
 
 Golden files: tests/golden/copy/<case>.sh hold the sh plan_copy generates for each case below
 (run with SQUASHER_UPDATE_GOLDEN=1 to rewrite them after a reviewed change). Every generated
-text, with RUNTIME_SH in front, must pass ``sh -n`` and ``shellcheck -s sh``.
+text, with the runtime in front, must pass ``sh -n`` and ``shellcheck -s sh``.
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ from squasher.parse import parse_text
 from squasher.parse.model import Instruction
 from squasher.plan.model import CopyOp
 from squasher.plan.placements import is_foldable, plan_copy
-from squasher.render.placement import RUNTIME_SH, copy_sh
+from squasher.render.placement import copy_sh
+from squasher.render.runtime import full_runtime
 
 GOLDEN = Path(__file__).parent / "golden" / "copy"
 UPDATE = os.environ.get("SQUASHER_UPDATE_GOLDEN") == "1"
@@ -177,7 +178,7 @@ def test_golden(name: str, ctx: Path) -> None:
 
 @pytest.mark.skipif(shutil.which("shellcheck") is None, reason="shellcheck not installed")
 def test_generated_sh_passes_sh_n_and_shellcheck(ctx: Path, tmp_path: Path) -> None:
-    parts = ["#!/bin/sh", RUNTIME_SH]
+    parts = ["#!/bin/sh", full_runtime(), "__sq_df=Dockerfile", "__sq_line=0"]
     for line, builder, workdir, ignore in GOLDEN_CASES.values():
         step = plan(line, ctx, builder=builder, workdir=workdir, ignore=ignore, expand=_upper_x)
         parts.append("(\n" + copy_sh(step) + ") || exit $?")

@@ -5,8 +5,8 @@ Each directory holds the input ``Dockerfile`` (and the context files it reads), 
 
 - ``expected/Dockerfile.squashed.txt`` and ``expected/squasher-dir/<stage>/build.sh`` (the
   repository ignores the real names) for each generated file; in the
-  scripts the runtime functions (the same in every script, tested in tests/test_script_runtime.py)
-  are replaced by one placeholder line so the goldens show only what is specific to the input;
+  runtime (``squasher-dir/runtime.sh``) the helpers of squasher/render/runtime/*.sh (tested in
+  tests/test_script_runtime.py) are shown by name only, the functions the hooks added in full;
 - or ``expected/refused.txt``: the error message, for inputs that must be refused.
 
 Regenerate after a reviewed change with ``SQUASHER_UPDATE_GOLDEN=1 pytest tests/test_rewrite_golden.py``.
@@ -30,12 +30,15 @@ CASES = sorted(p.name for p in GOLDEN.iterdir() if (p / "Dockerfile").is_file())
 UPDATE = os.environ.get("SQUASHER_UPDATE_GOLDEN") == "1"
 
 
-def strip_runtime(text: str) -> str:
-    """The script without its runtime function definitions (header and steps kept)."""
-    lines = text.split("\n")
-    start = next(i for i, ln in enumerate(lines) if ln == "") + 1
-    end = next(i for i, ln in enumerate(lines) if ln.startswith("__sq_df="))
-    return "\n".join([*lines[:start], "# <runtime functions>", "", *lines[end:]])
+def summarize_runtime(text: str) -> str:
+    """runtime.sh with each helper of squasher/render/runtime/*.sh shown by name only (they are
+    tested in tests/test_script_runtime.py): the golden shows which helpers a rewrite ships and,
+    in full, the functions the hooks added (the package layer's prologue and epilogue)."""
+    from squasher.render.runtime import helpers
+
+    for helper in helpers().values():
+        text = text.replace(helper.text, f"# <runtime helper {helper.name}>")
+    return text
 
 
 def _outputs(case: str, tmp_path: Path) -> dict[str, str]:
@@ -51,7 +54,7 @@ def _outputs(case: str, tmp_path: Path) -> dict[str, str]:
     out = {stored_name("Dockerfile.squashed"): result.dockerfile}
     for rel, data in result.files.items():
         text = data.decode()
-        out[stored_name(rel)] = strip_runtime(text) if rel.endswith(".sh") else text
+        out[stored_name(rel)] = summarize_runtime(text) if rel.endswith("runtime.sh") else text
     return out
 
 

@@ -86,7 +86,6 @@ class CopyOp:
     """A COPY/ADD from the context (or a COPY heredoc): what it places, owned and moded how."""
 
     inst: Instruction
-    where: str  # "Dockerfile:N" as the script names it in messages
     builder: str  # whose --chown lookup rules apply (classic | buildkit)
     chown: str = ""  # the --chown spec, expanded; "" = none
     chmod: str = ""  # the --chmod mode, 4 octal digits; "" = none

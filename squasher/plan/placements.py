@@ -74,10 +74,6 @@ def _refuse(msg: str, dockerfile_path: str, inst: Instruction) -> RewriteRefused
     return RewriteRefused(msg, dockerfile_path, inst.start_line)
 
 
-def _where(dockerfile_path: str, inst: Instruction) -> str:
-    return f"{dockerfile_path}:{inst.start_line}"
-
-
 def is_foldable(inst: Instruction, sources: list[str] | None = None) -> tuple[bool, str]:
     """Can the script place this COPY/ADD? Returns (False, reason) when it must stay an instruction."""
     if inst.keyword not in ("COPY", "ADD"):
@@ -153,7 +149,6 @@ def plan_copy(
     ok, reason = is_foldable(inst, sources)
     if not ok:
         raise _refuse(f"{inst.keyword} cannot be folded: {reason}", dockerfile_path, inst)
-    where = _where(dockerfile_path, inst)
     notes: list[str] = []
 
     def expanded(value: str, what: str) -> str:
@@ -209,7 +204,7 @@ def plan_copy(
     own = bool(chown)
     buildkit = builder == "buildkit"
     staged = staged_root.rstrip("/")
-    op = CopyOp(inst, where, builder, chown, chmod, keep_special=buildkit, notes=notes)
+    op = CopyOp(inst, builder, chown, chmod, keep_special=buildkit, notes=notes)
     for ent in entries:
         src_path = f"{staged}/{ent.rel}" if ent.rel != "." else staged
         if ent.rel not in op.context_paths:

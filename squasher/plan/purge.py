@@ -33,32 +33,10 @@ from squasher.plan.model import CopyOp, RunStep, Segment, StagePlan
 
 STATE_DIR = "/.squasher-state"
 
-# The package layer's wrappers (``intercept_sh``) protect the runtime libraries right before the
-# original's own removals, even a purge in the same RUN that built the program. The steps must
-# run unchanged, PATH included, so the wrappers go where the standard PATH looks first,
-# /usr/local/sbin, for the time of the build (never over a file that is there), and are removed
-# before squasher's own purge.
-INSTALL_WRAPPERS_SH = """\
-[ -d /usr/local/sbin ] || : > "$SQUASHER_STATE/made-sbin"
-for squasher_w in "$SQUASHER_STATE"/bin/*; do
-	[ -f "$squasher_w" ] || continue
-	squasher_n=/usr/local/sbin/${squasher_w##*/}
-	if [ ! -e "$squasher_n" ] && [ ! -L "$squasher_n" ] && mkdir -p /usr/local/sbin; then
-		cp "$squasher_w" "$squasher_n" && printf '%s\\n' "$squasher_n" >> "$SQUASHER_STATE/wrappers"
-	fi
-done
-"""
-
-REMOVE_WRAPPERS_SH = """\
-if [ -r "$SQUASHER_STATE/wrappers" ]; then
-	while IFS= read -r squasher_n; do rm -f "$squasher_n"; done < "$SQUASHER_STATE/wrappers"
-	rm -f "$SQUASHER_STATE/wrappers"
-fi
-if [ -e "$SQUASHER_STATE/made-sbin" ]; then
-	rmdir /usr/local/sbin 2>/dev/null
-	rm -f "$SQUASHER_STATE/made-sbin"
-fi
-"""
+# The package layer's wrappers (``intercept_sh``) go into /usr/local/sbin for the time of the build
+# and come out before squasher's own purge: runtime helpers (squasher/render/runtime/wrappers.sh).
+INSTALL_WRAPPERS_SH = "__sq_install_wrappers"
+REMOVE_WRAPPERS_SH = "__sq_remove_wrappers"
 
 
 @dataclass

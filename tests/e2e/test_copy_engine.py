@@ -4,7 +4,7 @@ For each case two images are built on the engine, on busybox and debian:bookworm
 classic builder and BuildKit:
   original: FROM base, the case's preparation, the real COPY/ADD instructions;
   scripted: FROM base, the same preparation, ``COPY . /.squasher/ctx/`` and one RUN of a script made
-            of RUNTIME_SH and the sh that plan_copy generated for each instruction.
+            of the runtime and the sh that plan_copy generated for each instruction.
 Then the trees under /t are exported (``docker cp`` archive) and compared entry by entry: type,
 mode, uid, gid, size, content hash, symlink target and (for files and symlinks) mtime.
 """
@@ -30,7 +30,8 @@ from squasher.context.dockerignore import DockerIgnore
 from squasher.engine import Scratch
 from squasher.parse.model import Flag, Instruction
 from squasher.plan.placements import plan_copy
-from squasher.render.placement import RUNTIME_SH, copy_sh
+from squasher.render.placement import copy_sh
+from squasher.render.runtime import full_runtime
 
 pytestmark = pytest.mark.engine
 
@@ -245,7 +246,7 @@ def parse_line(line: str, lineno: int) -> Instruction:
 
 def build_script(case: Case, context: Path, builder: str, cleanup: bool = True) -> str:
     ignore = DockerIgnore.from_text(case.ignore)
-    parts = ["#!/bin/sh", RUNTIME_SH]
+    parts = ["#!/bin/sh", full_runtime(), "__sq_df=Dockerfile", "__sq_line=0"]
     first_copy = 2 + len(case.prep) + (1 if case.workdir != "/" else 0)
     for i, line in enumerate(case.lines):
         inst = parse_line(line, first_copy + i)
@@ -434,7 +435,7 @@ def test_copy_heredoc_places_buildkit_files(
     from squasher.parse import parse_text
 
     df = parse_text(HEREDOC_DOCKERFILE)
-    parts = ["#!/bin/sh", RUNTIME_SH]
+    parts = ["#!/bin/sh", full_runtime(), "__sq_df=Dockerfile", "__sq_line=0"]
     for inst in df.instructions[1:]:
         step = plan_copy(
             inst,
