@@ -13,12 +13,12 @@ import gzip
 import io
 import lzma
 import os
-import shutil
 import subprocess
 import tarfile
 from pathlib import Path
 
 import pytest
+import required_tools
 
 from squasher.context.archive import inspect_archive, is_tar_header, symlink_times
 from squasher.context.dockerignore import DockerIgnore
@@ -176,8 +176,10 @@ def test_golden(name: str, ctx: Path) -> None:
     assert again == step
 
 
-@pytest.mark.skipif(shutil.which("shellcheck") is None, reason="shellcheck not installed")
 def test_generated_sh_passes_sh_n_and_shellcheck(ctx: Path, tmp_path: Path) -> None:
+    exe = required_tools.shellcheck()
+    if exe is None:
+        pytest.skip("shellcheck not installed")
     parts = ["#!/bin/sh", full_runtime(), "__sq_df=Dockerfile", "__sq_line=0"]
     for line, builder, workdir, ignore in GOLDEN_CASES.values():
         step = plan(line, ctx, builder=builder, workdir=workdir, ignore=ignore, expand=_upper_x)
@@ -186,7 +188,7 @@ def test_generated_sh_passes_sh_n_and_shellcheck(ctx: Path, tmp_path: Path) -> N
     script.write_text("\n".join(parts) + "\n")
     subprocess.run(["sh", "-n", str(script)], check=True)
     proc = subprocess.run(
-        ["shellcheck", "-s", "sh", str(script)], capture_output=True, text=True, check=False
+        [exe, "-s", "sh", str(script)], capture_output=True, text=True, check=False
     )
     assert proc.returncode == 0, proc.stdout
 

@@ -21,6 +21,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import required_tools
 
 from squasher.errors import SquasherError
 from squasher.rewrite import rewrite
@@ -84,12 +85,27 @@ def test_golden(case: str, tmp_path: Path) -> None:
     assert got == want
 
 
+def _assert_refused(case: str, tmp_path: Path) -> None:
+    """The rewrite of ``case`` raises the golden refusal, names the line, and writes nothing."""
+    want = (GOLDEN / case / "expected" / "refused.txt").read_text().strip()
+    ctx = tmp_path / case
+    shutil.copytree(GOLDEN / case, ctx, ignore=shutil.ignore_patterns("expected", "options.json"))
+    with pytest.raises(SquasherError) as err:
+        rewrite(ctx / "Dockerfile")
+    assert str(err.value).replace(str(ctx) + "/", "") == want
+    assert err.value.line is not None
+    assert sorted(p.name for p in ctx.iterdir()) == sorted(
+        p.name for p in (GOLDEN / case).iterdir() if p.name not in ("expected", "options.json")
+    )
+
+
 @pytest.mark.parametrize("case", CASES)
 def test_deterministic_and_idempotent(case: str, tmp_path: Path) -> None:
     first = _outputs(case, tmp_path / "a")
     second = _outputs(case, tmp_path / "b")
     assert first == second
     if "refused.txt" in first:
+        _assert_refused(case, tmp_path / "refused")
         return
     src = tmp_path / "c"
     shutil.copytree(GOLDEN / case, src, ignore=shutil.ignore_patterns("expected", "options.json"))
@@ -113,7 +129,9 @@ def test_scripts_pass_sh_n_and_shellcheck(case: str, tmp_path: Path) -> None:
     src = GOLDEN / case
     opts = json.loads((src / "options.json").read_text()) if (src / "options.json").exists() else {}
     if "refused.txt" in got:
+        _assert_refused(case, tmp_path / "refused")
         return
+    exe = required_tools.shellcheck()
     ctx = tmp_path / "full"
     shutil.copytree(src, ctx, ignore=shutil.ignore_patterns("expected", "options.json"))
     result = rewrite(ctx / "Dockerfile", **opts)
@@ -126,9 +144,9 @@ def test_scripts_pass_sh_n_and_shellcheck(case: str, tmp_path: Path) -> None:
             if shutil.which(shell):
                 proc = subprocess.run([shell, "-n", str(path)], capture_output=True, text=True)
                 assert proc.returncode == 0, proc.stderr
-        if shutil.which("shellcheck"):
+        if exe is not None:
             proc = subprocess.run(
-                ["shellcheck", "-s", "sh", "-S", "warning", str(path)],
+                [exe, "-s", "sh", "-S", "warning", str(path)],
                 capture_output=True,
                 text=True,
             )
@@ -154,6 +172,7 @@ def _hadolint_codes(path: Path) -> set[str] | None:
 def test_hadolint_finds_nothing_new(case: str) -> None:
     expected = GOLDEN / case / "expected" / "Dockerfile.squashed.txt"
     if not expected.exists():
+        assert (GOLDEN / case / "expected" / "refused.txt").is_file()  # nothing to lint
         return
     squashed = _hadolint_codes(expected)
     assert squashed is not None, "hadolint cannot parse the squashed Dockerfile"
