@@ -64,16 +64,23 @@ class Planner:
         self.names: dict[str, int] = {}
         self._ignore: DockerIgnore | None = None
         self.user_noted: set[str] = set()
+        self._lexed: dict[str, tuple[Part, ...]] = {}  # word -> its template (Parts are frozen)
 
     # -- helpers ---------------------------------------------------------------------------
     def refuse(self, inst: Instruction, message: str) -> RewriteRefused:
         return RewriteRefused(message, self.opt.dockerfile_path, inst.start_line)
 
     def lex(self, inst: Instruction, word: str) -> list[Part]:
-        try:
-            return lex_word(word, self.df.escape)
-        except WordSyntaxError as err:
-            raise SquasherError(err.message, self.opt.dockerfile_path, inst.start_line) from None
+        parts = self._lexed.get(word)
+        if parts is None:
+            try:
+                parts = tuple(lex_word(word, self.df.escape))
+            except WordSyntaxError as err:
+                raise SquasherError(
+                    err.message, self.opt.dockerfile_path, inst.start_line
+                ) from None
+            self._lexed[word] = parts
+        return list(parts)
 
     def static(self, parts: list[Part] | tuple[Part, ...], st: StageState) -> str:
         """The value the builder computes, when it is known at rewrite time (else ``Unknown``)."""

@@ -72,6 +72,8 @@ def var_names(parts: list[Part] | tuple[Part, ...]) -> Iterator[str]:
 
 def refers_to(text: str, name: str) -> bool:
     """Whether ``text`` (an instruction as written) reads ``$name`` or ``${name...}``."""
+    if name not in text:
+        return False
     return re.search(r"\$\{?" + re.escape(name) + r"(?![A-Za-z0-9_])", text) is not None
 
 
