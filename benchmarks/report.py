@@ -44,7 +44,7 @@ TARGET_ANALYZE_SPEEDUP = 2.0
 TARGET_REWRITE_SECONDS = ((100, 0.020), (1000, 0.200))
 TARGET_HELP_SECONDS = 0.3
 
-# the seed's headline and the figures issue 8 measured on a modernised One Love API
+# the seed's headline, and the figures measured earlier on a modernised One Love API
 SEED_BEFORE, SEED_AFTER, SEED_SAVED = 1_000_000_000, 298_000_000, 0.70
 ISSUE_FIGURES = (
     ("line by line (broken: libpq5 purged)", 1_625_000_000),

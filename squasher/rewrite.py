@@ -27,8 +27,8 @@ from squasher.plan.base import BaseInfo
 from squasher.plan.hooks import ScriptHooks
 from squasher.plan.layout import GENERATED_DIR
 from squasher.report.rewrite import FoldedStep, KeptInstruction, PackageDecision, RewriteReport
+from squasher.util.builders import BUILDERS
 
-BUILDERS = ("classic", "buildkit")
 STRATEGIES = ("script", "mount")
 
 
@@ -160,6 +160,18 @@ def _staging_bytes(context: Path, paths: list[str]) -> int:
     return total
 
 
+def _staged_script_bytes(
+    files: dict[str, bytes], staged: list[tuple[str, bool]], runtime: str
+) -> int:
+    """The bytes of squasher's scripts the staging COPYs carry, all of them together: a COPY of
+    the context takes every script, the COPY of one script takes it and runtime.sh."""
+    every = sum(len(v) for k, v in files.items() if k.endswith(".sh"))
+    return sum(
+        every if with_context else len(files[rel]) + len(files.get(runtime, b""))
+        for rel, with_context in staged
+    )
+
+
 def rewrite(
     dockerfile_path: str | os.PathLike[str],
     *,
@@ -248,6 +260,9 @@ def rewrite(
                 report.unanalysed.append(f"{name}:{line}: not analysed (bashlex: {why})")
     files: dict[str, bytes] = {}
     functions = HookFunctions()
+    staged: list[
+        tuple[str, bool]
+    ] = []  # per script: (its path, whether its COPY takes the context)
     all_paths: list[str] = []
     for sp in result.stages:
         for item in sp.items:
@@ -265,6 +280,7 @@ def rewrite(
             if not isinstance(item, Segment) or not item.has_steps:
                 continue
             sf = segment_files(item, strategy)
+            staged.append((sf.context_path, bool(item.context_paths)))
             stage_root = "" if strategy == "mount" else STAGE_ROOT
             label = _stage_label(df, sp.stage.index)
             text = render_script(
@@ -305,7 +321,7 @@ def rewrite(
             )
     report.staging_paths = sorted(all_paths)
     if strategy == "script":
-        scripts = sum(len(v) for k, v in files.items() if k.endswith(".sh"))
+        scripts = _staged_script_bytes(files, staged, RUNTIME_FILE)
         if all_paths and builder == "classic":
             # `COPY . ` stages what the context's .dockerignore lets through (the classic builder
             # has no per-Dockerfile ignore file); squasher's own builds send an exact context

@@ -228,6 +228,7 @@ def test_runtime_files_pass_shellcheck() -> None:
 def test_runtime_ships_only_what_the_scripts_call() -> None:
     assert needed(["__sq_workdir /x"]) == [
         "__sq_die",
+        "__sq_standard_path",
         "__sq_find",
         "__sq_tool",
         "__sq_isnum",

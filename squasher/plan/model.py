@@ -13,6 +13,7 @@ from typing import Literal
 
 from squasher.parse.model import Instruction, Stage
 from squasher.parse.words import Part
+from squasher.util.builders import Builder
 
 
 @dataclass
@@ -86,7 +87,7 @@ class CopyOp:
     """A COPY/ADD from the context (or a COPY heredoc): what it places, owned and moded how."""
 
     inst: Instruction
-    builder: str  # whose --chown lookup rules apply (classic | buildkit)
+    builder: Builder  # whose --chown lookup rules apply
     chown: str = ""  # the --chown spec, expanded; "" = none
     chmod: str = ""  # the --chmod mode, 4 octal digits; "" = none
     keep_special: bool = False  # setuid/setgid/sticky survive --chown/--chmod (BuildKit)

@@ -56,8 +56,7 @@ from squasher.context.sources import GENERATED, ContextSource, context_sources, 
 from squasher.errors import RewriteRefused
 from squasher.parse.model import Heredoc, Instruction
 from squasher.plan.model import CopyOp, Placement
-
-BUILDERS = ("classic", "buildkit")
+from squasher.util.builders import BUILDERS, Builder
 
 _KEEP_FLAGS = {
     "from": "COPY --from reads another stage or image",
@@ -132,7 +131,7 @@ def plan_copy(
     ignore: DockerIgnore,
     staged_root: str,
     dockerfile_path: str,
-    builder: str,
+    builder: Builder,
     expand: Callable[[str], str] | None = None,
     generated: Sequence[str] = GENERATED,
 ) -> CopyOp:

@@ -11,6 +11,7 @@ from squasher.parse.model import Stage
 from squasher.parse.words import Lit, Part, Var
 from squasher.plan.base import BaseInfo
 from squasher.plan.model import StagePlan
+from squasher.util.builders import Builder
 
 DEFAULT_SHELL = ["/bin/sh", "-c"]
 SCRIPT_ADDED_VARS = ("PWD", "OLDPWD", "SHLVL")  # the script's own shell adds these; Docker doesn't
@@ -22,7 +23,7 @@ class Unknown(Exception):
 
 @dataclass
 class PlanOptions:
-    builder: str = "buildkit"  # classic | buildkit
+    builder: Builder = "buildkit"
     strategy: str = "script"  # script | mount
     context: Path | None = None
     dockerfile_path: str = "Dockerfile"  # as named in error messages

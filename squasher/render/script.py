@@ -35,6 +35,7 @@ from squasher.plan.model import (
 )
 from squasher.render.placement import copy_sh
 from squasher.render.sh import Renderer, quote, squote
+from squasher.util.builders import Builder
 
 
 class HookFunctions:
@@ -61,7 +62,7 @@ class HookFunctions:
 @dataclass
 class ScriptOptions:
     dockerfile_name: str  # as named in messages: "Dockerfile"
-    builder: str  # classic | buildkit
+    builder: Builder
     stage_root: str  # staging directory removed at the end ("" = nothing staged: mount strategy)
     stage_label: str  # "stage 0", "stage \"build\""
     runtime_path: str = "/.squasher/runtime.sh"  # where build.sh finds runtime.sh in the image

@@ -13,12 +13,22 @@ __sq_die() {
 	exit 1
 }
 
-# __sq_find NAME: $__sq_found = absolute path of tool NAME in the standard directories, or empty
-# (absolute paths: a Dockerfile ENV PATH=... cannot break the runtime's own machinery)
+# __sq_standard_path: $__sq_std_path = the PATH the builders give a step when no ENV sets one
 # uses:
+__sq_standard_path() {
+	__sq_std_path=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+}
+
+# __sq_find NAME: $__sq_found = absolute path of tool NAME in the standard PATH, or empty
+# (absolute paths: a Dockerfile ENV PATH=... cannot break the runtime's own machinery)
+# uses: __sq_standard_path
 __sq_find() {
 	__sq_found=
-	for __sq_d in /usr/local/sbin /usr/local/bin /usr/sbin /usr/bin /sbin /bin; do
+	__sq_standard_path
+	__sq_dirs=$__sq_std_path:
+	while [ -n "$__sq_dirs" ]; do
+		__sq_d=${__sq_dirs%%:*}
+		__sq_dirs=${__sq_dirs#*:}
 		if [ -f "$__sq_d/$1" ] && [ -x "$__sq_d/$1" ]; then
 			__sq_found=$__sq_d/$1
 			return 0

@@ -4,10 +4,11 @@
 # numeric owners kept, an existing non-directory at a destination replaced.
 
 # __sq_copy_env: the COPY step's subshell: in the WORKDIR in force, the standard PATH
-# uses:
+# uses: __sq_standard_path
 __sq_copy_env() {
 	cd "$__sq_wd" || exit 1
-	PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+	__sq_standard_path
+	PATH=$__sq_std_path
 	export PATH
 }
 

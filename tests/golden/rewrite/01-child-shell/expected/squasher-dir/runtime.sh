@@ -4,6 +4,8 @@
 
 # <runtime helper __sq_die>
 
+# <runtime helper __sq_standard_path>
+
 # <runtime helper __sq_find>
 
 # <runtime helper __sq_tool>
