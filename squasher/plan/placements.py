@@ -121,6 +121,53 @@ def _parse_chmod(value: str, inst: Instruction, dockerfile_path: str) -> str:
     return f"{int(value, 8):04o}"
 
 
+def _place_context_entries(
+    op: CopyOp,
+    entries: list[ContextSource],
+    target: str,
+    into: bool,
+    staged_root: str,
+    context: Path,
+    generated: Sequence[str],
+) -> None:
+    """The placements of the context entries, and the paths the staging must carry."""
+    own = bool(op.chown)
+    buildkit = op.builder == "buildkit"
+    staged = staged_root.rstrip("/")
+    for ent in entries:
+        src_path = f"{staged}/{ent.rel}" if ent.rel != "." else staged
+        if ent.rel not in op.context_paths:
+            op.context_paths.append(ent.rel)
+        if ent.kind == "dir":
+            # squasher's own files under this directory: left out unless already at the destination
+            gen = [_under(ent.rel, g) for g in generated]
+            op.placements.append(
+                Placement(
+                    "dir",
+                    src_path,
+                    target,
+                    owned_parents=own and buildkit,
+                    owned_target=own,
+                    generated=tuple(posixpath.join(target, g) for g in gen if g),
+                )
+            )
+        elif ent.kind == "archive":
+            if ent.compression:
+                op.notes.append(f"ADD {ent.rel}: unpacking needs {ent.compression} in the image")
+            op.placements.append(
+                Placement(
+                    "archive",
+                    src_path,
+                    target,
+                    owned_target=own and buildkit,
+                    compression=ent.compression,
+                    link_times=tuple(symlink_times(context / ent.rel, ent.compression)),
+                )
+            )
+        else:
+            op.placements.append(Placement("file", src_path, target, ent.name, into, own, own))
+
+
 def plan_copy(
     inst: Instruction,
     sources: list[str],
@@ -200,42 +247,9 @@ def plan_copy(
             inst,
         )
 
+    op = CopyOp(inst, builder, chown, chmod, keep_special=builder == "buildkit", notes=notes)
+    _place_context_entries(op, entries, target, into, staged_root, context, generated)
     own = bool(chown)
-    buildkit = builder == "buildkit"
-    staged = staged_root.rstrip("/")
-    op = CopyOp(inst, builder, chown, chmod, keep_special=buildkit, notes=notes)
-    for ent in entries:
-        src_path = f"{staged}/{ent.rel}" if ent.rel != "." else staged
-        if ent.rel not in op.context_paths:
-            op.context_paths.append(ent.rel)
-        if ent.kind == "dir":
-            # squasher's own files under this directory: left out unless already at the destination
-            gen = [_under(ent.rel, g) for g in generated]
-            op.placements.append(
-                Placement(
-                    "dir",
-                    src_path,
-                    target,
-                    owned_parents=own and buildkit,
-                    owned_target=own,
-                    generated=tuple(posixpath.join(target, g) for g in gen if g),
-                )
-            )
-        elif ent.kind == "archive":
-            if ent.compression:
-                notes.append(f"ADD {ent.rel}: unpacking needs {ent.compression} in the image")
-            op.placements.append(
-                Placement(
-                    "archive",
-                    src_path,
-                    target,
-                    owned_target=own and buildkit,
-                    compression=ent.compression,
-                    link_times=tuple(symlink_times(context / ent.rel, ent.compression)),
-                )
-            )
-        else:
-            op.placements.append(Placement("file", src_path, target, ent.name, into, own, own))
     for doc, _src in docs:
         body = expanded(doc.body, "heredoc body") if doc.expand else doc.body
         op.placements.append(Placement("heredoc", "", target, doc.name, into, own, own, body=body))
