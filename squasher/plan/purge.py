@@ -183,7 +183,7 @@ class PurgeHooks(ScriptHooks):
         info = self._info(seg)
         if info is None or self.options.exact or not isinstance(op, RunStep):
             return []
-        return [f"printf '%s\\n' 'Dockerfile:{op.inst.start_line}' > \"$SQUASHER_STATE/where\""]
+        return [f"__sq_where {op.inst.start_line}"]
 
     def epilogue(self, seg: Segment) -> list[str]:
         info = self._info(seg)

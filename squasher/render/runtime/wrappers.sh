@@ -29,3 +29,9 @@ __sq_remove_wrappers() {
 		rm -f "$SQUASHER_STATE/made-sbin"
 	fi
 }
+
+# __sq_where LINE: tell the wrappers which step runs, so what they protect names its line
+# uses:
+__sq_where() {
+	printf 'Dockerfile:%s\n' "$1" >"$SQUASHER_STATE/where"
+}
