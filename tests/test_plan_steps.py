@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from test_plan import _shape
 
 from squasher.errors import RewriteRefused
 from squasher.parse import parse_text
@@ -18,7 +19,6 @@ from squasher.plan.model import (
     Original,
     Placement,
     RunStep,
-    Segment,
     SetEnv,
     SetUser,
     SetVars,
@@ -32,16 +32,6 @@ from squasher.plan.steps import HANDLERS
 def _plan(text: str, tmp_path: Path, **opts: object) -> StagePlan:
     (tmp_path / "f.txt").write_text("f\n")
     return plan(parse_text(text), PlanOptions(context=tmp_path, **opts)).stages[-1]  # type: ignore[arg-type]
-
-
-def _shape(sp: StagePlan) -> list[str]:
-    out: list[str] = []
-    for item in sp.items:
-        if isinstance(item, Segment):
-            out.append(f"S{item.number}{[i.start_line for i in item.folded]}")
-        elif isinstance(item, Original):
-            out.append(f"{item.inst.keyword}{item.inst.start_line}")
-    return out
 
 
 def _ops(sp: StagePlan) -> list[str]:
