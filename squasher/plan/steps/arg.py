@@ -41,12 +41,17 @@ PREDEFINED_ARGS = frozenset(
 def _must_cut(p: Planner, seg: Segment, st: StageState, inst: Instruction, live: list[str]) -> bool:
     """Whether hoisting this ARG to the script's start would change what comes before it."""
     buildkit = p.opt.builder == "buildkit"
-    set_here = {n for op in seg.ops if isinstance(op, SetEnv) for n, _ in op.pairs}
+    pairs = arg_pairs(inst)
+    set_here: set[str] = set()
+    if any(default is not None for _, default in pairs):
+        set_here = {n for op in seg.ops if isinstance(op, SetEnv) for n, _ in op.pairs}
+    # one text for every metadata instruction: a reference never spans two of them
+    metadata = "\n".join(m.original for m in seg.metadata)
     cut = False
-    for name, default in arg_pairs(inst):
+    for name, default in pairs:
         if name not in live:
             continue
-        if any(refers_to(m.original, name) for m in seg.metadata):
+        if refers_to(metadata, name):
             cut = True
         if default is not None and set_here & set(var_names(p.lex(inst, default))):
             cut = True
