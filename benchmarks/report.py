@@ -40,10 +40,11 @@ TOOLCHAIN_HEAVY = frozenset({"c-make", "c-libpq", "python-psycopg2", "node-gyp",
 TARGET_REFERENCE_RATIO = 1.02
 TARGET_SAVED = 0.70
 TARGET_ANALYZE_SPEEDUP = 2.0
-TARGET_REWRITE_100_SECONDS = 0.100
+# squasher.rewrite in process, median: (instructions, seconds)
+TARGET_REWRITE_SECONDS = ((100, 0.020), (1000, 0.200))
 TARGET_HELP_SECONDS = 0.3
 
-# the seed's headline and the figures issue 8 measured on a modernised One Love API
+# the seed's headline, and the figures measured earlier on a modernised One Love API
 SEED_BEFORE, SEED_AFTER, SEED_SAVED = 1_000_000_000, 298_000_000, 0.70
 ISSUE_FIGURES = (
     ("line by line (broken: libpq5 purged)", 1_625_000_000),
@@ -320,19 +321,20 @@ def targets(results: dict[str, Any]) -> list[Target]:
         )
     )
 
-    rewrite_100 = next(
-        (r for r in micro.get("rewrite") or [] if r.get("instructions") == 100), None
-    )
-    seconds = (rewrite_100 or {}).get("in_process", {}).get("median_seconds")
-    out.append(
-        Target(
-            f"rewrite of a 100-instruction Dockerfile under {fmt_ms(TARGET_REWRITE_100_SECONDS)}",
-            None if seconds is None else seconds < TARGET_REWRITE_100_SECONDS,
-            "not measured"
-            if seconds is None
-            else f"{fmt_ms(seconds)} in process (median); the CLI's wall time includes start-up",
+    for instructions, limit in TARGET_REWRITE_SECONDS:
+        timing = next(
+            (r for r in micro.get("rewrite") or [] if r.get("instructions") == instructions), None
         )
-    )
+        seconds = (timing or {}).get("in_process", {}).get("median_seconds")
+        out.append(
+            Target(
+                f"rewrite of a {instructions:,}-instruction Dockerfile under {fmt_ms(limit)}",
+                None if seconds is None else seconds <= limit,
+                "not measured"
+                if seconds is None
+                else f"{fmt_ms(seconds)} in process (median); the CLI's wall time includes start-up",
+            )
+        )
 
     startup = micro.get("startup") or {}
     help_s = (startup.get("squasher_help") or {}).get("median_seconds")

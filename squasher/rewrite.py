@@ -17,19 +17,24 @@ import re
 import sys
 import types
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from squasher.errors import SquasherError
 from squasher.parse.model import Dockerfile
 from squasher.plan.base import BaseInfo
-from squasher.render.script import ScriptHooks
+from squasher.plan.hooks import ScriptHooks
+from squasher.plan.layout import GENERATED_DIR
 from squasher.report.rewrite import FoldedStep, KeptInstruction, PackageDecision, RewriteReport
+from squasher.util.builders import BUILDERS
 
-BUILDERS = ("classic", "buildkit")
+if TYPE_CHECKING:
+    from squasher.plan.model import StagePlan
+    from squasher.plan.purge import PurgeOptions
+    from squasher.render.script import ScriptOptions
+
 STRATEGIES = ("script", "mount")
-GENERATED_DIR = ".squasher"
 
 
 @dataclass
@@ -140,7 +145,7 @@ def _stage_label(df: Dockerfile, index: int) -> str:
 
 
 def _staging_bytes(context: Path, paths: list[str]) -> int:
-    from squasher.render.dockerignore import DockerIgnore
+    from squasher.context.dockerignore import DockerIgnore
 
     ignore = DockerIgnore.load(context)
     total = 0
@@ -158,6 +163,18 @@ def _staging_bytes(context: Path, paths: list[str]) -> int:
                     if not ignore.excluded(r) and p.is_file():
                         total += p.stat().st_size
     return total
+
+
+def _staged_script_bytes(
+    files: dict[str, bytes], staged: list[tuple[str, bool]], runtime: str
+) -> int:
+    """The bytes of squasher's scripts the staging COPYs carry, all of them together: a COPY of
+    the context takes every script, the COPY of one script takes it and runtime.sh."""
+    every = sum(len(v) for k, v in files.items() if k.endswith(".sh"))
+    return sum(
+        every if with_context else len(files[rel]) + len(files.get(runtime, b""))
+        for rel, with_context in staged
+    )
 
 
 def rewrite(
@@ -178,7 +195,7 @@ def rewrite(
     """Plan and render the rewrite of ``dockerfile_path``; nothing is written (see ``write``).
 
     ``hooks`` adds sh to the scripts (prologue, before flagged steps, epilogue: see
-    ``squasher.render.script.ScriptHooks``; default: squasher's purge and cleanup, see
+    ``squasher.plan.hooks.ScriptHooks``; default: squasher's purge and cleanup, see
     ``squasher.plan.purge``); ``base_info`` tells what base images hold
     (``squasher.plan.base.engine_base_info(client)`` reads it from an engine).
 
@@ -187,10 +204,11 @@ def rewrite(
     runtime libraries from the original's own removals; ``no_recommends`` installs no apt
     Recommends (it changes what gets installed)."""
     from squasher.parse import parse_file
-    from squasher.plan.model import CopyOp, Original, Segment
-    from squasher.plan.planner import STAGE_ROOT, PlanOptions, plan
-    from squasher.render.dockerfile import is_squashed, render_dockerfile, segment_files
-    from squasher.render.script import ScriptOptions, describe, render_script
+    from squasher.plan.layout import STAGE_ROOT
+    from squasher.plan.planner import PlanOptions, plan
+    from squasher.plan.purge import PurgeOptions
+    from squasher.render.dockerfile import is_squashed, render_dockerfile
+    from squasher.render.script import ScriptOptions
 
     if builder not in BUILDERS:
         raise SquasherError(f"--builder must be one of {', '.join(BUILDERS)}, not {builder!r}")
@@ -224,31 +242,72 @@ def rewrite(
     report.warnings.extend(result.notes)
     report.warnings.extend(secret_arg_warnings(df, name))
     if hooks is None:
-        from squasher.plan.purge import PurgeHooks, PurgeOptions
-
-        purge_hooks = PurgeHooks(
+        hooks = _purge_hooks(
             df,
             result.stages,
+            report,
             PurgeOptions(purge, tuple(purge_packages), tuple(keep_packages), exact, no_recommends),
         )
-        hooks = purge_hooks
-        for key, info in sorted(purge_hooks.stages.items()):
-            for d in info.decisions:
-                report.packages.append(
-                    PackageDecision(key, d.manager, d.package, d.build_only, d.reason, d.where)
-                )
-            for line, why in info.unanalysed:
-                report.unanalysed.append(f"{name}:{line}: not analysed (bashlex: {why})")
-    files: dict[str, bytes] = {}
-    copy_runtime = ""
-    try:
-        from squasher.render.copy import RUNTIME_SH
+    opts = ScriptOptions(name, builder, "" if strategy == "mount" else STAGE_ROOT, "")
+    files, staged, all_paths = _render_scripts(df, result.stages, strategy, opts, hooks, report)
+    if all_paths:
+        from squasher.context.dockerignore import DockerIgnore
 
-        copy_runtime = RUNTIME_SH
-    except ImportError:  # pragma: no cover - D2's module always ships with the package
-        pass
+        ignore = DockerIgnore.load(ctx)
+        ignore_path = out_path.with_name(out_path.name + ".dockerignore")
+        rel = os.path.relpath(ignore_path.resolve(), ctx.resolve())
+        files[Path(rel).as_posix()] = ignore.per_dockerfile_ignore(all_paths).encode("utf-8")
+        if builder == "classic" and ignore.excluded(f"{GENERATED_DIR}/x.sh"):
+            report.warnings.append(
+                f"{ctx}/.dockerignore excludes {GENERATED_DIR}/: the classic builder will not "
+                "see the scripts; add '!.squasher' to it"
+            )
+    report.staging_paths = sorted(all_paths)
+    if strategy == "script":
+        _account_staging(report, files, staged, all_paths, ctx, builder, source, out_path)
+    text = render_dockerfile(df, result.stages, strategy, name, out_path.name)
+    return RewriteResult(source, out_path, ctx, text, files, report)
+
+
+def _purge_hooks(
+    df: Dockerfile, stages: list[StagePlan], report: RewriteReport, options: PurgeOptions
+) -> ScriptHooks:
+    """squasher's purge and cleanup as the scripts' hooks; its decisions go into the report."""
+    from squasher.plan.purge import PurgeHooks
+
+    purge_hooks = PurgeHooks(df, stages, options)
+    name = Path(df.path).name
+    for key, info in sorted(purge_hooks.stages.items()):
+        for d in info.decisions:
+            report.packages.append(
+                PackageDecision(key, d.manager, d.package, d.build_only, d.reason, d.where)
+            )
+        for line, why in info.unanalysed:
+            report.unanalysed.append(f"{name}:{line}: not analysed (bashlex: {why})")
+    return purge_hooks
+
+
+def _render_scripts(
+    df: Dockerfile,
+    stages: list[StagePlan],
+    strategy: str,
+    opts: ScriptOptions,
+    hooks: ScriptHooks,
+    report: RewriteReport,
+) -> tuple[dict[str, bytes], list[tuple[str, bool]], list[str]]:
+    """Every segment's script and the shared runtime.sh: (files, per script its path and whether
+    its COPY takes the context, the context paths the scripts read)."""
+    from squasher.plan.model import CopyOp, Original, Segment
+    from squasher.render.dockerfile import RUNTIME_FILE, segment_files
+    from squasher.render.runtime import runtime_sh
+    from squasher.render.script import HookFunctions, describe, render_script
+
+    name = opts.dockerfile_name
+    files: dict[str, bytes] = {}
+    functions = HookFunctions()
+    staged: list[tuple[str, bool]] = []
     all_paths: list[str] = []
-    for sp in result.stages:
+    for sp in stages:
         for item in sp.items:
             if isinstance(item, Original):
                 if item.why:
@@ -264,13 +323,10 @@ def rewrite(
             if not isinstance(item, Segment) or not item.has_steps:
                 continue
             sf = segment_files(item, strategy)
-            stage_root = "" if strategy == "mount" else STAGE_ROOT
-            text = render_script(
-                item,
-                ScriptOptions(name, builder, stage_root, _stage_label(df, sp.stage.index)),
-                hooks,
-                copy_runtime,
-            )
+            staged.append((sf.context_path, bool(item.context_paths)))
+            label = _stage_label(df, sp.stage.index)
+            seg_opts = replace(opts, stage_label=label, runtime_path=sf.runtime_path)
+            text = render_script(item, seg_opts, hooks, functions)
             files[sf.context_path] = text.encode("utf-8", "surrogateescape")
             report.scripts.append(sf.context_path)
             for inst in item.folded:
@@ -285,44 +341,48 @@ def rewrite(
             for p in item.context_paths:
                 if p not in all_paths:
                     all_paths.append(p)
-    if all_paths:
-        from squasher.render.dockerignore import DockerIgnore
+    if files:
+        texts = [data.decode("utf-8", "surrogateescape") for data in files.values()]
+        runtime = runtime_sh(texts, functions.definitions)
+        files[RUNTIME_FILE] = runtime.encode("utf-8", "surrogateescape")
+    return files, staged, all_paths
 
-        ignore = DockerIgnore.load(ctx)
-        ignore_path = out_path.with_name(out_path.name + ".dockerignore")
-        rel = os.path.relpath(ignore_path.resolve(), ctx.resolve())
-        files[Path(rel).as_posix()] = ignore.per_dockerfile_ignore(all_paths).encode("utf-8")
-        if builder == "classic" and ignore.excluded(f"{GENERATED_DIR}/x.sh"):
+
+def _account_staging(
+    report: RewriteReport,
+    files: dict[str, bytes],
+    staged: list[tuple[str, bool]],
+    all_paths: list[str],
+    ctx: Path,
+    builder: str,
+    source: Path,
+    out_path: Path,
+) -> None:
+    """What the staging COPYs carry into the image (script strategy), and warnings about it."""
+    from squasher.render.dockerfile import RUNTIME_FILE
+
+    scripts = _staged_script_bytes(files, staged, RUNTIME_FILE)
+    if all_paths and builder == "classic":
+        # `COPY . ` stages what the context's .dockerignore lets through (the classic builder
+        # has no per-Dockerfile ignore file); squasher's own builds send an exact context
+        report.staging_bytes = scripts + _staging_bytes(ctx, ["."])
+        report.warnings.append(
+            "classic builder: the staging COPY carries the whole build context (after "
+            ".dockerignore) and the script removes it; BuildKit reads "
+            f"{out_path.name}.dockerignore and stages only the files the script reads"
+        )
+        unread = _unread_context_files(ctx, all_paths, {source.name, out_path.name})
+        if unread:
+            secret = [p for p in unread if _looks_secret_file(p)]
+            shown = ", ".join((secret or unread)[:5]) + (", ..." if len(unread) > 5 else "")
             report.warnings.append(
-                f"{ctx}/.dockerignore excludes {GENERATED_DIR}/: the classic builder will not "
-                "see the scripts; add '!.squasher' to it"
+                f"classic builder: {len(unread)} context file(s) no step reads go into the "
+                f"squashed image's staging layer, where `docker save` shows them: {shown}"
+                + (" (these look like secrets)" if secret else "")
+                + "; list them in .dockerignore, or use --builder buildkit"
             )
-    report.staging_paths = sorted(all_paths)
-    if strategy == "script":
-        scripts = sum(len(v) for k, v in files.items() if k.endswith(".sh"))
-        if all_paths and builder == "classic":
-            # `COPY . ` stages what the context's .dockerignore lets through (the classic builder
-            # has no per-Dockerfile ignore file); squasher's own builds send an exact context
-            report.staging_bytes = scripts + _staging_bytes(ctx, ["."])
-            report.warnings.append(
-                "classic builder: the staging COPY carries the whole build context (after "
-                ".dockerignore) and the script removes it; BuildKit reads "
-                f"{out_path.name}.dockerignore and stages only the files the script reads"
-            )
-            unread = _unread_context_files(ctx, all_paths, {source.name, out_path.name})
-            if unread:
-                secret = [p for p in unread if _looks_secret_file(p)]
-                shown = ", ".join((secret or unread)[:5]) + (", ..." if len(unread) > 5 else "")
-                report.warnings.append(
-                    f"classic builder: {len(unread)} context file(s) no step reads go into the "
-                    f"squashed image's staging layer, where `docker save` shows them: {shown}"
-                    + (" (these look like secrets)" if secret else "")
-                    + "; list them in .dockerignore, or use --builder buildkit"
-                )
-        else:
-            report.staging_bytes = scripts + _staging_bytes(ctx, all_paths)
-    text = render_dockerfile(df, result.stages, strategy, name, out_path.name)
-    return RewriteResult(source, out_path, ctx, text, files, report)
+    else:
+        report.staging_bytes = scripts + _staging_bytes(ctx, all_paths)
 
 
 # ARG names that look like they carry a secret (the words BuildKit's SecretsUsedInArgOrEnv check
@@ -351,7 +411,7 @@ def _looks_secret_file(rel: str) -> bool:
 
 def _unread_context_files(context: Path, read: list[str], dockerfiles: set[str]) -> list[str]:
     """Files of the context (after .dockerignore) under none of the paths the scripts read."""
-    from squasher.render.dockerignore import DockerIgnore
+    from squasher.context.dockerignore import DockerIgnore
 
     ignore = DockerIgnore.load(context)
     roots = [p.strip("/") for p in read]

@@ -221,7 +221,10 @@ def test_targets_met_and_missed_say_by_how_much() -> None:
             "squasher_analyze": {"median_seconds": 4.0},
             "dive_ci": {"median_seconds": 6.0},
         },
-        "rewrite": [{"instructions": 100, "in_process": {"median_seconds": 0.05}}],
+        "rewrite": [
+            {"instructions": 100, "in_process": {"median_seconds": 0.015}},
+            {"instructions": 1000, "in_process": {"median_seconds": 0.25}},
+        ],
         "startup": {
             "squasher_help": {"median_seconds": 0.45},
             "python_import_click": {"median_seconds": 0.40},
@@ -236,7 +239,8 @@ def test_targets_met_and_missed_say_by_how_much() -> None:
     assert saved.met is False and "go 58%" in saved.detail
     assert _by_name(found, "every squashed image").met is False
     assert _by_name(found, "analyze").met is False
-    assert _by_name(found, "rewrite").met is True
+    assert _by_name(found, "rewrite of a 100-").met is True
+    assert _by_name(found, "rewrite of a 1,000-").met is False
     assert _by_name(found, "`squasher --help`").met is False
 
 

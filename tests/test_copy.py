@@ -1,8 +1,9 @@
-"""Unit and golden tests for squasher.render.copy (COPY/ADD placement by sh) and render.archive.
+"""Unit and golden tests for COPY/ADD placement: planned (squasher.plan.placements), written as sh
+(squasher.render.placement), and the build-context helpers (squasher.context).
 
 Golden files: tests/golden/copy/<case>.sh hold the sh plan_copy generates for each case below
 (run with SQUASHER_UPDATE_GOLDEN=1 to rewrite them after a reviewed change). Every generated
-text, with RUNTIME_SH in front, must pass ``sh -n`` and ``shellcheck -s sh``.
+text, with the runtime in front, must pass ``sh -n`` and ``shellcheck -s sh``.
 """
 
 from __future__ import annotations
@@ -12,26 +13,23 @@ import gzip
 import io
 import lzma
 import os
-import shutil
 import subprocess
 import tarfile
 from pathlib import Path
 
 import pytest
+import required_tools
 
+from squasher.context.archive import inspect_archive, is_tar_header, symlink_times
+from squasher.context.dockerignore import DockerIgnore
+from squasher.context.sources import expand_wildcard, resolve_in_context
 from squasher.errors import RewriteRefused
 from squasher.parse import parse_text
 from squasher.parse.model import Instruction
-from squasher.render.archive import inspect_archive, is_tar_header, symlink_times
-from squasher.render.copy import (
-    RUNTIME_SH,
-    CopyStep,
-    expand_wildcard,
-    is_foldable,
-    plan_copy,
-    resolve_in_context,
-)
-from squasher.render.dockerignore import DockerIgnore
+from squasher.plan.model import CopyOp
+from squasher.plan.placements import is_foldable, plan_copy
+from squasher.render.placement import copy_sh
+from squasher.render.runtime import full_runtime
 
 GOLDEN = Path(__file__).parent / "golden" / "copy"
 UPDATE = os.environ.get("SQUASHER_UPDATE_GOLDEN") == "1"
@@ -111,7 +109,7 @@ def plan(
     workdir: str = "/",
     ignore: str = "",
     expand: object = None,
-) -> CopyStep:
+) -> CopyOp:
     inst = instruction(line)
     return plan_copy(
         inst,
@@ -165,7 +163,7 @@ GOLDEN_CASES: dict[str, tuple[str, str, str, str]] = {
 def test_golden(name: str, ctx: Path) -> None:
     line, builder, workdir, ignore = GOLDEN_CASES[name]
     step = plan(line, ctx, builder=builder, workdir=workdir, ignore=ignore, expand=_upper_x)
-    text = step.sh + "".join(f"# context: {p}\n" for p in step.context_paths)
+    text = copy_sh(step) + "".join(f"# context: {p}\n" for p in step.context_paths)
     text += "".join(f"# note: {n}\n" for n in step.notes)
     path = GOLDEN / f"{name}.sh"
     if UPDATE:
@@ -178,17 +176,19 @@ def test_golden(name: str, ctx: Path) -> None:
     assert again == step
 
 
-@pytest.mark.skipif(shutil.which("shellcheck") is None, reason="shellcheck not installed")
 def test_generated_sh_passes_sh_n_and_shellcheck(ctx: Path, tmp_path: Path) -> None:
-    parts = ["#!/bin/sh", RUNTIME_SH]
+    exe = required_tools.shellcheck()
+    if exe is None:
+        pytest.skip("shellcheck not installed")
+    parts = ["#!/bin/sh", full_runtime(), "__sq_df=Dockerfile", "__sq_line=0"]
     for line, builder, workdir, ignore in GOLDEN_CASES.values():
         step = plan(line, ctx, builder=builder, workdir=workdir, ignore=ignore, expand=_upper_x)
-        parts.append("(\n" + step.sh + ") || exit $?")
+        parts.append("(\n" + copy_sh(step) + ") || exit $?")
     script = tmp_path / "all.sh"
     script.write_text("\n".join(parts) + "\n")
     subprocess.run(["sh", "-n", str(script)], check=True)
     proc = subprocess.run(
-        ["shellcheck", "-s", "sh", str(script)], capture_output=True, text=True, check=False
+        [exe, "-s", "sh", str(script)], capture_output=True, text=True, check=False
     )
     assert proc.returncode == 0, proc.stdout
 
@@ -232,14 +232,14 @@ def test_refusals_name_the_line(ctx: Path, line: str, builder: str, message: str
 
 def test_buildkit_accepts_several_sources_without_slash(ctx: Path) -> None:
     step = plan("COPY a.txt b.txt /x", ctx)
-    assert step.sh.count("sq_copy_file") == 2
-    assert " 0 " in step.sh  # not "into a directory": each file lands on /x in turn
+    assert copy_sh(step).count("sq_copy_file") == 2
+    assert " 0 " in copy_sh(step)  # not "into a directory": each file lands on /x in turn
 
 
 def test_buildkit_empty_wildcard_copies_nothing(ctx: Path) -> None:
     step = plan("COPY nomatch* /x/", ctx)
     assert step.context_paths == []
-    assert step.sh.rstrip().endswith(":")
+    assert copy_sh(step).rstrip().endswith(":")
     assert any("matches nothing" in n for n in step.notes)
 
 

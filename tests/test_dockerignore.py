@@ -1,4 +1,4 @@
-"""Unit tests for squasher.render.dockerignore: .dockerignore reading and matching, Go path rules."""
+"""Unit tests for squasher.context.dockerignore: .dockerignore reading and matching, Go path rules."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from squasher.errors import SquasherError
-from squasher.render.dockerignore import (
+from squasher.context.dockerignore import (
     BadPattern,
     DockerIgnore,
     escape_path,
@@ -17,6 +16,7 @@ from squasher.render.dockerignore import (
     go_match,
     read_patterns,
 )
+from squasher.errors import SquasherError
 
 
 @pytest.mark.parametrize(

@@ -425,9 +425,17 @@ def test_error_message_format() -> None:
 
 
 def test_parse_is_deterministic() -> None:
-    text = "FROM x AS a\nRUN <<EOF\nhi\nEOF\nENV A=1\n"
-    assert dump_buildkit(parse_text(text)) == dump_buildkit(parse_text(text))
-    assert parse_text(text) == parse_text(text)
+    from hashseed import outputs_across_hash_seeds
+
+    code = (
+        "from squasher.parse import parse_text\n"
+        "from squasher.parse.dump import dump_buildkit, dump_json\n"
+        "df = parse_text('FROM x AS a\\nRUN --mount=type=cache,target=/c <<EOF\\nhi\\nEOF\\n"
+        "ENV A=1 B=2\\nLABEL z=1 a=2\\nCOPY --chown=1 --link a b /c/\\n')\n"
+        "print(dump_buildkit(df)); print(dump_json(df)); print(repr(df))\n"
+    )
+    first, *others = outputs_across_hash_seeds(code)
+    assert all(out == first for out in others)
 
 
 _PIECES = st.sampled_from(

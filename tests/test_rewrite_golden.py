@@ -5,8 +5,8 @@ Each directory holds the input ``Dockerfile`` (and the context files it reads), 
 
 - ``expected/Dockerfile.squashed.txt`` and ``expected/squasher-dir/<stage>/build.sh`` (the
   repository ignores the real names) for each generated file; in the
-  scripts the runtime functions (the same in every script, tested in tests/test_script_runtime.py)
-  are replaced by one placeholder line so the goldens show only what is specific to the input;
+  runtime (``squasher-dir/runtime.sh``) the helpers of squasher/render/runtime/*.sh (tested in
+  tests/test_script_runtime.py) are shown by name only, the functions the hooks added in full;
 - or ``expected/refused.txt``: the error message, for inputs that must be refused.
 
 Regenerate after a reviewed change with ``SQUASHER_UPDATE_GOLDEN=1 pytest tests/test_rewrite_golden.py``.
@@ -21,6 +21,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import required_tools
 
 from squasher.errors import SquasherError
 from squasher.rewrite import rewrite
@@ -30,12 +31,15 @@ CASES = sorted(p.name for p in GOLDEN.iterdir() if (p / "Dockerfile").is_file())
 UPDATE = os.environ.get("SQUASHER_UPDATE_GOLDEN") == "1"
 
 
-def strip_runtime(text: str) -> str:
-    """The script without its runtime function definitions (header and steps kept)."""
-    lines = text.split("\n")
-    start = next(i for i, ln in enumerate(lines) if ln == "") + 1
-    end = next(i for i, ln in enumerate(lines) if ln.startswith("__sq_df="))
-    return "\n".join([*lines[:start], "# <runtime functions>", "", *lines[end:]])
+def summarize_runtime(text: str) -> str:
+    """runtime.sh with each helper of squasher/render/runtime/*.sh shown by name only (they are
+    tested in tests/test_script_runtime.py): the golden shows which helpers a rewrite ships and,
+    in full, the functions the hooks added (the package layer's prologue and epilogue)."""
+    from squasher.render.runtime import helpers
+
+    for helper in helpers().values():
+        text = text.replace(helper.text, f"# <runtime helper {helper.name}>")
+    return text
 
 
 def _outputs(case: str, tmp_path: Path) -> dict[str, str]:
@@ -51,7 +55,7 @@ def _outputs(case: str, tmp_path: Path) -> dict[str, str]:
     out = {stored_name("Dockerfile.squashed"): result.dockerfile}
     for rel, data in result.files.items():
         text = data.decode()
-        out[stored_name(rel)] = strip_runtime(text) if rel.endswith(".sh") else text
+        out[stored_name(rel)] = summarize_runtime(text) if rel.endswith("runtime.sh") else text
     return out
 
 
@@ -81,12 +85,27 @@ def test_golden(case: str, tmp_path: Path) -> None:
     assert got == want
 
 
+def _assert_refused(case: str, tmp_path: Path) -> None:
+    """The rewrite of ``case`` raises the golden refusal, names the line, and writes nothing."""
+    want = (GOLDEN / case / "expected" / "refused.txt").read_text().strip()
+    ctx = tmp_path / case
+    shutil.copytree(GOLDEN / case, ctx, ignore=shutil.ignore_patterns("expected", "options.json"))
+    with pytest.raises(SquasherError) as err:
+        rewrite(ctx / "Dockerfile")
+    assert str(err.value).replace(str(ctx) + "/", "") == want
+    assert err.value.line is not None
+    assert sorted(p.name for p in ctx.iterdir()) == sorted(
+        p.name for p in (GOLDEN / case).iterdir() if p.name not in ("expected", "options.json")
+    )
+
+
 @pytest.mark.parametrize("case", CASES)
 def test_deterministic_and_idempotent(case: str, tmp_path: Path) -> None:
     first = _outputs(case, tmp_path / "a")
     second = _outputs(case, tmp_path / "b")
     assert first == second
     if "refused.txt" in first:
+        _assert_refused(case, tmp_path / "refused")
         return
     src = tmp_path / "c"
     shutil.copytree(GOLDEN / case, src, ignore=shutil.ignore_patterns("expected", "options.json"))
@@ -110,7 +129,9 @@ def test_scripts_pass_sh_n_and_shellcheck(case: str, tmp_path: Path) -> None:
     src = GOLDEN / case
     opts = json.loads((src / "options.json").read_text()) if (src / "options.json").exists() else {}
     if "refused.txt" in got:
+        _assert_refused(case, tmp_path / "refused")
         return
+    exe = required_tools.shellcheck()
     ctx = tmp_path / "full"
     shutil.copytree(src, ctx, ignore=shutil.ignore_patterns("expected", "options.json"))
     result = rewrite(ctx / "Dockerfile", **opts)
@@ -123,9 +144,9 @@ def test_scripts_pass_sh_n_and_shellcheck(case: str, tmp_path: Path) -> None:
             if shutil.which(shell):
                 proc = subprocess.run([shell, "-n", str(path)], capture_output=True, text=True)
                 assert proc.returncode == 0, proc.stderr
-        if shutil.which("shellcheck"):
+        if exe is not None:
             proc = subprocess.run(
-                ["shellcheck", "-s", "sh", "-S", "warning", str(path)],
+                [exe, "-s", "sh", "-S", "warning", str(path)],
                 capture_output=True,
                 text=True,
             )
@@ -151,6 +172,7 @@ def _hadolint_codes(path: Path) -> set[str] | None:
 def test_hadolint_finds_nothing_new(case: str) -> None:
     expected = GOLDEN / case / "expected" / "Dockerfile.squashed.txt"
     if not expected.exists():
+        assert (GOLDEN / case / "expected" / "refused.txt").is_file()  # nothing to lint
         return
     squashed = _hadolint_codes(expected)
     assert squashed is not None, "hadolint cannot parse the squashed Dockerfile"

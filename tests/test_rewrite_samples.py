@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import required_tools
 
 from squasher.parse import parse_text
 from squasher.rewrite import rewrite
@@ -34,6 +35,7 @@ def test_sample_rewrites(dockerfile: Path, builder: str, strategy: str, tmp_path
     assert first.report is not None and first.report.scripts
     back = parse_text(first.dockerfile, "Dockerfile.squashed")
     assert len(back.stages) == len(parse_text((ctx / "Dockerfile").read_text()).stages)
+    exe = required_tools.shellcheck()
     for rel, data in first.files.items():
         if not rel.endswith(".sh"):
             continue
@@ -41,9 +43,9 @@ def test_sample_rewrites(dockerfile: Path, builder: str, strategy: str, tmp_path
         script.write_bytes(data)
         proc = subprocess.run(["sh", "-n", str(script)], capture_output=True, text=True)
         assert proc.returncode == 0, proc.stderr
-        if shutil.which("shellcheck"):
+        if exe is not None:
             proc = subprocess.run(
-                ["shellcheck", "-s", "sh", "-S", "warning", str(script)],
+                [exe, "-s", "sh", "-S", "warning", str(script)],
                 capture_output=True,
                 text=True,
             )

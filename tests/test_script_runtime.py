@@ -6,6 +6,9 @@
 - ``__sq_clean`` cleans paths like Go's ``path.Clean``.
 - ``__sq_run`` stops at the first failing step with the step's exit code and the message naming
   the Dockerfile line; steps do not leak state into each other.
+- The runtime files (squasher/render/runtime/*.sh): one ``__sq_`` prefix, every helper defined
+  once, its ``# uses:`` line what its body calls, shellcheck clean as files; runtime.sh ships the
+  helpers a script calls and nothing else.
 """
 
 from __future__ import annotations
@@ -19,11 +22,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from squasher.context.dockerignore import go_clean
 from squasher.parse.words import evaluate, lex_word
-from squasher.render.dockerignore import go_clean
-from squasher.render.runtime import RUNTIME
+from squasher.render.runtime import CALL, FILES, full_runtime, helpers, needed, runtime_sh
 from squasher.render.sh import Renderer, quote
 
+RUNTIME = full_runtime()
 SHELLS = [s for s in ("dash", "busybox") if shutil.which(s)] or ["sh"]
 
 
@@ -185,3 +189,58 @@ __sq_run 5 'RUN pwd' /bin/sh -c 'pwd >> {out}'
     assert proc.returncode == 0, proc.stderr
     assert out.read_text().split() == [f"{tmp_path}/b/c", f"{tmp_path}/b/c/d"]
     assert oct((tmp_path / "b" / "c" / "d").stat().st_mode & 0o777) == "0o755"
+
+
+RUNTIME_DIR = Path(__file__).parent.parent / "squasher" / "render" / "runtime"
+
+
+def test_every_helper_declares_what_it_calls() -> None:
+    table = helpers()
+    for helper in table.values():
+        body = helper.text.split(f"{helper.name}() {{", 1)[1]
+        called = {n for n in CALL.findall(body) if n in table} - {helper.name}
+        assert called == set(helper.uses) - {helper.name}, helper.name
+
+
+def test_one_prefix_and_one_definition_per_helper() -> None:
+    import re
+
+    defined: list[str] = []
+    for file in FILES:
+        text = (RUNTIME_DIR / file).read_text()
+        defined += re.findall(r"^([A-Za-z_][A-Za-z0-9_]*)\(\) \{", text, re.M)
+        assert not re.search(r"\b(sq_|squasher_)[a-z]", text.replace("__sq_", "")), file
+    assert all(name.startswith("__sq_") for name in defined)
+    assert len(defined) == len(set(defined)) == len(helpers())
+    assert sorted(p.name for p in RUNTIME_DIR.glob("*.sh")) == sorted(FILES)
+
+
+def test_runtime_files_pass_shellcheck() -> None:
+    if shutil.which("shellcheck") is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("shellcheck is not installed (CI=true)")
+        pytest.skip("shellcheck not installed")
+    files = [str(RUNTIME_DIR / f) for f in FILES]
+    proc = subprocess.run(["shellcheck", "-s", "sh", *files], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout
+
+
+def test_runtime_ships_only_what_the_scripts_call() -> None:
+    assert needed(["__sq_workdir /x"]) == [
+        "__sq_die",
+        "__sq_standard_path",
+        "__sq_find",
+        "__sq_tool",
+        "__sq_isnum",
+        "__sq_entry",
+        "__sq_resolve",
+        "__sq_owner",
+        "__sq_clean",
+        "__sq_workdir",
+    ]
+    text = runtime_sh(["__sq_fail 1 2 x"])
+    assert "__sq_fail() {" in text and "__sq_run() {" not in text
+    assert runtime_sh(["__sq_fail 1 2 x"]) == text  # deterministic
+    # a hook's function is shipped after the helpers, and what it calls comes with it
+    hooked = runtime_sh([], ["__sq_prologue_1() {\n__sq_install_wrappers\n}"])
+    assert hooked.index("__sq_install_wrappers() {") < hooked.index("__sq_prologue_1() {")

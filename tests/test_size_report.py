@@ -8,15 +8,17 @@ import pytest
 
 from squasher.measure.diff_size import DiffSizeResult, ImageMeasure, LayerSize
 from squasher.report import humanize, size_report
+from squasher.util.units import human_bytes
 
 
 @pytest.mark.parametrize(
     ("n", "text"),
-    [(0, "0 B"), (999, "999 B"), (1000, "1 kB"), (1_540_000_000, "1.54 GB"), (246_000_000, "246 MB"),
-     (-5_000_000, "-5 MB")],
+    [(0, "0 B"), (999, "999 B"), (1000, "1.0 kB"), (1_540_000_000, "1.5 GB"), (246_000_000, "246 MB"),
+     (-5_000_000, "-5.0 MB"), (12_345, "12 kB")],
 )  # fmt: skip
 def test_size(n: int, text: str) -> None:
-    assert humanize.size(n) == text
+    """One formatter for every byte size squasher prints (dive's SI format)."""
+    assert human_bytes(n) == text
 
 
 def test_colour_follows_tty_and_no_color(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from squasher.cli.purge_options import purge_kwargs, purge_options
+from squasher.util.builders import BUILDERS
 
 if TYPE_CHECKING:
     from squasher.engine import BuildProgress
@@ -78,7 +79,7 @@ class _Progress:
 )
 @click.option(
     "--builder",
-    type=click.Choice(["classic", "buildkit"]),
+    type=click.Choice(BUILDERS),
     default="buildkit",
     show_default=True,
     help="Builder the rewrite targets and both images are built with.",

@@ -1,4 +1,4 @@
-"""The purge options shared by ``rewrite`` and ``diff-size`` (issue 4)."""
+"""The purge options shared by ``rewrite`` and ``diff-size``: which packages the script purges."""
 
 from __future__ import annotations
 

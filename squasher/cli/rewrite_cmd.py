@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from squasher.cli.purge_options import purge_kwargs, purge_options
+from squasher.util.builders import BUILDERS
 
 
 @click.command(
@@ -34,7 +35,7 @@ from squasher.cli.purge_options import purge_kwargs, purge_options
 )
 @click.option(
     "--builder",
-    type=click.Choice(["buildkit", "classic"]),
+    type=click.Choice(sorted(BUILDERS)),
     default="buildkit",
     show_default=True,
     help="The builder whose semantics the rewrite reproduces and that builds the output.",

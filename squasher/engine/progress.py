@@ -6,9 +6,10 @@ import re
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
 
-BuilderName = Literal["classic", "buildkit"]
+from squasher.util.builders import Builder
+
+BuilderName = Builder  # the builder a build ran with
 
 #: how many trailing output lines a BuildFailed message carries
 TAIL_LINES = 15

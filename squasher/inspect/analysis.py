@@ -24,6 +24,7 @@ from squasher.inspect.layers import (
     read_image_archive,
 )
 from squasher.inspect.reclaimable import Reclaimable, owners_from, reclaimable
+from squasher.util.units import human_bytes
 
 # dive's CI rule names and defaults (dive 0.13 ``--ci`` flags)
 CI_DEFAULTS: dict[str, str] = {
@@ -329,16 +330,6 @@ def evaluate_ci(
 
 # ---------------------------------------------------------------------------------------------
 # text output
-
-
-def human_bytes(n: int) -> str:
-    """Sizes as dive prints them (SI units, 1000-based): 1150000 -> "1.2 MB"."""
-    if n < 10:
-        return f"{n} B"
-    units = ["B", "kB", "MB", "GB", "TB", "PB", "EB"]
-    exp = min(math.floor(math.log(n, 1000)), len(units) - 1)
-    value = math.floor(n / 1000**exp * 10 + 0.5) / 10
-    return f"{value:.0f} {units[exp]}" if value >= 10 else f"{value:.1f} {units[exp]}"
 
 
 def _one_line(text: str, width: int) -> str:

@@ -50,6 +50,7 @@ from squasher.inspect.verify_smoke import (
     run_smoke,
     smoke_difference,
 )
+from squasher.util.units import human_bytes
 
 __all__ = [
     "Difference",
@@ -206,15 +207,6 @@ class VerifyResult:
 
 
 _SHOWN = 160  # characters of a smoke command's output shown in the text report
-
-
-def human_bytes(n: int) -> str:
-    value = float(n)
-    for unit in ("B", "kB", "MB", "GB"):
-        if abs(value) < 1000 or unit == "GB":
-            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{n} B"  # unreachable
 
 
 def _short(image_id: str) -> str:

@@ -91,7 +91,7 @@ def _measure(info: ImageInfo, seconds: float, builder: str, keep: bool) -> Image
 def _copy_context_paths(context: Path, paths: Sequence[str], dest: Path) -> None:
     """Copy the named context-relative paths into dest, leaving out what .dockerignore excludes
     (the builder would not have sent those either)."""
-    from squasher.render.dockerignore import DockerIgnore
+    from squasher.context.dockerignore import DockerIgnore
 
     ignore = DockerIgnore.load(context)
 

@@ -1,6 +1,6 @@
 """Which installed packages are build-only: the known build-tool list and the decision, with reasons.
 
-The rule (issue 4): build-only are the packages the original itself removes later, the known build
+The rule: build-only are the packages the original itself removes later, the known build
 tools listed in :data:`BUILD_TOOLS`, and what the user says (``--purge PKG`` / ``--keep PKG`` on
 the command line, ``# squasher: purge PKG...`` / ``# squasher: keep PKG...`` comments in the
 Dockerfile). Everything else is kept. Precedence, first match wins: ``--keep``, ``--purge``,

@@ -9,9 +9,11 @@ instruction they come from so every step in the script names its source line.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 from squasher.parse.model import Instruction, Stage
 from squasher.parse.words import Part
+from squasher.util.builders import Builder
 
 
 @dataclass
@@ -54,14 +56,44 @@ class RunStep:
     pipe: tuple[str, str] | None = None  # (name, body): a '#!' heredoc run as /dev/pipes/NAME
 
 
+@dataclass(frozen=True)
+class Placement:
+    """One thing a COPY/ADD puts into the image, with the builder's rules already decided.
+
+    ``kind``: ``file`` (copied to ``target``, or to ``target/name`` when ``into`` or when
+    ``target`` is a directory), ``dir`` (its contents copied into ``target``), ``archive``
+    (unpacked into ``target``), ``heredoc`` (``body`` written as a file, like ``file``).
+    ``owned_parents``/``owned_target``: the directories the copy creates get the ``--chown``
+    owner (else root). ``generated``: squasher's own paths below ``target`` that a directory
+    copy leaves out unless they were already there. ``link_times``: (path, mtime) of the
+    symlinks an archive holds, set after unpacking.
+    """
+
+    kind: Literal["file", "dir", "archive", "heredoc"]
+    source: str  # the staged path read; "" for a heredoc
+    target: str  # absolute, cleaned
+    name: str = ""
+    into: bool = False
+    owned_parents: bool = False
+    owned_target: bool = False
+    compression: str = ""  # archive: gzip | bzip2 | xz | "" (plain tar)
+    body: str = ""  # heredoc: the file's text, expanded when its delimiter is unquoted
+    generated: tuple[str, ...] = ()
+    link_times: tuple[tuple[str, int], ...] = ()
+
+
 @dataclass
 class CopyOp:
-    """A COPY/ADD from the context (or a COPY heredoc), placed by sh from ``squasher.render.copy``."""
+    """A COPY/ADD from the context (or a COPY heredoc): what it places, owned and moded how."""
 
     inst: Instruction
-    sh: str
-    context_paths: list[str]
-    notes: list[str]
+    builder: Builder  # whose --chown lookup rules apply
+    chown: str = ""  # the --chown spec, expanded; "" = none
+    chmod: str = ""  # the --chmod mode, 4 octal digits; "" = none
+    keep_special: bool = False  # setuid/setgid/sticky survive --chown/--chmod (BuildKit)
+    placements: list[Placement] = field(default_factory=list)
+    context_paths: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass

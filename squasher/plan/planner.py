@@ -23,148 +23,36 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from squasher.context.dockerignore import go_clean
 from squasher.errors import RewriteRefused, SquasherError
 from squasher.parse.model import Dockerfile, Instruction, Stage
-from squasher.parse.words import Lit, Part, Var, WordSyntaxError, arg_pairs, env_pairs, lex_word
-from squasher.plan.base import BaseInfo
-from squasher.plan.model import (
-    CopyOp,
-    DeclareArg,
-    Original,
-    RunStep,
-    Segment,
-    SetEnv,
-    SetUser,
-    SetVars,
-    SetWorkdir,
-    StagePlan,
+from squasher.parse.words import Lit, Part, WordSyntaxError, arg_pairs, lex_word
+from squasher.plan.model import Original, Segment, StagePlan
+from squasher.plan.state import (
+    SCRIPT_ADDED_VARS,
+    PlanOptions,
+    PlanResult,
+    StageState,
+    Unknown,
+    stage_key,
+    var_names,
 )
-from squasher.render.dockerignore import go_clean
-from squasher.render.sh import NAME, SHELL_OWNED
+from squasher.plan.steps import HANDLERS
+from squasher.shell.names import NAME, SHELL_OWNED
 
 if TYPE_CHECKING:
-    from squasher.render.dockerignore import DockerIgnore
+    from squasher.context.dockerignore import DockerIgnore
 
-METADATA = frozenset(
-    {
-        "ENV",
-        "LABEL",
-        "EXPOSE",
-        "CMD",
-        "ENTRYPOINT",
-        "VOLUME",
-        "USER",
-        "WORKDIR",
-        "SHELL",
-        "STOPSIGNAL",
-        "HEALTHCHECK",
-        "ONBUILD",
-        "MAINTAINER",
-    }
-)
-
-# Build args the builders pass to every RUN without a declaration (never stored in the image).
-PREDEFINED_ARGS = frozenset(
-    {
-        "HTTP_PROXY",
-        "http_proxy",
-        "HTTPS_PROXY",
-        "https_proxy",
-        "FTP_PROXY",
-        "ftp_proxy",
-        "NO_PROXY",
-        "no_proxy",
-        "ALL_PROXY",
-        "all_proxy",
-    }
-)
-
-DEFAULT_SHELL = ["/bin/sh", "-c"]
-SCRIPT_ADDED_VARS = ("PWD", "OLDPWD", "SHLVL")  # the script's own shell adds these; Docker doesn't
-
-_RUN_KEEP_FLAGS = {
-    "mount": "RUN --mount needs the builder's mounts",
-    "network": "RUN --network changes the step's network",
-    "security": "RUN --security changes the step's privileges",
-    "device": "RUN --device needs the builder's devices",
-}
+__all__ = ["PlanOptions", "PlanResult", "Planner", "StageState", "plan", "stage_key"]
 
 _WINDOWS_BASE = re.compile(
     r"(^|/)(windows/(servercore|nanoserver|server)|windows(servercore|nanoserver)?)([:@/]|$)",
     re.IGNORECASE,
 )
 _DISTROLESS = re.compile(r"(^|/)distroless/(?!.*:debug)", re.IGNORECASE)
-
-
-def _is_root(user: list[Part] | None) -> bool:
-    """True when the USER in force certainly is root (None: the base image's, assumed root)."""
-    if user is None:
-        return True
-    if all(isinstance(p, Lit) for p in user):
-        return "".join(p.text for p in user if isinstance(p, Lit)) in ("", "root", "0")
-    return False
-
-
-class _Unknown(Exception):
-    """A value needed at rewrite time depends on something only known at build time."""
-
-
-@dataclass
-class PlanOptions:
-    builder: str = "buildkit"  # classic | buildkit
-    strategy: str = "script"  # script | mount
-    context: Path | None = None
-    dockerfile_path: str = "Dockerfile"  # as named in error messages
-    base_info: BaseInfo | None = None  # what an engine knows of base images (squasher.plan.base)
-    script_name: str = "Dockerfile"  # as named inside the generated scripts (no directories)
-
-
-@dataclass
-class StageState:
-    """The builder's state at one point of a stage, as far as the rewrite needs it."""
-
-    env_names: set[str] = field(default_factory=set)  # set by ENV in the Dockerfile
-    static_env: dict[str, str] = field(default_factory=dict)  # ENV values known at rewrite time
-    args: set[str] = field(default_factory=set)  # ARG names declared (in scope)
-    workdir: str | None = None  # absolute, None = unknown (the base image's)
-    user: list[Part] | None = None  # None = the base image's user (root assumed)
-    user_line: str | None = None  # a USER line that sets ``user`` again (its original text)
-    shell: list[str] = field(default_factory=lambda: list(DEFAULT_SHELL))
-    no_shell: str = ""  # why the image has no /bin/sh (scratch, distroless), "" = it has one
-
-    def known_names(self) -> frozenset[str]:
-        return frozenset(self.env_names | self.args)
-
-
-@dataclass
-class PlanResult:
-    stages: list[StagePlan]
-    notes: list[str] = field(default_factory=list)  # warnings for the report
-
-
-def stage_key(stage: Stage) -> str:
-    if stage.name:
-        key = re.sub(r"[^a-z0-9._-]", "_", stage.name)
-        if key and key not in (".", ".."):
-            return key
-    return f"stage-{stage.index}"
-
-
-def _var_names(parts: list[Part] | tuple[Part, ...]) -> Iterator[str]:
-    for p in parts:
-        if isinstance(p, Var):
-            yield p.name
-            yield from _var_names(p.word)
-            yield from _var_names(p.replacement)
-
-
-def _refers_to(text: str, name: str) -> bool:
-    return re.search(r"\$\{?" + re.escape(name) + r"(?![A-Za-z0-9_])", text) is not None
 
 
 class Planner:
@@ -176,35 +64,42 @@ class Planner:
         self.names: dict[str, int] = {}
         self._ignore: DockerIgnore | None = None
         self.user_noted: set[str] = set()
+        self._lexed: dict[str, tuple[Part, ...]] = {}  # word -> its template (Parts are frozen)
 
     # -- helpers ---------------------------------------------------------------------------
     def refuse(self, inst: Instruction, message: str) -> RewriteRefused:
         return RewriteRefused(message, self.opt.dockerfile_path, inst.start_line)
 
     def lex(self, inst: Instruction, word: str) -> list[Part]:
-        try:
-            return lex_word(word, self.df.escape)
-        except WordSyntaxError as err:
-            raise SquasherError(err.message, self.opt.dockerfile_path, inst.start_line) from None
+        parts = self._lexed.get(word)
+        if parts is None:
+            try:
+                parts = tuple(lex_word(word, self.df.escape))
+            except WordSyntaxError as err:
+                raise SquasherError(
+                    err.message, self.opt.dockerfile_path, inst.start_line
+                ) from None
+            self._lexed[word] = parts
+        return list(parts)
 
     def static(self, parts: list[Part] | tuple[Part, ...], st: StageState) -> str:
-        """The value the builder computes, when it is known at rewrite time (else ``_Unknown``)."""
+        """The value the builder computes, when it is known at rewrite time (else ``Unknown``)."""
         from squasher.parse.words import evaluate
 
         env: dict[str, str] = {}
-        for name in _var_names(parts):
+        for name in var_names(parts):
             if name in st.static_env:
                 env[name] = st.static_env[name]
             elif name in st.env_names or name in st.args:
-                raise _Unknown(name)
+                raise Unknown(name)
             elif name in SHELL_OWNED or not NAME.fullmatch(name):
                 continue  # the builder never sees these: unset
             else:
-                raise _Unknown(name)  # may come from the base image
+                raise Unknown(name)  # may come from the base image
         try:
             return evaluate(parts, env)
         except WordSyntaxError:
-            raise _Unknown("") from None
+            raise Unknown("") from None
 
     # -- stages ------------------------------------------------------------------------------
     def plan(self) -> PlanResult:
@@ -370,258 +265,20 @@ class Planner:
         sp.items.append(Original(inst, why))
         return self.new_segment(sp, st)
 
-    # -- instructions ----------------------------------------------------------------------------
     def step(self, sp: StagePlan, seg: Segment, st: StageState, inst: Instruction) -> Segment:
-        kw = inst.keyword
-        if kw == "ARG":
-            return self.arg(sp, seg, st, inst)
-        if kw == "RUN":
-            return self.run(sp, seg, st, inst)
-        if kw in ("COPY", "ADD"):
-            return self.copy_add(sp, seg, st, inst)
-        if kw in METADATA:
-            seg.metadata.append(inst)
-            self.metadata(seg, st, inst)
-            if kw == "VOLUME" and self.opt.builder == "classic":
-                return self.cut(sp, seg, st)
-            return seg
-        # FROM never appears here; anything else is unknown to the builder as well
-        raise self.refuse(inst, f"unknown instruction: {inst.written_keyword or kw}")
-
-    def metadata(self, seg: Segment, st: StageState, inst: Instruction) -> None:
-        kw = inst.keyword
-        if kw == "ENV":
-            known = st.known_names()
-            pairs: list[tuple[str, list[Part]]] = []
-            values: dict[str, str | None] = {}
-            for key_raw, value_raw in env_pairs(inst):
-                key_parts = self.lex(inst, key_raw)
-                try:
-                    key = self.static(key_parts, st)
-                except _Unknown:
-                    raise self.refuse(
-                        inst, f"ENV name {key_raw!r} depends on a value known only at build time"
-                    ) from None
-                if not NAME.fullmatch(key):
-                    raise self.refuse(
-                        inst,
-                        f"ENV name {key!r} cannot be set by a POSIX shell; "
-                        "squasher cannot fold steps that need it",
-                    )
-                parts = self.lex(inst, value_raw)
-                pairs.append((key, parts))
-                try:
-                    values[key] = self.static(parts, st)
-                except _Unknown:
-                    values[key] = None
-            for key, val in values.items():
-                st.env_names.add(key)
-                if val is None:
-                    st.static_env.pop(key, None)
-                else:
-                    st.static_env[key] = val
-            seg.ops.append(SetEnv(inst, pairs, known))
-            if {"HOME", *SCRIPT_ADDED_VARS} & set(values):
-                seg.ops.append(
-                    SetVars(
-                        "HOME" in st.env_names,
-                        [v for v in SCRIPT_ADDED_VARS if v not in st.env_names],
-                    )
-                )
-        elif kw == "WORKDIR":
-            word = inst.args[0] if inst.args else ""
-            parts = self.lex(inst, word)
-            seg.ops.append(SetWorkdir(inst, parts, st.known_names()))
-            try:
-                value = self.static(parts, st)
-            except _Unknown:
-                st.workdir = None
-                return
-            import posixpath
-
-            if value.startswith("/"):
-                st.workdir = go_clean(value)
-            elif st.workdir is not None:
-                st.workdir = go_clean(posixpath.join(st.workdir, value))
-        elif kw == "USER":
-            word = inst.args[0] if inst.args else ""
-            parts = self.lex(inst, word)
-            seg.ops.append(SetUser(inst, parts, st.known_names()))
-            st.user = parts
-            st.user_line = inst.original if inst.original.endswith("\n") else inst.original + "\n"
-        elif kw == "SHELL":
-            st.shell = list(inst.args)
-
-    def arg(self, sp: StagePlan, seg: Segment, st: StageState, inst: Instruction) -> Segment:
-        pairs = arg_pairs(inst)
-        for name, _default in pairs:
-            if not NAME.fullmatch(name):
-                raise self.refuse(inst, f"ARG name {name!r} cannot be set by a POSIX shell")
-        buildkit = self.opt.builder == "buildkit"
-        # The classic builder lets an ENV win over an ARG of the same name, whatever their order;
-        # BuildKit (checked on 20.10) lets the later of the two win.
-        live = [
-            n for n, _ in pairs if n not in PREDEFINED_ARGS and (buildkit or n not in st.env_names)
-        ]
-        if not live:
-            # no RUN can see it (ENV wins over ARG; proxies are always passed): keep it in place
-            st.args.update(n for n, _ in pairs)
-            seg.metadata.append(inst)
-            return seg
-        set_here = {n for op in seg.ops if isinstance(op, SetEnv) for n, _ in op.pairs}
-        must_cut = False
-        for name, default in pairs:
-            if name not in live:
-                continue
-            if any(_refers_to(m.original, name) for m in seg.metadata):
-                must_cut = True
-            if default is not None and set_here & set(_var_names(self.lex(inst, default))):
-                must_cut = True
-            if default is not None and (name in seg.hidden_args or name in st.args):
-                must_cut = True  # a new default: steps before it must still see the old value
-            if buildkit and name in st.env_names:
-                must_cut = True  # it overrides that ENV from here on, not from the script's start
-        if must_cut and (seg.has_steps or seg.metadata or seg.hoisted_args):
-            seg = self.cut(sp, seg, st)
-        reveal: list[str] = []
-        for name in live:
-            was_declared = name in st.args or name in seg.hidden_args
-            st.args.add(name)
-            if was_declared and name not in seg.hidden_args:
-                continue  # declared before this script started: already in its environment
-            if name not in reveal:
-                reveal.append(name)
-            if name not in seg.hidden_args:
-                seg.hidden_args.append(name)
-        st.args.update(n for n, _ in pairs)
-        seg.hoisted_args.append(inst)
-        seg.ops.append(DeclareArg(inst, reveal))
-        return seg
-
-    def no_shell_check(self, st: StageState, inst: Instruction) -> None:
-        if st.no_shell and inst.keyword == "RUN":
-            raise self.refuse(inst, f"cannot squash: {st.no_shell} to run build.sh")
-
-    def run(self, sp: StagePlan, seg: Segment, st: StageState, inst: Instruction) -> Segment:
-        for flag in inst.flags:
-            why = _RUN_KEEP_FLAGS.get(flag.name)
-            if why is None:
-                why = f"RUN --{flag.name} is not something build.sh can reproduce"
-            return self.keep(sp, seg, st, inst, why)
-        self.no_shell_check(st, inst)
-        seg.folded.append(inst)
-        if not _is_root(st.user) and sp.key not in self.user_noted:
-            self.user_noted.add(sp.key)
-            self.notes.append(
-                f"{self.opt.dockerfile_path}:{inst.start_line}: steps under USER run through the "
-                "image's setpriv (util-linux) or su; the build stops if it has neither"
-            )
-        if inst.json_form:
-            if not inst.args:
-                raise self.refuse(inst, "RUN [] has no command to run")
-            seg.ops.append(RunStep(inst, list(inst.args)))
-            return seg
-        text = inst.args[0] if inst.args else ""
-        if inst.heredocs:
-            docs = inst.heredocs
-            if re.fullmatch(r"<<-?(['\"]?)[^'\"\s]+\1", text.strip()) and len(docs) == 1:
-                doc = docs[0]
-                if doc.body.startswith("#!"):
-                    name = doc.name
-                    if not re.fullmatch(r"[A-Za-z0-9._-]+", name) or name in (".", ".."):
-                        raise self.refuse(inst, f"heredoc name {name!r} cannot be a file name")
-                    seg.ops.append(RunStep(inst, [f"/dev/pipes/{name}"], pipe=(name, doc.body)))
-                    return seg
-                seg.ops.append(RunStep(inst, [*st.shell, doc.body]))
-                return seg
-            full = text
-            for doc in docs:
-                full += "\n" + doc.body + doc.name
-            seg.ops.append(RunStep(inst, [*st.shell, full]))
-            return seg
-        seg.ops.append(RunStep(inst, [*st.shell, text]))
-        return seg
-
-    def copy_add(self, sp: StagePlan, seg: Segment, st: StageState, inst: Instruction) -> Segment:
-        from squasher.render import copy as copymod
-
-        ok, why = copymod.is_foldable(inst)
-        if not ok:
-            return self.keep(sp, seg, st, inst, why)
-        if st.no_shell:
-            return self.keep(sp, seg, st, inst, f"{st.no_shell}: the builder places it")
-        if len(inst.args) < 2:
-            raise self.refuse(inst, f"{inst.keyword} requires at least two arguments")
-        try:
-            words = [
-                a if a.startswith("<<") else self.static(self.lex(inst, a), st) for a in inst.args
-            ]
-        except _Unknown as unk:
-            return self.keep(
-                sp,
-                seg,
-                st,
-                inst,
-                f"its paths use ${unk.args[0]}, whose value is known only at build time",
-            )
-        sources, dest = words[:-1], words[-1]
-        if not dest.startswith("/") and st.workdir is None:
-            return self.keep(
-                sp,
-                seg,
-                st,
-                inst,
-                "its destination is relative to a WORKDIR known only at build time",
-            )
-        ok, why = copymod.is_foldable(inst, sources)
-        if not ok:
-            return self.keep(sp, seg, st, inst, why)
-
-        def expand(value: str) -> str:
-            return self.static(self.lex(inst, value), st)
-
-        context = self.opt.context or Path(".")
-        try:
-            step = copymod.plan_copy(
-                inst,
-                sources,
-                dest,
-                workdir=st.workdir or "/",
-                context=context,
-                ignore=self.ignore(),
-                staged_root=MOUNTED_CTX if self.opt.strategy == "mount" else STAGED_CTX,
-                dockerfile_path=self.opt.script_name,
-                builder=self.opt.builder,
-                expand=expand,
-            )
-        except RewriteRefused as err:
-            err.path = self.opt.dockerfile_path
-            raise
-        except _Unknown as unk:
-            return self.keep(
-                sp,
-                seg,
-                st,
-                inst,
-                f"it uses ${unk.args[0]}, whose value is known only at build time",
-            )
-        seg.folded.append(inst)
-        seg.ops.append(CopyOp(inst, step.sh, step.context_paths, step.notes))
-        return seg
+        """Plan one instruction with its handler (``squasher.plan.steps.HANDLERS``)."""
+        handler = HANDLERS.get(inst.keyword)
+        if handler is None:
+            # FROM never appears here; anything else is unknown to the builder as well
+            raise self.refuse(inst, f"unknown instruction: {inst.written_keyword or inst.keyword}")
+        return handler(self, sp, seg, st, inst)
 
     def ignore(self) -> DockerIgnore:
-        from squasher.render.dockerignore import DockerIgnore
+        from squasher.context.dockerignore import DockerIgnore
 
         if self._ignore is None:
             self._ignore = DockerIgnore.load(self.opt.context or Path("."))
         return self._ignore
-
-
-STAGE_ROOT = "/.squasher"
-STAGED_CTX = "/.squasher/ctx"
-# The mount strategy binds the context under /dev: the runtime's tmpfs there keeps the mount point
-# out of the image (a mount point elsewhere stays behind as an empty directory with BuildKit 0.8).
-MOUNTED_CTX = "/dev/.squasher"
 
 
 def plan(df: Dockerfile, options: PlanOptions) -> PlanResult:

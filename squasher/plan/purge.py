@@ -1,5 +1,5 @@
-"""Purging build tools and cleaning caches in the scripts (issue 4): the package-manager layer
-(``squasher.pkg``) wired into build.sh through the renderer's hooks.
+"""Purging build tools and cleaning caches in the scripts: the package-manager layer
+(``squasher.pkg``) wired into build.sh through the script hooks (``squasher.plan.hooks``).
 
 Per stage, over all its folded RUN steps:
 
@@ -19,46 +19,26 @@ The state lives in an unexported shell variable: the original steps never see it
 
 from __future__ import annotations
 
+import copy
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from squasher.parse.model import Dockerfile, Instruction
-from squasher.pkg import MANAGERS, cleanup_sh, detect_ops
+from squasher.pkg import MANAGERS, ScriptOps, cleanup_sh, detect_ops
 from squasher.pkg import build_tools as bt
 from squasher.pkg.apt import Apt
 from squasher.pkg.base import PkgOp
+from squasher.plan.hooks import ScriptHooks
 from squasher.plan.model import CopyOp, RunStep, Segment, StagePlan
-from squasher.render.script import ScriptHooks
 
 STATE_DIR = "/.squasher-state"
 
-# The package layer's wrappers (``intercept_sh``) protect the runtime libraries right before the
-# original's own removals, even a purge in the same RUN that built the program. The steps must
-# run unchanged, PATH included, so the wrappers go where the standard PATH looks first,
-# /usr/local/sbin, for the time of the build (never over a file that is there), and are removed
-# before squasher's own purge.
-INSTALL_WRAPPERS_SH = """\
-[ -d /usr/local/sbin ] || : > "$SQUASHER_STATE/made-sbin"
-for squasher_w in "$SQUASHER_STATE"/bin/*; do
-	[ -f "$squasher_w" ] || continue
-	squasher_n=/usr/local/sbin/${squasher_w##*/}
-	if [ ! -e "$squasher_n" ] && [ ! -L "$squasher_n" ] && mkdir -p /usr/local/sbin; then
-		cp "$squasher_w" "$squasher_n" && printf '%s\\n' "$squasher_n" >> "$SQUASHER_STATE/wrappers"
-	fi
-done
-"""
-
-REMOVE_WRAPPERS_SH = """\
-if [ -r "$SQUASHER_STATE/wrappers" ]; then
-	while IFS= read -r squasher_n; do rm -f "$squasher_n"; done < "$SQUASHER_STATE/wrappers"
-	rm -f "$SQUASHER_STATE/wrappers"
-fi
-if [ -e "$SQUASHER_STATE/made-sbin" ]; then
-	rmdir /usr/local/sbin 2>/dev/null
-	rm -f "$SQUASHER_STATE/made-sbin"
-fi
-"""
+# The package layer's wrappers (``intercept_sh``) go into /usr/local/sbin for the time of the build
+# and come out before squasher's own purge: runtime helpers (squasher/render/runtime/wrappers.sh).
+INSTALL_WRAPPERS_SH = "__sq_install_wrappers"
+REMOVE_WRAPPERS_SH = "__sq_remove_wrappers"
 
 
 @dataclass
@@ -94,6 +74,40 @@ def run_text(inst: Instruction) -> str:
     return inst.rest
 
 
+# What a RUN must name, somewhere in its text, for the package layer to find anything in it: a
+# command of one of the managers, or ``rm`` (a cache removal). Text naming none of them is not
+# parsed at all: its package operations are known to be none.
+_TOOL_WORDS = tuple(sorted({t for m in MANAGERS.values() for t in m.tools} | {"rm"}))
+
+
+def names_a_package_tool(text: str) -> bool:
+    """False only when no command of ``text`` can be a package tool (or ``rm``): the shell joins
+    ``a\\<newline>b`` and removes quotes and backslashes before it sees a command name, so the
+    test runs on the text without them; any occurrence counts, even inside a word."""
+    bare = text.replace("\\\n", "")
+    for ch in "\\'\"":
+        bare = bare.replace(ch, "")
+    return any(word in bare for word in _TOOL_WORDS)
+
+
+@lru_cache(maxsize=4096)
+def _ops_of_text(text: str) -> ScriptOps:
+    return detect_ops(text)
+
+
+def detect_step(text: str, where: str, prefilter: bool = True) -> ScriptOps:
+    """The package operations of one RUN's text (``detect_ops``), skipping bashlex for text that
+    names no package tool and parsing a text repeated across RUNs once."""
+    if prefilter and not names_a_package_tool(text):
+        return ScriptOps()
+    found = _ops_of_text(text)
+    ops: list[PkgOp] = []
+    for op in found.ops:
+        ops.append(copy.copy(op))  # the cached operations stay as detect_ops made them
+        ops[-1].where = where
+    return ScriptOps(ops, found.error)
+
+
 def _where(df: Dockerfile, inst: Instruction) -> str:
     return f"{df.path.rsplit('/', 1)[-1]}:{inst.start_line}"
 
@@ -101,7 +115,13 @@ def _where(df: Dockerfile, inst: Instruction) -> str:
 class PurgeHooks(ScriptHooks):
     """The purge/clean/protect snippets, per segment, from the whole plan."""
 
-    def __init__(self, df: Dockerfile, stages: Sequence[StagePlan], options: PurgeOptions) -> None:
+    def __init__(
+        self,
+        df: Dockerfile,
+        stages: Sequence[StagePlan],
+        options: PurgeOptions,
+        prefilter: bool = True,  # False: every RUN goes through bashlex (for tests)
+    ) -> None:
         self.options = options
         self.stages: dict[str, StagePackages] = {}
         directives = bt.parse_directives(df.source, df.path)
@@ -116,7 +136,7 @@ class PurgeHooks(ScriptHooks):
                     if not isinstance(op, RunStep):
                         continue
                     where = _where(df, op.inst)
-                    found = detect_ops(run_text(op.inst), where)
+                    found = detect_step(run_text(op.inst), where, prefilter)
                     if found.error is not None:
                         info.unanalysed.append((op.inst.start_line, found.error))
                         continue
@@ -163,7 +183,7 @@ class PurgeHooks(ScriptHooks):
         info = self._info(seg)
         if info is None or self.options.exact or not isinstance(op, RunStep):
             return []
-        return [f"printf '%s\\n' 'Dockerfile:{op.inst.start_line}' > \"$SQUASHER_STATE/where\""]
+        return [f"__sq_where {op.inst.start_line}"]
 
     def epilogue(self, seg: Segment) -> list[str]:
         info = self._info(seg)

@@ -5,9 +5,9 @@ instruction's text (metadata, kept instructions, ARGs) or a segment::
 
     ARG ...                                   hoisted ARG declarations (as written)
     USER root                                 only when a USER other than root is in force
-    COPY .squasher/<stage>/build.sh /.squasher/engine.sh        (script, no context files)
+    COPY .squasher/runtime.sh .squasher/<stage>/build.sh /.squasher/   (script, no context files)
     COPY . /.squasher/ctx/                                      (script, context files needed)
-    RUN ["/bin/sh", "/.squasher/engine.sh"]
+    RUN ["/bin/sh", "/.squasher/build.sh"]
     RUN --mount=type=bind,target=/dev/.squasher ["/bin/sh", ...]  (mount strategy: no COPY)
     USER <as before>                          restores the USER in force
     ENV ... LABEL ... CMD ...                 the segment's metadata, as written, in order
@@ -19,18 +19,22 @@ import json
 from dataclasses import dataclass
 
 from squasher.parse.model import Dockerfile, Instruction
+from squasher.plan.layout import MOUNTED_CTX, STAGE_ROOT, STAGED_CTX
 from squasher.plan.model import Original, Segment, StagePlan
-from squasher.plan.planner import MOUNTED_CTX, STAGE_ROOT, STAGED_CTX
 
 MARKER = "# squasher: generated from "
 
 
+RUNTIME_FILE = ".squasher/runtime.sh"  # context-relative: the helpers every build.sh sources
+
+
 @dataclass
 class SegmentFiles:
-    """Where a segment's script lives, in the context and in the image."""
+    """Where a segment's script and the runtime live, in the context and in the image."""
 
     context_path: str  # .squasher/<stage>/build.sh
     run_path: str  # the path the RUN executes
+    runtime_path: str  # where the script finds runtime.sh in the image
     copy_line: str | None  # the staging COPY, None with the mount strategy
     run_line: str
 
@@ -40,16 +44,18 @@ def segment_files(seg: Segment, strategy: str) -> SegmentFiles:
     if strategy == "mount":
         run_path = f"{MOUNTED_CTX}/{rel}"
         argv = json.dumps(["/bin/sh", run_path])
-        return SegmentFiles(
-            rel, run_path, None, f"RUN --mount=type=bind,target={MOUNTED_CTX} {argv}\n"
-        )
+        run_line = f"RUN --mount=type=bind,target={MOUNTED_CTX} {argv}\n"
+        return SegmentFiles(rel, run_path, f"{MOUNTED_CTX}/{RUNTIME_FILE}", None, run_line)
     if seg.context_paths:
         run_path = f"{STAGED_CTX}/{rel}"
+        runtime_path = f"{STAGED_CTX}/{RUNTIME_FILE}"
         copy_line = f"COPY . {STAGED_CTX}/\n"
     else:
         run_path = f"{STAGE_ROOT}/{seg.script_name}"
-        copy_line = f"COPY {rel} {run_path}\n"
-    return SegmentFiles(rel, run_path, copy_line, f"RUN {json.dumps(['/bin/sh', run_path])}\n")
+        runtime_path = f"{STAGE_ROOT}/runtime.sh"
+        copy_line = f"COPY {RUNTIME_FILE} {rel} {STAGE_ROOT}/\n"
+    run_line = f"RUN {json.dumps(['/bin/sh', run_path])}\n"
+    return SegmentFiles(rel, run_path, runtime_path, copy_line, run_line)
 
 
 def _text(inst: Instruction) -> str:

@@ -1,26 +1,27 @@
-"""build.sh: one segment of a stage rendered as a POSIX sh script.
+"""build.sh: one segment of a stage rendered as a POSIX sh script that reads like a build script.
 
 Layout of a generated script::
 
     #!/bin/sh                       header: source file, stage, lines; do not edit
-    <runtime functions>             squasher.render.runtime (+ COPY helpers when a COPY is folded)
-    <state>                         __sq_df, __sq_builder, __sq_wd, __sq_user, ...
-    <hidden build args>             ARG values declared later in this script, hidden until then
-    # --- prologue ---              hooks.prologue()
+    . /.squasher/.../runtime.sh     the shared runtime (squasher.render.runtime), one per rewrite
+    __sq_start Dockerfile ...       the script's state: file named in messages, builder, staging
+    <USER, hidden build args>       the USER in force at the start; ARG values declared later
+    __sq_prologue_N                 what the hooks run before the first step (in runtime.sh)
     <steps>                         one block per instruction, each naming its Dockerfile line;
                                     hooks.before_step() lines go before the steps it flags
-    # --- epilogue ---              hooks.epilogue()
+    __sq_epilogue_N                 what the hooks run after the last step (in runtime.sh)
     __sq_finish                     staging files and /dev/pipes removed
 
-Hook points for the purge/cleanup layer (issue 4) are the :class:`ScriptHooks` methods; they return
-sh lines that run in build.sh itself, as root, between the steps.
+Hook points for the purge/cleanup layer are the :class:`~squasher.plan.hooks.ScriptHooks`
+methods; their prologue and epilogue become functions of runtime.sh (:class:`HookFunctions`), the
+lines before a step stay in build.sh.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from squasher.parse.words import Part
+from squasher.plan.hooks import ScriptHooks
 from squasher.plan.model import (
     CopyOp,
     DeclareArg,
@@ -32,38 +33,39 @@ from squasher.plan.model import (
     SetVars,
     SetWorkdir,
 )
-from squasher.render.runtime import RUNTIME
+from squasher.render.placement import copy_sh
 from squasher.render.sh import Renderer, quote, squote
+from squasher.util.builders import Builder
 
-STANDARD_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
+class HookFunctions:
+    """The hooks' prologues and epilogues as runtime.sh functions, one per distinct body."""
 
-class ScriptHooks:
-    """Extension points of build.sh; the default adds nothing."""
+    def __init__(self) -> None:
+        self.names: dict[tuple[str, str], str] = {}
+        self.definitions: list[str] = []
 
-    def runtime(self, seg: Segment) -> str:
-        """Extra sh function definitions, placed after squasher's own."""
-        return ""
-
-    def prologue(self, seg: Segment) -> list[str]:
-        """Lines run before the first step (e.g. record the manually installed packages)."""
-        return []
-
-    def before_step(self, seg: Segment, op: RunStep | CopyOp) -> list[str]:
-        """Lines run just before a step (e.g. before an original ``apt-get purge``)."""
-        return []
-
-    def epilogue(self, seg: Segment) -> list[str]:
-        """Lines run after the last step, before the staging files are removed."""
-        return []
+    def call(self, kind: str, lines: list[str]) -> list[str]:
+        """The line calling a function that runs ``lines`` (none when there is nothing to run)."""
+        if not lines:
+            return []
+        body = "\n".join(lines)
+        name = self.names.get((kind, body))
+        if name is None:
+            name = f"__sq_{kind}_{sum(1 for k, _ in self.names if k == kind) + 1}"
+            self.names[(kind, body)] = name
+            # not indented: quoted strings and heredocs of the hooks' sh may span lines
+            self.definitions.append(f"{name}() {{\n{body}\n}}")
+        return [name]
 
 
 @dataclass
 class ScriptOptions:
     dockerfile_name: str  # as named in messages: "Dockerfile"
-    builder: str  # classic | buildkit
+    builder: Builder
     stage_root: str  # staging directory removed at the end ("" = nothing staged: mount strategy)
     stage_label: str  # "stage 0", "stage \"build\""
+    runtime_path: str = "/.squasher/runtime.sh"  # where build.sh finds runtime.sh in the image
 
 
 def describe(text: str, limit: int = 200) -> str:
@@ -72,16 +74,18 @@ def describe(text: str, limit: int = 200) -> str:
     return one if len(one) <= limit else one[: limit - 3] + "..."
 
 
-def _assign_word(r: Renderer, parts: list[Part], known: frozenset[str]) -> str:
-    return r.word(parts, known)
-
-
 def render_script(
-    seg: Segment, opts: ScriptOptions, hooks: ScriptHooks | None = None, copy_runtime: str = ""
+    seg: Segment,
+    opts: ScriptOptions,
+    hooks: ScriptHooks | None = None,
+    functions: HookFunctions | None = None,
 ) -> str:
+    """build.sh for ``seg``; the hooks' prologue and epilogue go into ``functions``."""
     hooks = hooks or ScriptHooks()
+    functions = functions if functions is not None else HookFunctions()
     lines_of = [op.inst.start_line for op in seg.ops if not isinstance(op, SetVars)]
     span = f"lines {min(lines_of)}-{max(lines_of)}" if lines_of else "no lines"
+    r = Renderer()
     out: list[str] = [
         "#!/bin/sh",
         f"# Generated by squasher from {opts.dockerfile_name}, {opts.stage_label}, {span}.",
@@ -89,37 +93,16 @@ def render_script(
         "# as its own process, as the builder runs a RUN instruction.",
         "# values are literal on purpose; __sq_unset is never set (the builder's unset variables)",
         "# shellcheck disable=SC2030,SC2031,SC2034,SC2089,SC2090,SC2154",
-        "",
-        RUNTIME.rstrip("\n"),
-    ]
-    if copy_runtime and any(isinstance(op, CopyOp) for op in seg.ops):
-        out += ["", copy_runtime.rstrip("\n")]
-    extra = hooks.runtime(seg)
-    if extra:
-        out += ["", extra.rstrip("\n")]
-    r = Renderer()
-    out += [
-        "",
-        f"__sq_df={squote(opts.dockerfile_name)}",
-        f"__sq_builder={opts.builder}",
-        f"__sq_stage={squote(opts.stage_root)}",
-        "__sq_line=0",
-        "__sq_wd=$(pwd)",
-        f"__sq_home_env={1 if seg.start_home_env else 0}",
-        f"__sq_unset_vars={squote(' '.join(seg.start_unset_vars))}",
+        "# shellcheck source=/dev/null",
+        f". {quote(opts.runtime_path)}",
+        f"__sq_start {squote(opts.dockerfile_name)} {opts.builder} {squote(opts.stage_root)}"
+        f" {1 if seg.start_home_env else 0} {squote(' '.join(seg.start_unset_vars))}",
     ]
     if seg.start_user is not None:
         word = r.word(seg.start_user, seg.start_known)
         out += r.lines
         r.lines = []
         out.append(f"__sq_user={word}")
-    else:
-        out.append("__sq_user=")
-    out += [
-        'if __sq_find id && [ "$("$__sq_found" -u)" != 0 ]; then',
-        '\t__sq_die "build.sh must run as root (the base image sets a USER): add USER root before it"',
-        "fi",
-    ]
     if seg.hidden_args:
         out.append(
             "# build args declared further down: hidden until their ARG line, as in the builder"
@@ -129,13 +112,15 @@ def render_script(
                 f'if [ "${{{name}+x}}" = x ]; then __sq_s_{name}=1; __sq_a_{name}=${name}; '
                 f"unset {name}; else __sq_s_{name}=; fi"
             )
-    out += ["", "# --- prologue ---"]
-    out += hooks.prologue(seg)
+    extra = hooks.runtime(seg)
+    if extra and extra.rstrip("\n") not in functions.definitions:
+        functions.definitions.append(extra.rstrip("\n"))
+    out += functions.call("prologue", hooks.prologue(seg))
     for op in seg.ops:
         out.append("")
         out += _render_op(op, r, opts, hooks, seg)
-    out += ["", "# --- epilogue ---"]
-    out += hooks.epilogue(seg)
+    out.append("")
+    out += functions.call("epilogue", hooks.epilogue(seg))
     out += ["__sq_finish", ""]
     return "\n".join(out)
 
@@ -199,14 +184,8 @@ def _render_op(
     elif isinstance(op, CopyOp):
         out += hooks.before_step(seg, op)
         text = squote(describe(inst.original))
-        out += [
-            f"__sq_line={line}",
-            "(",
-            '\tcd "$__sq_wd" || exit 1',
-            f"\tPATH={STANDARD_PATH}",
-            "\texport PATH",
-        ]
-        out += op.sh.rstrip("\n").split("\n")  # not indented: quoted strings may span lines
+        out += [f"__sq_line={line}", "(", "\t__sq_copy_env"]
+        out += copy_sh(op).rstrip("\n").split("\n")  # not indented: quoted strings may span lines
         out.append(f") || __sq_fail $? {line} {text}")
         out += _keep_wd(op, opts, seg)
     return out

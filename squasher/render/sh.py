@@ -16,9 +16,9 @@ import re
 from dataclasses import dataclass, field
 
 from squasher.parse.words import Lit, Part, Var
+from squasher.shell.names import NAME, SHELL_OWNED
 
 _SAFE = re.compile(r"[A-Za-z0-9_@%+=:,./-]+")
-NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 # A variable squasher never sets: references to names the builder would see as unset use it.
 UNSET = "__sq_unset"
@@ -152,29 +152,3 @@ class Renderer:
             if lit:
                 out.append(squote(lit))
         return "".join(out)
-
-
-# Variables the shell or the runtime sets on its own: the builder's word expansion never sees them
-# unless the Dockerfile defines them (checked on the engine: `ENV X=$HOME` gives X empty).
-SHELL_OWNED = frozenset(
-    {
-        "HOME",
-        "HOSTNAME",
-        "PWD",
-        "OLDPWD",
-        "IFS",
-        "PPID",
-        "OPTIND",
-        "OPTARG",
-        "LINENO",
-        "PS1",
-        "PS2",
-        "PS4",
-        "SHLVL",
-        "ENV",
-        "MAIL",
-        "MAILPATH",
-        "CDPATH",
-        "_",
-    }
-)

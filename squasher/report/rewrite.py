@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from squasher.util.units import human_bytes
+
 
 @dataclass
 class FoldedStep:
@@ -84,7 +86,7 @@ class RewriteReport:
         ]
         if self.strategy == "script":
             lines.append(
-                f"staging: {_size(self.staging_bytes)} "
+                f"staging: {human_bytes(self.staging_bytes)} "
                 f"({len(self.staging_paths)} context path(s) + scripts), removed by the scripts"
             )
         else:
@@ -108,12 +110,3 @@ class RewriteReport:
         for w in self.warnings:
             lines.append(f"warning: {w}")
         return "\n".join(lines)
-
-
-def _size(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if size < 1024 or unit == "GiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{n} B"

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from squasher.measure.diff_size import DiffSizeResult, ImageMeasure
 from squasher.report import humanize
+from squasher.util.units import human_bytes
 
 GREEN = "\x1b[32m"
 BOLD = "\x1b[1m"
@@ -18,13 +19,13 @@ def _opt_ratio(value: float | None) -> str:
 
 
 def _opt_size(value: int | None) -> str:
-    return "-" if value is None else humanize.size(value)
+    return "-" if value is None else human_bytes(value)
 
 
 def summary_rows(result: DiffSizeResult) -> list[tuple[str, str, str]]:
     o, s = result.original, result.squashed
     return [
-        ("size", humanize.size(o.size), humanize.size(s.size)),
+        ("size", human_bytes(o.size), human_bytes(s.size)),
         ("layers", str(o.layers), str(s.layers)),
         ("build time", humanize.seconds(o.build_seconds), humanize.seconds(s.build_seconds)),
         ("efficiency", _opt_ratio(o.efficiency), _opt_ratio(s.efficiency)),
@@ -52,15 +53,15 @@ def _layer_rows(measure: ImageMeasure) -> list[tuple[str, str]]:
         text = " ".join(layer.created_by.split())
         if len(text) > 70:
             text = text[:67] + "..."
-        rows.append((humanize.size(layer.size), text))
+        rows.append((human_bytes(layer.size), text))
     return rows
 
 
 def saved_line(result: DiffSizeResult) -> str:
     return (
-        f"saved {humanize.size(result.saved_bytes)} "
+        f"saved {human_bytes(result.saved_bytes)} "
         f"({humanize.percent(result.saved_ratio)}): "
-        f"{humanize.size(result.original.size)} -> {humanize.size(result.squashed.size)}"
+        f"{human_bytes(result.original.size)} -> {human_bytes(result.squashed.size)}"
     )
 
 
@@ -84,7 +85,7 @@ def render_table(result: DiffSizeResult, *, colour: bool = False, layers: bool =
     for line in result.report.get("unanalysed", []):
         out += [f"warning: {line}"]
     if result.staging_bytes is not None:
-        out += ["", f"staging layer: {humanize.size(result.staging_bytes)}"]
+        out += ["", f"staging layer: {human_bytes(result.staging_bytes)}"]
     if result.tag:
         out += [f"squashed image tagged {result.tag}"]
     for which in ("original", "squashed"):
@@ -103,9 +104,9 @@ def render_summary(results: Sequence[DiffSizeResult]) -> str:
         rows.append(
             (
                 r.context,
-                humanize.size(r.original.size),
-                humanize.size(r.squashed.size),
-                humanize.size(r.saved_bytes),
+                human_bytes(r.original.size),
+                human_bytes(r.squashed.size),
+                human_bytes(r.saved_bytes),
                 humanize.percent(r.saved_ratio),
             )
         )
@@ -125,7 +126,7 @@ def _bars(measure: ImageMeasure, scale: float, colour: str) -> str:
         if layer.size <= 0:
             continue
         width = max(0.5, layer.size / scale * 100)
-        title = html.escape(f"{humanize.size(layer.size)}  {layer.created_by}", quote=True)
+        title = html.escape(f"{human_bytes(layer.size)}  {layer.created_by}", quote=True)
         parts.append(
             f'<div class="seg" style="width:{width:.2f}%;background:{colour}" title="{title}"></div>'
         )
@@ -145,7 +146,7 @@ def render_html(results: Sequence[DiffSizeResult]) -> str:
         for name, m in (("original", r.original), ("squashed", r.squashed)):
             for layer in m.layer_sizes:
                 layer_rows.append(
-                    f"<tr><td>{name}</td><td class=n>{html.escape(humanize.size(layer.size))}</td>"
+                    f"<tr><td>{name}</td><td class=n>{html.escape(human_bytes(layer.size))}</td>"
                     f"<td><code>{html.escape(layer.created_by)}</code></td></tr>"
                 )
         sections.append(
@@ -153,8 +154,8 @@ def render_html(results: Sequence[DiffSizeResult]) -> str:
 <h2>{html.escape(r.dockerfile)}</h2>
 <p class="saved">{html.escape(saved_line(r))}</p>
 <div class="chart">
-<div class="row"><span class="label">original</span><div class="bar">{_bars(r.original, biggest, "#d9534f")}</div><span class="val">{html.escape(humanize.size(r.original.size))}</span></div>
-<div class="row"><span class="label">squashed</span><div class="bar">{_bars(r.squashed, biggest, "#5cb85c")}</div><span class="val">{html.escape(humanize.size(r.squashed.size))}</span></div>
+<div class="row"><span class="label">original</span><div class="bar">{_bars(r.original, biggest, "#d9534f")}</div><span class="val">{html.escape(human_bytes(r.original.size))}</span></div>
+<div class="row"><span class="label">squashed</span><div class="bar">{_bars(r.squashed, biggest, "#5cb85c")}</div><span class="val">{html.escape(human_bytes(r.squashed.size))}</span></div>
 </div>
 <table class="summary"><tr><th></th><th>original</th><th>squashed</th></tr>{rows}</table>
 <details><summary>layers</summary><table class="layers">{"".join(layer_rows)}</table></details>

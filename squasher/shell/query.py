@@ -28,25 +28,27 @@ reason and ``commands`` is empty; callers treat the step as unanalysed.
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from squasher.shell.options import Option, ParsedArgs, parse_options
+from squasher.shell.word import Word
+
+__all__ = [
+    "Option",
+    "ParsedArgs",
+    "ShellParse",
+    "SimpleCommand",
+    "Word",
+    "commands_named",
+    "parse_commands",
+    "parse_options",
+    "strip_wrappers",
+    "words",
+]
+
 _EXPANSION_KINDS = frozenset({"parameter", "commandsubstitution", "processsubstitution", "tilde"})
-
-
-@dataclass(frozen=True)
-class Word:
-    """One shell word after quote removal."""
-
-    text: str
-    literal: bool = True  # False when it holds an expansion or substitution
-    pos: tuple[int, int] = (0, 0)  # offsets in the parsed script
-
-    @property
-    def glob(self) -> bool:
-        """The word contains a pattern character the shell may expand."""
-        return any(c in self.text for c in "*?[")
 
 
 @dataclass(frozen=True)
@@ -367,105 +369,6 @@ def commands_named(parse: ShellParse, names: Collection[str]) -> list[SimpleComm
         if real.words and real.words[0].literal and real.name in names:
             found.append(real)
     return found
-
-
-# --- options -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Option:
-    """One option as given: ``name`` with dashes (``-o``, ``--purge``), ``value`` if it takes one."""
-
-    name: str
-    value: str | None = None
-    literal: bool = True
-
-
-@dataclass(frozen=True)
-class ParsedArgs:
-    """Options and operands of a command's arguments (GNU style: options may follow operands)."""
-
-    options: tuple[Option, ...] = ()
-    operands: tuple[Word, ...] = ()
-
-    def has(self, *names: str) -> bool:
-        return any(o.name in names for o in self.options)
-
-    def values(self, *names: str) -> list[str]:
-        return [o.value for o in self.options if o.name in names and o.value is not None]
-
-    def config(self, *names: str) -> dict[str, str]:
-        """``-o Key=Value`` / ``--setopt=key=value`` options as a mapping (keys lower-cased)."""
-        out: dict[str, str] = {}
-        for value in self.values(*names):
-            key, sep, val = value.partition("=")
-            if sep:
-                out[key.strip().lower()] = val.strip()
-        return out
-
-    @property
-    def literal_operands(self) -> list[str]:
-        return [w.text for w in self.operands if w.literal]
-
-
-def parse_options(
-    words: Iterable[Word],
-    short_with_value: str = "",
-    long_with_value: Collection[str] = (),
-    *,
-    stop_at_operand: bool = False,
-) -> ParsedArgs:
-    """Split ``words`` into options and operands.
-
-    Handles short clusters (``-yq`` = ``-y -q``; ``-qq``), a short option taking a value glued or
-    separate (``-oKey=V``, ``-o Key=V``, ``-t bookworm``), ``--opt=value`` and ``--opt value`` for
-    long options named in ``long_with_value`` (without dashes), ``--`` ending options, and ``-``
-    as an operand. ``stop_at_operand`` stops option parsing at the first operand (POSIX style).
-    """
-    options: list[Option] = []
-    operands: list[Word] = []
-    items = list(words)
-    i = 0
-    only_operands = False
-    while i < len(items):
-        w = items[i]
-        t = w.text
-        i += 1
-        if only_operands or not t.startswith("-") or t == "-":
-            operands.append(w)
-            if stop_at_operand:
-                only_operands = True
-            continue
-        if t == "--":
-            only_operands = True
-            continue
-        if t.startswith("--"):
-            name, sep, value = t[2:].partition("=")
-            if sep:
-                options.append(Option("--" + name, value, w.literal))
-            elif name in long_with_value and i < len(items):
-                options.append(Option("--" + name, items[i].text, items[i].literal))
-                i += 1
-            else:
-                options.append(Option("--" + name, None, w.literal))
-            continue
-        body = t[1:]
-        if body[1:2] == "=" and body[0] not in short_with_value:  # -q=2
-            options.append(Option("-" + body[0], body[2:], w.literal))
-            continue
-        for j, c in enumerate(body):
-            if c in short_with_value:
-                rest = body[j + 1 :]
-                if rest:
-                    options.append(Option("-" + c, rest.removeprefix("="), w.literal))
-                elif i < len(items):
-                    options.append(Option("-" + c, items[i].text, items[i].literal))
-                    i += 1
-                else:
-                    options.append(Option("-" + c, None, w.literal))
-                break
-            options.append(Option("-" + c, None, w.literal))
-    return ParsedArgs(options=tuple(options), operands=tuple(operands))
 
 
 def words(*texts: str) -> tuple[Word, ...]:

@@ -1,10 +1,10 @@
-"""Real-engine equivalence of COPY/ADD placement by script (squasher.render.copy).
+"""Real-engine equivalence of COPY/ADD placement by script (squasher.plan.placements, squasher.render.placement).
 
 For each case two images are built on the engine, on busybox and debian:bookworm-slim, with the
 classic builder and BuildKit:
   original: FROM base, the case's preparation, the real COPY/ADD instructions;
   scripted: FROM base, the same preparation, ``COPY . /.squasher/ctx/`` and one RUN of a script made
-            of RUNTIME_SH and the sh that plan_copy generated for each instruction.
+            of the runtime and the sh that plan_copy generated for each instruction.
 Then the trees under /t are exported (``docker cp`` archive) and compared entry by entry: type,
 mode, uid, gid, size, content hash, symlink target and (for files and symlinks) mtime.
 """
@@ -26,10 +26,12 @@ from typing import Any
 
 import pytest
 
+from squasher.context.dockerignore import DockerIgnore
 from squasher.engine import Scratch
 from squasher.parse.model import Flag, Instruction
-from squasher.render.copy import RUNTIME_SH, plan_copy
-from squasher.render.dockerignore import DockerIgnore
+from squasher.plan.placements import plan_copy
+from squasher.render.placement import copy_sh
+from squasher.render.runtime import full_runtime
 
 pytestmark = pytest.mark.engine
 
@@ -244,7 +246,7 @@ def parse_line(line: str, lineno: int) -> Instruction:
 
 def build_script(case: Case, context: Path, builder: str, cleanup: bool = True) -> str:
     ignore = DockerIgnore.from_text(case.ignore)
-    parts = ["#!/bin/sh", RUNTIME_SH]
+    parts = ["#!/bin/sh", full_runtime(), "__sq_df=Dockerfile", "__sq_line=0"]
     first_copy = 2 + len(case.prep) + (1 if case.workdir != "/" else 0)
     for i, line in enumerate(case.lines):
         inst = parse_line(line, first_copy + i)
@@ -259,7 +261,7 @@ def build_script(case: Case, context: Path, builder: str, cleanup: bool = True) 
             dockerfile_path="Dockerfile",
             builder=builder,
         )
-        parts.append("(\n" + step.sh + ") || exit $?")
+        parts.append("(\n" + copy_sh(step) + ") || exit $?")
     if cleanup:
         parts.append("rm -rf /.squasher")
     return "\n".join(parts) + "\n"
@@ -433,7 +435,7 @@ def test_copy_heredoc_places_buildkit_files(
     from squasher.parse import parse_text
 
     df = parse_text(HEREDOC_DOCKERFILE)
-    parts = ["#!/bin/sh", RUNTIME_SH]
+    parts = ["#!/bin/sh", full_runtime(), "__sq_df=Dockerfile", "__sq_line=0"]
     for inst in df.instructions[1:]:
         step = plan_copy(
             inst,
@@ -448,7 +450,7 @@ def test_copy_heredoc_places_buildkit_files(
             expand=lambda v: v.replace("$X", "world"),
         )
         assert step.context_paths == []
-        parts.append("(\n" + step.sh + ") || exit $?")
+        parts.append("(\n" + copy_sh(step) + ") || exit $?")
     (tmp_path / ".squasher").mkdir()
     (tmp_path / ".squasher" / "copy.sh").write_text("\n".join(parts) + "\n")
     (tmp_path / "Dockerfile").write_text(

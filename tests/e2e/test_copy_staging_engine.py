@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
+from squasher.context.dockerignore import DockerIgnore
 from squasher.engine import Scratch
-from squasher.render.dockerignore import DockerIgnore
 
 pytestmark = pytest.mark.engine
 

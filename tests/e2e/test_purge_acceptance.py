@@ -1,4 +1,4 @@
-"""Issue 4's acceptance on real builds: build tools purged, caches cleaned, runtime kept.
+"""The purge on real builds: build tools purged, caches cleaned, runtime kept.
 
 Each test rewrites a Dockerfile with squasher (the product path: ``diff_size`` rewrites into an
 exact context and builds both images), then runs commands in the squashed image.

@@ -1,12 +1,11 @@
-# Dockerfile:2: ADD pkg.tar pkg.tar.gz pkg.tar.xz pkg.tar.bz2 /t/x/
-sq_untar /.squasher/ctx/pkg.tar /t/x '' '' Dockerfile:2 || exit 1
-sq_linktime /t/x/app/ln 1500000000
-sq_untar /.squasher/ctx/pkg.tar.gz /t/x gzip '' Dockerfile:2 || exit 1
-sq_linktime /t/x/app/ln 1500000000
-sq_untar /.squasher/ctx/pkg.tar.xz /t/x xz '' Dockerfile:2 || exit 1
-sq_linktime /t/x/app/ln 1500000000
-sq_untar /.squasher/ctx/pkg.tar.bz2 /t/x bzip2 '' Dockerfile:2 || exit 1
-sq_linktime /t/x/app/ln 1500000000
+__sq_untar /.squasher/ctx/pkg.tar /t/x '' '' || exit 1
+__sq_linktime /t/x/app/ln 1500000000
+__sq_untar /.squasher/ctx/pkg.tar.gz /t/x gzip '' || exit 1
+__sq_linktime /t/x/app/ln 1500000000
+__sq_untar /.squasher/ctx/pkg.tar.xz /t/x xz '' || exit 1
+__sq_linktime /t/x/app/ln 1500000000
+__sq_untar /.squasher/ctx/pkg.tar.bz2 /t/x bzip2 '' || exit 1
+__sq_linktime /t/x/app/ln 1500000000
 # context: pkg.tar
 # context: pkg.tar.gz
 # context: pkg.tar.xz

@@ -1,3 +1,2 @@
-# Dockerfile:2: COPY d /t/d
-sq_copy_dir /.squasher/ctx/d /t/d '' '' '' '' 1 || exit 1
+__sq_copy_dir /.squasher/ctx/d /t/d '' '' '' '' 1 || exit 1
 # context: d

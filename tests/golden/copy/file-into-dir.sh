@@ -1,3 +1,2 @@
-# Dockerfile:2: COPY a.txt /t/dir/
-sq_copy_file /.squasher/ctx/a.txt /t/dir 1 a.txt '' '' '' 1 || exit 1
+__sq_copy_file /.squasher/ctx/a.txt /t/dir 1 a.txt '' '' '' 1 || exit 1
 # context: a.txt

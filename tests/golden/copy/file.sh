@@ -1,3 +1,2 @@
-# Dockerfile:2: COPY a.txt /t/a
-sq_copy_file /.squasher/ctx/a.txt /t/a 0 a.txt '' '' '' 1 || exit 1
+__sq_copy_file /.squasher/ctx/a.txt /t/a 0 a.txt '' '' '' 1 || exit 1
 # context: a.txt

@@ -1,3 +1,2 @@
-# Dockerfile:2: COPY <<-EOF /etc/motd
-sq_write_file 'Welcome, it'"'"'s world
+__sq_write_file 'Welcome, it'"'"'s world
 ' /etc/motd 0 EOF '' '' '' || exit 1

@@ -1,6 +1,5 @@
-# Dockerfile:2: COPY --chmod=755 <<EOF <<"LIT" /t/h/
-sq_write_file 'echo hello world
+__sq_write_file 'echo hello world
 ' /t/h 1 EOF '' '' 0755 || exit 1
 # shellcheck disable=SC2016
-sq_write_file 'echo $X
+__sq_write_file 'echo $X
 ' /t/h 1 LIT '' '' 0755 || exit 1

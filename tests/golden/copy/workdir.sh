@@ -1,5 +1,4 @@
-# Dockerfile:2: COPY a.txt d ./rel/
-sq_copy_file /.squasher/ctx/a.txt /srv/app/rel 1 a.txt '' '' '' 1 || exit 1
-sq_copy_dir /.squasher/ctx/d /srv/app/rel '' '' '' '' 1 || exit 1
+__sq_copy_file /.squasher/ctx/a.txt /srv/app/rel 1 a.txt '' '' '' 1 || exit 1
+__sq_copy_dir /.squasher/ctx/d /srv/app/rel '' '' '' '' 1 || exit 1
 # context: a.txt
 # context: d

@@ -4,25 +4,12 @@
 # as its own process, as the builder runs a RUN instruction.
 # values are literal on purpose; __sq_unset is never set (the builder's unset variables)
 # shellcheck disable=SC2030,SC2031,SC2034,SC2089,SC2090,SC2154
-
-# <runtime functions>
-
-__sq_df='Dockerfile'
-__sq_builder=buildkit
-__sq_stage='/.squasher'
-__sq_line=0
-__sq_wd=$(pwd)
-__sq_home_env=0
-__sq_unset_vars='PWD OLDPWD SHLVL'
-__sq_user=
-if __sq_find id && [ "$("$__sq_found" -u)" != 0 ]; then
-	__sq_die "build.sh must run as root (the base image sets a USER): add USER root before it"
-fi
+# shellcheck source=/dev/null
+. /.squasher/runtime.sh
+__sq_start 'Dockerfile' buildkit '/.squasher' 0 'PWD OLDPWD SHLVL'
 # build args declared further down: hidden until their ARG line, as in the builder
 if [ "${A1+x}" = x ]; then __sq_s_A1=1; __sq_a_A1=$A1; unset A1; else __sq_s_A1=; fi
 if [ "${A2+x}" = x ]; then __sq_s_A2=1; __sq_a_A2=$A2; unset A2; else __sq_s_A2=; fi
-
-# --- prologue ---
 
 # Dockerfile:2: RUN echo "before: ${A1-unset}"
 __sq_run 2 'RUN echo "before: ${A1-unset}"' /bin/sh -c 'echo "before: ${A1-unset}"'
@@ -42,5 +29,4 @@ __sq_t1='env'
 A2="$__sq_t1"
 export A2
 
-# --- epilogue ---
 __sq_finish

@@ -4,22 +4,9 @@
 # as its own process, as the builder runs a RUN instruction.
 # values are literal on purpose; __sq_unset is never set (the builder's unset variables)
 # shellcheck disable=SC2030,SC2031,SC2034,SC2089,SC2090,SC2154
-
-# <runtime functions>
-
-__sq_df='Dockerfile'
-__sq_builder=buildkit
-__sq_stage='/.squasher'
-__sq_line=0
-__sq_wd=$(pwd)
-__sq_home_env=0
-__sq_unset_vars='PWD OLDPWD SHLVL'
-__sq_user=
-if __sq_find id && [ "$("$__sq_found" -u)" != 0 ]; then
-	__sq_die "build.sh must run as root (the base image sets a USER): add USER root before it"
-fi
-
-# --- prologue ---
+# shellcheck source=/dev/null
+. /.squasher/runtime.sh
+__sq_start 'Dockerfile' buildkit '/.squasher' 0 'PWD OLDPWD SHLVL'
 
 # Dockerfile:2: ENV D=/srv
 __sq_line=2
@@ -48,5 +35,4 @@ __sq_workdir '/owned'
 # Dockerfile:8: RUN pwd
 __sq_run 8 'RUN pwd' /bin/sh -c pwd
 
-# --- epilogue ---
 __sq_finish

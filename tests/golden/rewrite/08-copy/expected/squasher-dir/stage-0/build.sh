@@ -4,22 +4,9 @@
 # as its own process, as the builder runs a RUN instruction.
 # values are literal on purpose; __sq_unset is never set (the builder's unset variables)
 # shellcheck disable=SC2030,SC2031,SC2034,SC2089,SC2090,SC2154
-
-# <runtime functions>
-
-__sq_df='Dockerfile'
-__sq_builder=buildkit
-__sq_stage='/.squasher'
-__sq_line=0
-__sq_wd=$(pwd)
-__sq_home_env=0
-__sq_unset_vars='PWD OLDPWD SHLVL'
-__sq_user=
-if __sq_find id && [ "$("$__sq_found" -u)" != 0 ]; then
-	__sq_die "build.sh must run as root (the base image sets a USER): add USER root before it"
-fi
-
-# --- prologue ---
+# shellcheck source=/dev/null
+. /.squasher/ctx/.squasher/runtime.sh
+__sq_start 'Dockerfile' buildkit '/.squasher' 0 'PWD OLDPWD SHLVL'
 
 # Dockerfile:2: WORKDIR /app
 __sq_line=2
@@ -28,23 +15,16 @@ __sq_workdir '/app'
 # Dockerfile:3: COPY a.txt ./
 __sq_line=3
 (
-	cd "$__sq_wd" || exit 1
-	PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-	export PATH
-# Dockerfile:3: COPY a.txt ./
-sq_copy_file /.squasher/ctx/a.txt /app 1 a.txt '' '' '' 1 || exit 1
+	__sq_copy_env
+__sq_copy_file /.squasher/ctx/a.txt /app 1 a.txt '' '' '' 1 || exit 1
 ) || __sq_fail $? 3 'COPY a.txt ./'
 
 # Dockerfile:4: COPY --chown=1:2 dir/ /d/
 __sq_line=4
 (
-	cd "$__sq_wd" || exit 1
-	PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-	export PATH
-# Dockerfile:4: COPY --chown=1:2 dir/ /d/
-sq_owner 1:2 buildkit Dockerfile:4
-sq_copy_dir /.squasher/ctx/dir /d "$sq_own" "$sq_own" "$sq_own" '' 1 || exit 1
+	__sq_copy_env
+__sq_chown 1:2 buildkit
+__sq_copy_dir /.squasher/ctx/dir /d "$__sq_copy_owner" "$__sq_copy_owner" "$__sq_copy_owner" '' 1 || exit 1
 ) || __sq_fail $? 4 'COPY --chown=1:2 dir/ /d/'
 
-# --- epilogue ---
 __sq_finish

@@ -4,24 +4,11 @@
 # as its own process, as the builder runs a RUN instruction.
 # values are literal on purpose; __sq_unset is never set (the builder's unset variables)
 # shellcheck disable=SC2030,SC2031,SC2034,SC2089,SC2090,SC2154
-
-# <runtime functions>
-
-__sq_df='Dockerfile'
-__sq_builder=buildkit
-__sq_stage='/.squasher'
-__sq_line=0
-__sq_wd=$(pwd)
-__sq_home_env=0
-__sq_unset_vars='PWD OLDPWD SHLVL'
-__sq_user=
-if __sq_find id && [ "$("$__sq_found" -u)" != 0 ]; then
-	__sq_die "build.sh must run as root (the base image sets a USER): add USER root before it"
-fi
+# shellcheck source=/dev/null
+. /.squasher/runtime.sh
+__sq_start 'Dockerfile' buildkit '/.squasher' 0 'PWD OLDPWD SHLVL'
 # build args declared further down: hidden until their ARG line, as in the builder
 if [ "${BASE+x}" = x ]; then __sq_s_BASE=1; __sq_a_BASE=$BASE; unset BASE; else __sq_s_BASE=; fi
-
-# --- prologue ---
 
 # Dockerfile:3: ARG BASE
 if [ -n "$__sq_s_BASE" ]; then BASE=$__sq_a_BASE; export BASE; fi
@@ -32,5 +19,4 @@ __sq_run 4 'RUN echo "built from $BASE" > /artifact' /bin/sh -c 'echo "built fro
 # Dockerfile:5: USER nobody
 __sq_user='nobody'
 
-# --- epilogue ---
 __sq_finish

@@ -4,25 +4,12 @@
 # as its own process, as the builder runs a RUN instruction.
 # values are literal on purpose; __sq_unset is never set (the builder's unset variables)
 # shellcheck disable=SC2030,SC2031,SC2034,SC2089,SC2090,SC2154
-
-# <runtime functions>
-
-__sq_df='Dockerfile'
-__sq_builder=buildkit
-__sq_stage='/.squasher'
-__sq_line=0
-__sq_wd=$(pwd)
-__sq_home_env=0
-__sq_unset_vars='PWD OLDPWD SHLVL'
+# shellcheck source=/dev/null
+. /.squasher/runtime.sh
+__sq_start 'Dockerfile' buildkit '/.squasher' 0 'PWD OLDPWD SHLVL'
 __sq_user='nobody'
-if __sq_find id && [ "$("$__sq_found" -u)" != 0 ]; then
-	__sq_die "build.sh must run as root (the base image sets a USER): add USER root before it"
-fi
-
-# --- prologue ---
 
 # Dockerfile:7: RUN echo more >> /tmp/more
 __sq_run 7 'RUN echo more >> /tmp/more' /bin/sh -c 'echo more >> /tmp/more'
 
-# --- epilogue ---
 __sq_finish

@@ -17,6 +17,8 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from squasher.context.dockerignore import go_clean
+
 BLOCK = 512
 
 # magic bytes -> compression name (pkg/archive DetectCompression)
@@ -114,8 +116,6 @@ def symlink_times(path: Path, compression: str) -> list[tuple[str, int]]:
     unpacking, as Docker's untar does. Member paths are cleaned and relative; ones that would
     escape the destination are left out (Docker refuses those archives anyway).
     """
-    from squasher.render.dockerignore import go_clean
-
     mode = {"": "r:", "gzip": "r:gz", "bzip2": "r:bz2", "xz": "r:xz"}.get(compression)
     if mode is None:
         return []

@@ -1,0 +1,11 @@
+"""Where the squashed image keeps squasher's staging files (the plan decides, render writes)."""
+
+from __future__ import annotations
+
+STAGE_ROOT = "/.squasher"
+STAGED_CTX = "/.squasher/ctx"
+# The mount strategy binds the context under /dev: the runtime's tmpfs there keeps the mount point
+# out of the image (a mount point elsewhere stays behind as an empty directory with BuildKit 0.8).
+MOUNTED_CTX = "/dev/.squasher"
+# What squasher writes into the build context (context-relative), under GENERATED_DIR.
+GENERATED_DIR = ".squasher"
