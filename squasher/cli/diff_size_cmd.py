@@ -15,6 +15,15 @@ if TYPE_CHECKING:
     from squasher.measure.diff_size import DiffSizeResult
 
 
+# what diff-size --verify says when differences remain that no rule explains
+REBUILD_HINT = (
+    "hint: if the original's own builds differ there too, build it twice and compare with "
+    "`squasher diff-size --keep-images --json`, then `squasher verify ORIGINAL SQUASHED "
+    "--rebuild SECOND_ORIGINAL` (a `docker build --no-cache` of the original): what the two "
+    "builds of the original disagree on is not blamed on the rewrite"
+)
+
+
 def _parse_build_args(values: tuple[str, ...]) -> dict[str, str]:
     import os
 
@@ -178,25 +187,38 @@ def command(
 
     results: list[DiffSizeResult] = []
     errors: list[SquasherError] = []
+    failed: list[dict[str, Any]] = []  # --json: one object per context that failed
+
+    def record_failure(context: str, err: SquasherError) -> None:
+        errors.append(err)
+        failed.append({"context": context, "error": str(err), "exit_code": err.exit_code})
+
     if jobs == 1 or len(contexts) == 1:
         try:
             for context in contexts:
-                results.append(run(context))
+                try:
+                    results.append(run(context))
+                except SquasherError as err:
+                    if not as_json:
+                        raise
+                    record_failure(context, err)
         finally:
             progress.done()
     else:
         from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(max_workers=jobs) as pool:
-            futures = [pool.submit(run, c) for c in contexts]
-            for future in futures:
+            futures = [(c, pool.submit(run, c)) for c in contexts]
+            for context, future in futures:
                 try:
                     results.append(future.result())
                 except SquasherError as err:
-                    errors.append(err)
+                    record_failure(context, err)
     if as_json:
         for r in results:
             click.echo(json.dumps(r.to_json(), indent=2, sort_keys=True))
+        for f in failed:
+            click.echo(json.dumps(f, indent=2, sort_keys=True))
     else:
         colour = humanize.use_colour(sys.stdout)
         for r in results:
@@ -218,5 +240,7 @@ def command(
         for failure in errors[1:]:
             click.echo(str(failure), err=True)
         raise errors[0]
-    if do_verify and any(r.verify and not r.verify.get("equivalent", True) for r in results):
+    differing = [r for r in results if r.verify and not r.verify.get("equivalent", True)]
+    if do_verify and differing:
+        click.echo(REBUILD_HINT, err=True)
         raise CheckFailed("the squashed image differs from the original in unexpected ways")
