@@ -17,10 +17,9 @@ if TYPE_CHECKING:
 
 # what diff-size --verify says when differences remain that no rule explains
 REBUILD_HINT = (
-    "hint: if the original's own builds differ there too, build it twice and compare with "
-    "`squasher diff-size --keep-images --json`, then `squasher verify ORIGINAL SQUASHED "
-    "--rebuild SECOND_ORIGINAL` (a `docker build --no-cache` of the original): what the two "
-    "builds of the original disagree on is not blamed on the rewrite"
+    "hint: what no rule explains may differ between two builds of the original too: rerun with "
+    "--keep-images, build the original again with `docker build --no-cache`, and run "
+    "`squasher verify ORIGINAL SQUASHED --rebuild SECOND_BUILD`"
 )
 
 
