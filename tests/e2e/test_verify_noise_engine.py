@@ -152,3 +152,22 @@ def test_pyc_beside_a_changed_source_is_real_too(
     assert (pyc.category, pyc.reason) == (UNEXPECTED, "compiled from /app/m.py, which changed")
     # n.pyc: its source is unchanged, the header records its size: noise
     assert by_path(result)["/app/__pycache__/n.cpython-311.pyc"].category == NOISE
+
+
+def test_every_pyc_of_a_large_tree_is_read(build: Build, docker_client: Any) -> None:
+    # 2,500 modules (more than any cap there used to be), each .pyc's code bytes new per build;
+    # the header records the source's size (6 to 9 bytes); shell builtins only, no forks
+    tree = (
+        "FROM busybox\nARG NONCE\n"
+        "RUN d=/usr/lib/python3/dist-packages/big && mkdir -p $d/__pycache__ && i=0"
+        ' && while [ $i -lt 2500 ]; do echo "v = $i" > $d/m$i.py'
+        " && case ${#i} in 1) s='\\006';; 2) s='\\007';; 3) s='\\010';; *) s='\\011';; esac"
+        f" && printf '{PYC_HEADER}ABCD'\"$s\"'\\0\\0\\0%s' \"$NONCE-$i\""
+        " > $d/__pycache__/m$i.cpython-311.pyc && i=$((i + 1)); done\n"
+    )
+    one, two = build(tree, "5"), build(tree, "6")
+    result = verify(one, two, client=docker_client)
+    pycs = [d for d in result.differences if d.path.endswith(".pyc")]
+    assert len(pycs) == 2500
+    assert {(d.category, d.reason) for d in pycs} == {(NOISE, PYC_SAME_SOURCE)}
+    assert result.equivalent, result.summary_line()
