@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from squasher.cli.purge_options import purge_kwargs, purge_options
+from squasher.errors import SquasherError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from squasher.engine import BuildProgress
     from squasher.measure.diff_size import DiffSizeResult
 
@@ -64,6 +68,35 @@ class _Progress:
     def done(self) -> None:
         if self.enabled and not self.verbose and self.last is not None:
             click.echo("\r\x1b[K", err=True, nl=False)
+
+
+def _run_contexts(
+    contexts: tuple[str, ...], run: Callable[[str], DiffSizeResult], jobs: int, keep_going: bool
+) -> tuple[list[DiffSizeResult], list[tuple[str, SquasherError]]]:
+    """Run each context (``jobs`` at once); the failures, each with its context (absolute), are
+    collected when several run at once or with ``keep_going``, else the first one is raised."""
+
+    results: list[DiffSizeResult] = []
+    failures: list[tuple[str, SquasherError]] = []
+    if jobs == 1 or len(contexts) == 1:
+        for context in contexts:
+            try:
+                results.append(run(context))
+            except SquasherError as err:
+                if not keep_going:
+                    raise
+                failures.append((str(Path(context).resolve()), err))
+        return results, failures
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = [(c, pool.submit(run, c)) for c in contexts]
+        for context, future in futures:
+            try:
+                results.append(future.result())
+            except SquasherError as err:
+                failures.append((str(Path(context).resolve()), err))
+    return results, failures
 
 
 @click.command(
@@ -152,7 +185,7 @@ def command(
     The rewrite goes to a temporary directory: your tree is not touched.
     """
     from squasher.engine import connect
-    from squasher.errors import CheckFailed, SquasherError
+    from squasher.errors import CheckFailed
     from squasher.measure.diff_size import diff_size
     from squasher.report import humanize, size_report
 
@@ -184,40 +217,17 @@ def command(
             client=client,
         )
 
-    results: list[DiffSizeResult] = []
-    errors: list[SquasherError] = []
-    failed: list[dict[str, Any]] = []  # --json: one object per context that failed
-
-    def record_failure(context: str, err: SquasherError) -> None:
-        errors.append(err)
-        failed.append({"context": context, "error": str(err), "exit_code": err.exit_code})
-
-    if jobs == 1 or len(contexts) == 1:
-        try:
-            for context in contexts:
-                try:
-                    results.append(run(context))
-                except SquasherError as err:
-                    if not as_json:
-                        raise
-                    record_failure(context, err)
-        finally:
-            progress.done()
-    else:
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
-            futures = [(c, pool.submit(run, c)) for c in contexts]
-            for context, future in futures:
-                try:
-                    results.append(future.result())
-                except SquasherError as err:
-                    record_failure(context, err)
+    try:
+        results, failures = _run_contexts(contexts, run, jobs, keep_going=as_json)
+    finally:
+        progress.done()
+    errors = [err for _, err in failures]
     if as_json:
         for r in results:
             click.echo(json.dumps(r.to_json(), indent=2, sort_keys=True))
-        for f in failed:
-            click.echo(json.dumps(f, indent=2, sort_keys=True))
+        for context, err in failures:  # a failed build still prints its object
+            failed = {"context": context, "error": str(err), "exit_code": err.exit_code}
+            click.echo(json.dumps(failed, indent=2, sort_keys=True))
     else:
         colour = humanize.use_colour(sys.stdout)
         for r in results:
