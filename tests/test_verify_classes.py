@@ -19,6 +19,7 @@ from squasher.inspect.classify import (
     Difference,
     Evidence,
     PurgeDecision,
+    settle_linker_cache,
 )
 from squasher.inspect.layers import FileEntry, FinalFilesystem
 from squasher.inspect.verify_difference import CATEGORIES
@@ -227,3 +228,25 @@ def test_path_rules_come_from_the_managers_declarations() -> None:
     for manager in MANAGERS.values():
         for path in (*manager.state.databases, *manager.state.logs, *manager.state.caches):
             assert path.startswith("~/") or path in prefixes, (manager.name, path)
+
+
+def test_linker_cache_follows_the_libraries_it_indexes() -> None:
+    cache = Difference("/etc/ld.so.cache", CHANGED, details=("content",))
+    (alone,) = settle_linker_cache(Classifier(Evidence()).classify_all([cache]))
+    assert (alone.category, alone.reason) == (NOISE, "linker cache rebuilt over the same libraries")
+    lib = Difference("/usr/lib/libsq.so.1", REMOVED)
+    got = {
+        d.path: d for d in settle_linker_cache(Classifier(Evidence()).classify_all([cache, lib]))
+    }
+    assert got["/etc/ld.so.cache"].category == UNEXPECTED
+    assert got["/etc/ld.so.cache"].reason == "linker cache differs along with /usr/lib/libsq.so.1"
+    purged = purge_evidence()
+    purged.original_db.owners["/usr/lib/libgcc.so.1"] = ["gcc"]
+    explained = Difference("/usr/lib/libgcc.so.1", REMOVED)
+    got = {
+        d.path: d for d in settle_linker_cache(Classifier(purged).classify_all([cache, explained]))
+    }
+    assert (got["/etc/ld.so.cache"].category, got["/etc/ld.so.cache"].reason) == (
+        EXPECTED,
+        "regenerated linker cache",
+    )

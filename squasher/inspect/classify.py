@@ -1,22 +1,19 @@
 """Differences between two images and the rules that sort them into classes.
 
-expected — what the rewrite was meant to remove or regenerate: files of build-only packages it
-  purged (owned by a package installed in the original and no longer in the squashed image, per
-  the ORIGINAL's package database), packages the original or the user removed, package
-  databases, caches and lists, package-manager logs, the staging files (``/.squasher``),
-  temporary files, what the original's own cleanup names.
-noise — what two builds of the same Dockerfile never agree on, each proved from the images:
-  byte code compiled again from an unchanged source, files written from the build host
-  (mailname, machine-id, seeds, ssh host keys), log and timestamp files no package ships,
-  alternatives switched because their package was purged, caches in a user's home.
-purged-tool — a tool with run-time uses (pip, git, curl ...) that squasher's own decision purged
-  (the rewrite report's ``runtime-tool``): named in the verdict with its commands and the
-  ``# squasher: keep NAME`` override; not a failure.
-protected — present only in the squashed image because the rewrite kept a runtime package that the
-  original's own purge removed; named with that package and the original line.
-unexpected — everything else, path by path with what changed; also a package the base image had,
-  run-time data (CA store, zoneinfo ...) or a command the image's CMD, ENTRYPOINT, HEALTHCHECK
-  or scripts call, gone from the squashed image: only a bug can explain those.
+expected — what the rewrite meant to remove or regenerate: files of build-only packages it purged
+  (per the ORIGINAL's package database), of packages the original or the user removed; package
+  databases, caches, logs, the staging files, temporary files, the original's own cleanup.
+noise — what two builds never agree on, each proved from the images: byte code compiled again
+  from an unchanged source, files written from the build host (mailname, machine-id, seeds, ssh
+  host keys), logs and stamps no package ships, alternatives switched because their package was
+  purged, caches in a user's home.
+purged-tool — a tool with run-time uses that squasher's own decision purged (``runtime-tool``):
+  named in the verdict with its commands and the ``# squasher: keep NAME`` override.
+protected — only in the squashed image: a runtime package the rewrite kept although the original
+  removed it, with that package and the original line.
+unexpected — everything else, path by path; also a package the base image had, run-time data (CA
+  store, zoneinfo ...) or a command the image's CMD, ENTRYPOINT, HEALTHCHECK or scripts call,
+  gone from the squashed image: only a bug explains those.
 """
 
 from __future__ import annotations
@@ -431,3 +428,23 @@ def _as(diff: Difference, category: str, reason: str, package: str | None = None
 
 def _only_retargeted(diff: Difference) -> bool:
     return all(d.startswith("symlink target ") for d in diff.details) and bool(diff.details)
+
+
+LINKER_CACHE = "/etc/ld.so.cache"
+_LIBRARY = re.compile(r"^lib[^/]*\.so(\.\d+)*$")
+
+
+def settle_linker_cache(diffs: list[Difference]) -> list[Difference]:
+    """``/etc/ld.so.cache`` by the libraries it indexes: noise when no shared library differs,
+    a real difference when one does unexplained, else expected (regenerated after a purge)."""
+    libraries = [d for d in diffs if _LIBRARY.match(d.path.rsplit("/", 1)[-1])]
+    real = [d for d in libraries if d.category == UNEXPECTED]
+    out = []
+    for d in diffs:
+        if d.path == LINKER_CACHE and d.change == CHANGED and d.category == EXPECTED:
+            if real:
+                d = _as(d, UNEXPECTED, f"linker cache differs along with {real[0].path}")
+            elif not libraries:
+                d = _as(d, NOISE, "linker cache rebuilt over the same libraries")
+        out.append(d)
+    return out

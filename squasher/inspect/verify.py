@@ -32,6 +32,7 @@ from squasher.inspect.classify import (
     Classifier,
     Difference,
     Evidence,
+    settle_linker_cache,
 )
 from squasher.inspect.layers import FileEntry, FinalFilesystem
 from squasher.inspect.pkgdb import PackageDB
@@ -378,6 +379,7 @@ def verify(
     classifier = Classifier(evidence)
     diffs = classifier.classify_all(raw)
     diffs = purged_but_needed(client, sq_id, sq.fs, classifier, diffs)
+    diffs = settle_linker_cache(diffs)
     diffs.extend(compare_config(orig.config, sq.config))
     smoke_results = run_smoke(client, original, squashed, smoke, smoke_timeout) if smoke else []
     diffs.extend(smoke_difference(s) for s in smoke_results if not s.same)
