@@ -26,7 +26,7 @@ from squasher.inspect.classify import (
     Difference,
     Evidence,
     ProtectedPackage,
-    evidence_from_report,
+    PurgeDecision,
 )
 from squasher.inspect.layers import FileEntry, FinalFilesystem
 from squasher.inspect.verify import (
@@ -39,6 +39,16 @@ from squasher.inspect.verify import (
     human_bytes,
     make_resolver,
 )
+from squasher.inspect.verify_evidence import (
+    called_names,
+    config_commands,
+    load_report,
+    protected_packages,
+    purge_decisions,
+    shared_layers,
+)
+from squasher.pkg.base import Protection
+from squasher.report.rewrite import PackageDecision, RewriteReport
 
 
 def f(path: str, data: str = "x", mode: int = 0o644, uid: int = 0, gid: int = 0) -> FileEntry:
@@ -353,7 +363,6 @@ def test_conffiles_and_purge_scripts_of_removed_packages() -> None:
         ("/var/lib/apt/lists/x_Packages", REMOVED, "package database"),
         ("/var/lib/dpkg/status", CHANGED, "package database"),
         ("/var/cache/apt/archives/x.deb", REMOVED, "package caches and lists"),
-        ("/root/.cache/pip/http/x", REMOVED, "package caches and lists"),
         ("/etc/ld.so.cache", CHANGED, "regenerated linker cache"),
         ("/var/log/dpkg.log", CHANGED, "package-manager logs"),
         ("/tmp/build/x.o", REMOVED, "temporary files"),
@@ -446,36 +455,53 @@ def test_package_version_change_is_named() -> None:
     assert got.reason == "package perl-base 5.36-4 -> 5.36-3"
 
 
-@pytest.mark.parametrize(
-    "report",
-    [
-        {"protected": [{"package": "libpq5:amd64", "line": 7}], "cleanup": ["/tmp/*"]},
-        {
-            "stages": [{"purge": {"protected": [{"name": "libpq5", "line": 7}]}}],
-            "cleanup_paths": ["/tmp/*"],
-        },
-    ],
-)
-def test_evidence_from_report(report: object) -> None:
-    protected, cleanup = evidence_from_report(report)
-    assert protected == {"libpq5": ProtectedPackage("libpq5", 7)}
-    assert cleanup == ["/tmp/*"]
-
-
-def test_evidence_from_dataclass_report() -> None:
-    @dataclasses.dataclass
-    class Kept:
-        package: str
-        line: int
-
-    @dataclasses.dataclass
-    class Report:
-        protected: list[Kept]
-
-    assert evidence_from_report(Report([Kept("libpq5", 3)]))[0] == {
-        "libpq5": ProtectedPackage("libpq5", 3)
+def test_report_json_round_trip_gives_decisions_and_protections(tmp_path: Path) -> None:
+    report = RewriteReport(
+        "Dockerfile",
+        "Dockerfile.squashed",
+        "classic",
+        "script",
+        packages=[
+            PackageDecision("0", "apt", "gcc-12:amd64", True, "build-tool list", kind=""),
+            PackageDecision("0", "apt", "git", True, "tool", kind="runtime-tool", commands=["git"]),
+            PackageDecision("0", "apt", "libpq5", False, "kept"),
+        ],
+    )
+    data = {
+        **report.to_dict(),
+        "protected": [
+            dataclasses.asdict(Protection("apt", "libpq5", "/x", "libpq.so.5", "Dockerfile:7"))
+        ],
     }
-    assert evidence_from_report({"protected": ["zlib1g"]})[0]["zlib1g"].line is None
+    path = tmp_path / "report.json"
+    path.write_text(json.dumps({"report": data}))  # the diff-size object holds it as "report"
+    loaded, protections = load_report(path)
+    assert loaded == report
+    assert protected_packages(protections) == {"libpq5": ProtectedPackage("libpq5", 7)}
+    # an empty kind (a report older than the kinds) is build-only; kept packages are left out
+    assert purge_decisions(loaded) == {
+        "gcc-12": PurgeDecision("build-only"),
+        "git": PurgeDecision("runtime-tool", ("git",)),
+    }
+
+
+def test_called_names_from_config_and_scripts() -> None:
+    config = {
+        "Entrypoint": ["/usr/local/bin/entry.sh"],
+        "Cmd": ["sh", "-c", "exec gunicorn app:app || curl -f http://x"],
+        "Healthcheck": {"Test": ["CMD-SHELL", "wget -q -O- http://localhost/ || exit 1"]},
+    }
+    argvs = config_commands(config)
+    script = '#!/bin/sh\nset -e\n# make sure git is here\nenv FOO=1 python3 -m pip install x\nexec "$@"\n'
+    names = called_names(argvs, [script])
+    assert {"entry.sh", "gunicorn", "curl", "wget", "python3", "set"} <= names
+    assert "make" not in names and "git" not in names  # words of a comment are not commands
+
+
+def test_shared_layers_is_the_common_bottom() -> None:
+    assert shared_layers(["a", "b", "c"], ["a", "b", "x", "y"]) == 2
+    assert shared_layers(["a"], ["b"]) == 0
+    assert shared_layers([], ["a"]) == 0
 
 
 # ------------------------------------------------------------------ result and output
@@ -501,6 +527,8 @@ def test_summary_counts_bytes_and_verdict() -> None:
     assert r.equivalent and r.exit_code == 0
     assert r.summary() == {
         "expected": {"count": 2, "bytes": 2000},
+        "noise": {"count": 0, "bytes": 0},
+        "purged-tool": {"count": 0, "bytes": 0},
         "protected": {"count": 1, "bytes": 7},
         "unexpected": {"count": 0, "bytes": 0},
     }
@@ -535,7 +563,9 @@ def test_unexpected_listed_path_by_path() -> None:
     lines = r.format_text().splitlines()
     assert "unexpected  changed  /etc/x  mode 0644 -> 0600" in lines
     assert "unexpected  config   Env.FOO  Env FOO added: '1'" in lines
-    assert lines[-1].endswith("NOT equivalent")
+    assert lines[-1].endswith(
+        "unexpected 2 (3 B): NOT equivalent: 2 real differences, largest /etc/x (3 B), Env.FOO"
+    )
 
 
 def test_smoke_result_json() -> None:
@@ -566,16 +596,17 @@ def test_cli_usage_errors_exit_2() -> None:
 
 def test_report_file_errors_exit_2(tmp_path: Path) -> None:
     from squasher.errors import SquasherError
-    from squasher.inspect.verify import _read_report
 
     bad = tmp_path / "r.json"
     bad.write_text("{\n  nope\n")
     with pytest.raises(SquasherError) as err:
-        _read_report(str(bad))
+        load_report(str(bad))
     assert str(err.value).startswith(f"{bad}:2: report is not JSON")
     with pytest.raises(SquasherError, match="cannot read report"):
-        _read_report(str(tmp_path / "missing.json"))
-    assert _read_report({"protected": []}) == {"protected": []}
+        load_report(str(tmp_path / "missing.json"))
+    bad.write_text('{"purge": {"protected": []}}')
+    with pytest.raises(SquasherError, match="not a rewrite report"):
+        load_report(str(bad))
 
 
 def test_protections_from_a_build_log() -> None:
@@ -586,7 +617,7 @@ def test_protections_from_a_build_log() -> None:
         "squasher-protect\tapt\tlibpq5:amd64\t/usr/local/bin/app\tlibpq.so.5\tDockerfile:12\n"
         "squasher-protect\tapt\tzlib1g\t/usr/local/bin/app\tlibz.so.1\tfinal purge\n"
     )
-    protected, _ = evidence_from_report([parse_protect_log(log)])
+    protected = protected_packages(parse_protect_log(log))
     assert protected == {
         "libpq5": ProtectedPackage("libpq5", 12),
         "zlib1g": ProtectedPackage("zlib1g", None),

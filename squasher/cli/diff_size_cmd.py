@@ -4,16 +4,28 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from squasher.cli.purge_options import purge_kwargs, purge_options
+from squasher.errors import SquasherError
 from squasher.util.builders import BUILDERS
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from squasher.engine import BuildProgress
     from squasher.measure.diff_size import DiffSizeResult
+
+
+# what diff-size --verify says when differences remain that no rule explains
+REBUILD_HINT = (
+    "hint: what no rule explains may differ between two builds of the original too: rerun with "
+    "--keep-images, build the original again with `docker build --no-cache`, and run "
+    "`squasher verify ORIGINAL SQUASHED --rebuild SECOND_BUILD`"
+)
 
 
 def _parse_build_args(values: tuple[str, ...]) -> dict[str, str]:
@@ -57,6 +69,35 @@ class _Progress:
     def done(self) -> None:
         if self.enabled and not self.verbose and self.last is not None:
             click.echo("\r\x1b[K", err=True, nl=False)
+
+
+def _run_contexts(
+    contexts: tuple[str, ...], run: Callable[[str], DiffSizeResult], jobs: int, keep_going: bool
+) -> tuple[list[DiffSizeResult], list[tuple[str, SquasherError]]]:
+    """Run each context (``jobs`` at once); the failures, each with its context (absolute), are
+    collected when several run at once or with ``keep_going``, else the first one is raised."""
+
+    results: list[DiffSizeResult] = []
+    failures: list[tuple[str, SquasherError]] = []
+    if jobs == 1 or len(contexts) == 1:
+        for context in contexts:
+            try:
+                results.append(run(context))
+            except SquasherError as err:
+                if not keep_going:
+                    raise
+                failures.append((str(Path(context).resolve()), err))
+        return results, failures
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = [(c, pool.submit(run, c)) for c in contexts]
+        for context, future in futures:
+            try:
+                results.append(future.result())
+            except SquasherError as err:
+                failures.append((str(Path(context).resolve()), err))
+    return results, failures
 
 
 @click.command(
@@ -145,7 +186,7 @@ def command(
     The rewrite goes to a temporary directory: your tree is not touched.
     """
     from squasher.engine import connect
-    from squasher.errors import CheckFailed, SquasherError
+    from squasher.errors import CheckFailed
     from squasher.measure.diff_size import diff_size
     from squasher.report import humanize, size_report
 
@@ -177,27 +218,17 @@ def command(
             client=client,
         )
 
-    results: list[DiffSizeResult] = []
-    errors: list[SquasherError] = []
-    if jobs == 1 or len(contexts) == 1:
-        try:
-            for context in contexts:
-                results.append(run(context))
-        finally:
-            progress.done()
-    else:
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
-            futures = [pool.submit(run, c) for c in contexts]
-            for future in futures:
-                try:
-                    results.append(future.result())
-                except SquasherError as err:
-                    errors.append(err)
+    try:
+        results, failures = _run_contexts(contexts, run, jobs, keep_going=as_json)
+    finally:
+        progress.done()
+    errors = [err for _, err in failures]
     if as_json:
         for r in results:
             click.echo(json.dumps(r.to_json(), indent=2, sort_keys=True))
+        for context, err in failures:  # a failed build still prints its object
+            failed = {"context": context, "error": str(err), "exit_code": err.exit_code}
+            click.echo(json.dumps(failed, indent=2, sort_keys=True))
     else:
         colour = humanize.use_colour(sys.stdout)
         for r in results:
@@ -219,5 +250,7 @@ def command(
         for failure in errors[1:]:
             click.echo(str(failure), err=True)
         raise errors[0]
-    if do_verify and any(r.verify and not r.verify.get("equivalent", True) for r in results):
+    differing = [r for r in results if r.verify and not r.verify.get("equivalent", True)]
+    if do_verify and differing:
+        click.echo(REBUILD_HINT, err=True)
         raise CheckFailed("the squashed image differs from the original in unexpected ways")

@@ -1,5 +1,5 @@
 """``squasher verify ORIGINAL SQUASHED``: prove the squashed image is the original minus what was
-meant to go. Exit 0 equivalent, 1 unexpected difference, 2 usage or engine error."""
+meant to go. Exit 0 equivalent, 1 a real difference, 2 usage or engine error."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ import click
     "verify",
     epilog=(
         "Example: squasher verify myapp:orig myapp:squashed --smoke 'python -c \"import app\"'\n\n"
-        "Exit status: 0 equivalent, 1 an unexpected difference, 2 usage or engine error."
+        "Exit status: 0 equivalent (build noise and purged tools included), 1 a real "
+        "difference, 2 usage or engine error."
     ),
 )
 @click.argument("original")
@@ -29,7 +30,8 @@ import click
 @click.option(
     "--report",
     type=click.Path(dir_okay=False),
-    help="The rewrite report (JSON): names the runtime packages the rewrite protected.",
+    help="The rewrite report (`squasher rewrite --json`, or diff-size's `report` object): why each "
+    "package was purged, and the runtime packages the build protected.",
 )
 @click.option(
     "--build-log",
@@ -39,8 +41,8 @@ import click
 @click.option(
     "--rebuild",
     metavar="IMAGE",
-    help="A second build of the original (--no-cache): what differs between the two builds is "
-    "not reproducible and is not blamed on the rewrite.",
+    help="A second build of the original (--no-cache), for what no rule explains: what differs "
+    "between the two builds is noise, not blamed on the rewrite.",
 )
 @click.option(
     "--smoke-timeout",

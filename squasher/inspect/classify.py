@@ -1,13 +1,19 @@
-"""Differences between two images and the rules that sort them into expected, protected, unexpected.
+"""Differences between two images and the rules that sort them into classes.
 
-expected — what the rewrite was meant to remove or regenerate: files of packages it purged (owned by
-  a package installed in the original and no longer in the squashed image, per the ORIGINAL's package
-  database), package databases, caches and lists, package-manager logs, the staging files
-  (``/.squasher``), temporary files, what the original's own cleanup names.
-protected — present only in the squashed image because the rewrite kept a runtime package that the
-  original's own purge removed; named with that package and the original line (from the rewrite
-  report).
-unexpected — everything else, path by path with what changed.
+expected — what the rewrite meant to remove or regenerate: files of build-only packages it purged
+  (per the ORIGINAL's package database), of packages the original or the user removed; package
+  databases, caches, logs, the staging files, temporary files, the original's own cleanup.
+noise — what two builds never agree on, each proved from the images: byte code compiled again
+  from an unchanged source, files written from the build host (mailname, machine-id, seeds, ssh
+  host keys), logs and stamps no package ships, alternatives switched because their package was
+  purged, caches in a user's home.
+purged-tool — a tool with run-time uses that squasher's own decision purged (``runtime-tool``):
+  named in the verdict with its commands and the ``# squasher: keep NAME`` override.
+protected — only in the squashed image: a runtime package the rewrite kept although the original
+  removed it, with that package and the original line.
+unexpected — everything else, path by path; also a package the base image had, run-time data (CA
+  store, zoneinfo ...) or a command the image's CMD, ENTRYPOINT, HEALTHCHECK or scripts call,
+  gone from the squashed image: only a bug explains those.
 """
 
 from __future__ import annotations
@@ -18,176 +24,48 @@ import posixpath
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
-from squasher.inspect.pkgdb import PackageDB, base_name
-
-EXPECTED = "expected"
-PROTECTED = "protected"
-UNEXPECTED = "unexpected"
-CATEGORIES = (EXPECTED, PROTECTED, UNEXPECTED)
-
-REMOVED = "removed"  # only in the original
-ADDED = "added"  # only in the squashed image
-CHANGED = "changed"  # in both, differing (details say how)
-CONFIG = "config"  # an image-config key
-SMOKE = "smoke"  # a --smoke command behaved differently
-
-STAGING_DIR = "/.squasher"
-
-
-@dataclass(frozen=True)
-class Difference:
-    """One difference between the original and the squashed image, with its class and why."""
-
-    path: str  # filesystem path, or "Env.FOO", "Cmd", ... for config, or the command for smoke
-    change: str  # REMOVED | ADDED | CHANGED | CONFIG | SMOKE
-    details: tuple[str, ...] = ()  # what changed: "mode 0644 -> 0755", "content", "Env FOO added"
-    original_size: int | None = None  # bytes of the regular file in the original (None: absent)
-    squashed_size: int | None = None
-    category: str = UNEXPECTED
-    reason: str = ""  # why it has its category: "purged package curl", "package caches and lists"
-    package: str | None = None  # the package that explains it (purged or protected)
-    line: int | None = None  # for protected: the original Dockerfile line whose purge it survived
-
-    @property
-    def size(self) -> int:
-        """Bytes involved: the larger of the two sides' sizes (0 for config and smoke)."""
-        return max(self.original_size or 0, self.squashed_size or 0)
-
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "path": self.path,
-            "change": self.change,
-            "category": self.category,
-            "details": list(self.details),
-            "size": self.size,
-        }
-        if self.reason:
-            out["reason"] = self.reason
-        if self.package is not None:
-            out["package"] = self.package
-        if self.line is not None:
-            out["line"] = self.line
-        return out
-
-
-@dataclass(frozen=True)
-class ProtectedPackage:
-    """A runtime package the rewrite kept although the original removed it at ``line``."""
-
-    package: str
-    line: int | None = None
-
-
-@dataclass(frozen=True)
-class PathRule:
-    prefix: str
-    reason: str
-    changes: frozenset[str]  # which kinds of change the rule explains
-    children_only: bool = False  # the prefix itself is not covered (/tmp: its contents are)
-    exact: bool = False  # only the prefix itself is covered (/proc: not what lies below)
-
-    def matches(self, path: str, change: str) -> bool:
-        if change not in self.changes:
-            return False
-        if "*" in self.prefix:  # a glob: the path or one of its directories matches it
-            probe = path
-            while probe not in ("/", ""):
-                if fnmatch.fnmatchcase(probe, self.prefix):
-                    return probe != path or not self.children_only
-                probe = posixpath.dirname(probe)
-            return False
-        if path == self.prefix:
-            return not self.children_only
-        if self.exact:
-            return False
-        return path.startswith(self.prefix.rstrip("/") + "/")
-
-
-_ANY = frozenset({REMOVED, ADDED, CHANGED})
-_GONE = frozenset({REMOVED})
-
-PATH_RULES: tuple[PathRule, ...] = (
-    PathRule(STAGING_DIR, "staging files", _ANY),
-    *(
-        PathRule(p, "package database", _ANY)
-        for p in (
-            "/var/lib/dpkg",
-            "/var/lib/apt",
-            "/var/lib/aptitude",
-            "/lib/apk/db",
-            "/etc/apk/world",
-            "/var/lib/rpm",
-            "/usr/lib/sysimage/rpm",
-            "/var/lib/dnf",
-            "/var/lib/yum",
-        )
-    ),
-    *(
-        PathRule(p, "package caches and lists", _ANY)
-        for p in (
-            "/var/cache/apt",
-            "/var/cache/debconf",
-            "/var/cache/apk",
-            "/etc/apk/cache",
-            "/var/cache/dnf",
-            "/var/cache/yum",
-            "/var/cache/man",
-            "/root/.cache",
-            "/root/.npm",
-            "/usr/local/share/.cache",
-            "/root/go/pkg/mod",
-            "/go/pkg/mod",
-        )
-    ),
-    *(
-        PathRule(p, "regenerated linker cache", _ANY)
-        for p in ("/etc/ld.so.cache", "/var/cache/ldconfig")
-    ),
-    # indexes that package triggers rebuild from the installed files (which are compared themselves)
-    *(
-        PathRule(p, "index regenerated by package triggers", _ANY)
-        for p in (
-            "/usr/share/info/dir",
-            "/usr/share/info/dir.old",
-            "/usr/share/glib-2.0/schemas/gschemas.compiled",
-            "/usr/share/icons/*/icon-theme.cache",
-            "/usr/lib/*/gdk-pixbuf-2.0/*/loaders.cache",
-            "/usr/share/mime/*",
-        )
-    ),
-    *(
-        PathRule(p, "package-manager logs", _ANY)
-        for p in (
-            "/var/log/apt",
-            "/var/log/dpkg.log",
-            "/var/log/alternatives.log",
-            "/var/log/dnf.log",
-            "/var/log/dnf.librepo.log",
-            "/var/log/dnf.rpm.log",
-            "/var/log/hawkey.log",
-            "/var/log/yum.log",
-            "/var/log/apk.log",
-        )
-    ),
-    *(
-        PathRule(p, "service-enablement state (not used in containers)", _ANY)
-        for p in (
-            "/var/lib/systemd/deb-systemd-helper-enabled",
-            "/var/lib/systemd/deb-systemd-user-helper-enabled",
-            "/etc/systemd/system/*.wants",
-            "/etc/systemd/user/*.wants",
-        )
-    ),
-    *(
-        PathRule(p, "mount point the engine covers at run time", _ANY, exact=True)
-        for p in ("/proc", "/sys", "/dev", "/etc/hosts", "/etc/hostname", "/etc/resolv.conf")
-    ),
-    PathRule("/tmp", "temporary files", _GONE, children_only=True),
-    PathRule("/run", "run-time state (locks, pid files)", _GONE, children_only=True),
-    PathRule("/var/tmp", "temporary files", _GONE, children_only=True),
+from squasher.inspect.layers import FinalFilesystem
+from squasher.inspect.pkgdb import PackageDB
+from squasher.inspect.verify_difference import (
+    CONFIG,
+    EXPECTED,
+    NOISE,
+    PROTECTED,
+    PURGED_TOOL,
+    SMOKE,
+    UNEXPECTED,
+    Difference,
+    ProtectedPackage,
 )
+from squasher.inspect.verify_rules import (
+    ADDED,
+    CHANGED,
+    LOG_REASON,
+    PATH_RULES,
+    REMOVED,
+    command_name,
+    home_cache_of,
+    is_log_or_stamp,
+    runtime_data_of,
+)
+
+# why the rewrite purged a package (the rewrite report's PackageDecision.kind)
+BUILD_ONLY = "build-only"
+RUNTIME_TOOL = "runtime-tool"
+REMOVED_BY_ORIGINAL = "removed-by-original"
+NAMED_BY_USER = "named-by-user"
+
+PYC_SAME_SOURCE = "byte code compiled again from an unchanged source"
+PYC_TIMESTAMP = "byte code differing only in its source timestamp"
+
+
+@dataclass(frozen=True)
+class PurgeDecision:
+    """Why the rewrite purged a package (from its report): ``kind`` and the commands it provided."""
+
+    kind: str = BUILD_ONLY
+    commands: tuple[str, ...] = ()
 
 
 @dataclass
@@ -196,13 +74,21 @@ class Evidence:
 
     original_db: PackageDB = field(default_factory=PackageDB)
     squashed_db: PackageDB = field(default_factory=PackageDB)
+    # the base image's packages (the layers both images share); None when not known
+    base_db: PackageDB | None = None
     protected: dict[str, ProtectedPackage] = field(default_factory=dict)  # package -> why kept
+    decisions: dict[str, PurgeDecision] = field(default_factory=dict)  # purged package -> why
+    # command names the image's CMD, ENTRYPOINT, HEALTHCHECK and the scripts they run name
+    called: frozenset[str] = frozenset()
     cleanup_globs: list[str] = field(default_factory=list)  # paths the original's cleanup removes
     # map a package-database path to where it really is in that image (usrmerge: /lib -> /usr/lib)
     resolve_original: Callable[[str], str] = lambda p: p
     resolve_squashed: Callable[[str], str] = lambda p: p
-    # changed .pyc files whose bytes differ only in the source-timestamp header field
-    timestamp_only: frozenset[str] = frozenset()
+    # the final filesystems (kinds and hashes of the paths both have)
+    original_fs: FinalFilesystem | None = None
+    squashed_fs: FinalFilesystem | None = None
+    # changed files whose contents read back prove them build noise: path -> reason
+    noise: dict[str, str] = field(default_factory=dict)
     # (path, change) pairs that also differ between two builds of the original: not reproducible
     not_reproducible: frozenset[tuple[str, str]] = frozenset()
 
@@ -212,27 +98,36 @@ class Classifier:
 
     def __init__(self, evidence: Evidence) -> None:
         self.ev = evidence
-        self._orig_owners = _real_owners(evidence.original_db, evidence.resolve_original)
-        self._sq_owners = _real_owners(evidence.squashed_db, evidence.resolve_squashed)
-        orig_pkgs = set(evidence.original_db.installed)
-        sq_pkgs = set(evidence.squashed_db.installed)
+        orig_db, sq_db = evidence.original_db, evidence.squashed_db
+        self._orig_owners = _real_owners(orig_db, evidence.resolve_original)
+        self._sq_owners = _real_owners(sq_db, evidence.resolve_squashed)
+        orig_pkgs, sq_pkgs = set(orig_db.installed), set(sq_db.installed)
         # only meaningful when both images have a package database to compare
-        both = bool(evidence.original_db.managers) and bool(evidence.squashed_db.managers)
+        both = bool(orig_db.managers) and bool(sq_db.managers)
         self._purged = orig_pkgs - sq_pkgs if both else set()
         # removed in the original already (conffiles left), purged in the squashed image
         self._conffiles_gone = (
-            set(evidence.original_db.config_files)
-            - sq_pkgs
-            - set(evidence.squashed_db.config_files)
-            if both
-            else set()
+            set(orig_db.config_files) - sq_pkgs - set(sq_db.config_files) if both else set()
         )
         self._kept_extra = sq_pkgs - orig_pkgs if both else set()
-        self._alt_links: dict[str, str] = {}
-        for name, alt in evidence.original_db.alternatives.items():
-            if both and name not in evidence.squashed_db.alternatives:
+        self._alt_links: dict[str, str] = {}  # link of a whole group gone -> group
+        self._alt_kept: dict[str, str] = {}  # link of a group both images have -> group
+        for name, alt in orig_db.alternatives.items():
+            table = self._alt_kept if name in sq_db.alternatives else self._alt_links
+            if both:
                 for link in alt.links:
-                    self._alt_links[evidence.resolve_original(link)] = name
+                    table[evidence.resolve_original(link)] = name
+        self._commands: dict[str, set[str]] = {}  # purged package -> its command names
+        self._data_of: dict[str, str] = {}  # purged package -> the run-time data it holds
+        for path, owners in self._orig_owners.items():
+            command, data = command_name(path), runtime_data_of(path)
+            for package in owners:
+                if package in self._purged and command:
+                    self._commands.setdefault(package, set()).add(command)
+                if package in self._purged and data:
+                    self._data_of.setdefault(package, data)
+        homes = {**orig_db.homes, **sq_db.homes}
+        self._homes = dict(sorted(homes.items(), key=lambda kv: -len(kv[0])))  # deepest first
         # directories already explained, for files generated inside them (__pycache__, ...)
         self._explained_dirs: dict[str, Difference] = {}
 
@@ -240,62 +135,32 @@ class Classifier:
         """``diff`` with category, reason, package and line filled in."""
         found = self._classify(diff)
         if found.category == UNEXPECTED and (diff.path, diff.change) in self.ev.not_reproducible:
-            return dataclasses.replace(
-                found, category=EXPECTED, reason="differs between two builds of the original too"
-            )
+            return _as(found, NOISE, "differs between two builds of the original too")
         return found
 
     def _classify(self, diff: Difference) -> Difference:
         if diff.change in (CONFIG, SMOKE):
             return diff
         path, change = diff.path, diff.change
-        if change == CHANGED and path in self.ev.timestamp_only:
-            return dataclasses.replace(
-                diff, category=EXPECTED, reason="byte code differing only in its source timestamp"
-            )
+        if change == CHANGED and path in self.ev.noise:
+            return _as(diff, NOISE, self.ev.noise[path])
         for rule in PATH_RULES:
             if rule.matches(path, change):
-                return dataclasses.replace(diff, category=EXPECTED, reason=rule.reason)
+                return _as(diff, EXPECTED, rule.reason)
+        noise = self._noise(diff)
+        if noise is not None:
+            return self._remember(noise)
         if change == REMOVED:
-            found = self._purged_owner(path)
+            found = self._removed(diff)
             if found is not None:
-                reason = (
-                    f"file of purged package {found}"
-                    if found in self._purged
-                    else f"conffile of package {found} (removed by the original, purged here)"
-                )
-                return self._remember(
-                    dataclasses.replace(diff, category=EXPECTED, reason=reason, package=found)
-                )
-            script_of = self._purge_script_mentioning(path)
-            if script_of is not None:
-                return self._remember(
-                    dataclasses.replace(
-                        diff,
-                        category=EXPECTED,
-                        reason=f"removed by the purge script of package {script_of}",
-                        package=script_of,
-                    )
-                )
-            if path in self._alt_links:
-                name = self._alt_links[path]
-                return dataclasses.replace(
-                    diff, category=EXPECTED, reason=f"alternative {name} removed with its packages"
-                )
-            for pattern in self.ev.cleanup_globs:
-                if fnmatch.fnmatchcase(path, pattern) or path.startswith(pattern.rstrip("/") + "/"):
-                    return dataclasses.replace(
-                        diff,
-                        category=EXPECTED,
-                        reason=f"removed by the original's cleanup ({pattern})",
-                    )
+                return found
         if change == ADDED:
             owners = self._sq_owners.get(path, ())
             extra = [p for p in owners if p in self._kept_extra]
             if extra and len(extra) == len(owners):
                 return self._remember(self._kept(diff, extra[0]))
         if change == CHANGED:
-            moved = self._version_change(path)
+            moved = self._version_change(path) or self._changed_source(path)
             if moved:
                 return dataclasses.replace(diff, reason=moved)
         parent = (
@@ -314,6 +179,132 @@ class Classifier:
                 )
             )
         return diff
+
+    def _removed(self, diff: Difference) -> Difference | None:
+        """A path only the original has: a purged package's file, what its purge script or the
+        original's cleanup removed, an alternative gone with its packages; else None."""
+        path = diff.path
+        found = self._purged_owner(path)
+        if found is not None:
+            return self._remember(self._purged_file(diff, found))
+        script_of = self._purge_script_mentioning(path)
+        if script_of is not None:
+            lost = self._lost(diff, script_of)
+            if lost is not None:
+                return self._remember(lost)
+            why = f"removed by the purge script of package {script_of}"
+            return self._remember(_as(diff, EXPECTED, why, script_of))
+        if path in self._alt_links:
+            why = f"alternative {self._alt_links[path]} removed with its packages"
+            return _as(diff, EXPECTED, why)
+        for pattern in self.ev.cleanup_globs:
+            if fnmatch.fnmatchcase(path, pattern) or path.startswith(pattern.rstrip("/") + "/"):
+                return _as(diff, EXPECTED, f"removed by the original's cleanup ({pattern})")
+        return None
+
+    def _purged_file(self, diff: Difference, package: str) -> Difference:
+        """A file of a package the squashed image no longer has, by why it went."""
+        if package not in self._purged:
+            why = f"conffile of package {package} (removed by the original, purged here)"
+            return _as(diff, EXPECTED, why, package)
+        lost = self._lost(diff, package)
+        if lost is not None:
+            return lost
+        decision = self.ev.decisions.get(package, PurgeDecision())
+        if decision.kind == RUNTIME_TOOL:
+            commands = ", ".join(self.commands_of(package)) or "no commands"
+            why = f"tool {package} purged by squasher ({commands}); `# squasher: keep {package}`"
+            return _as(diff, PURGED_TOOL, why, package)
+        if decision.kind == REMOVED_BY_ORIGINAL:
+            return _as(diff, EXPECTED, f"file of package {package} the original removes", package)
+        if decision.kind == NAMED_BY_USER:
+            return _as(diff, EXPECTED, f"file of package {package} purged as asked", package)
+        return _as(diff, EXPECTED, f"file of purged package {package}", package)
+
+    def _lost(self, diff: Difference, package: str) -> Difference | None:
+        """The removal as a real difference when nothing but a bug explains it: the package was
+        in the base image, holds run-time data, or provides a command the image calls. What the
+        original or the user removed is never one."""
+        kind = self.ev.decisions.get(package, PurgeDecision()).kind
+        if kind in (REMOVED_BY_ORIGINAL, NAMED_BY_USER):
+            return None
+        base = self.ev.base_db
+        if base is not None and package in base.installed:
+            why = f"package {package} of the base image removed"
+        elif runtime_data_of(diff.path) or package in self._data_of:
+            why = f"{runtime_data_of(diff.path) or self._data_of[package]} lost with {package}"
+        elif called := sorted(set(self.commands_of(package)) & self.ev.called):
+            why = f"package {package} removed, but the image calls {', '.join(called)}"
+        else:
+            return None
+        return _as(diff, UNEXPECTED, why, package)
+
+    def commands_of(self, package: str) -> list[str]:
+        """The commands a purged package provided: the report's list, else its files in the
+        command directories."""
+        listed = self.ev.decisions.get(package, PurgeDecision()).commands
+        return sorted(set(listed) | self._commands.get(package, set()))
+
+    def _noise(self, diff: Difference) -> Difference | None:
+        """Build noise that evidence in the images proves (see the module docstring)."""
+        path, change = diff.path, diff.change
+        user = home_cache_of(path, self._homes)
+        if user is not None:
+            return _as(diff, NOISE, f"cache in the home of {user}")
+        if is_log_or_stamp(path) and self._unowned_files(path):
+            return _as(diff, NOISE, LOG_REASON)
+        if change in (ADDED, REMOVED) and _PYC.match(path) and self._same_source(path):
+            return _as(diff, NOISE, PYC_SAME_SOURCE)
+        name = self._alt_kept.get(path)
+        if name is not None and change in (CHANGED, REMOVED):
+            target = self._alternative_target(name)
+            gone = [p for p in self._orig_owners.get(target, ()) if p in self._purged]
+            if gone and (change == REMOVED or _only_retargeted(diff)):
+                why = f"alternative {name} switched: {target} left with package {gone[0]}"
+                return _as(diff, NOISE, why, gone[0])
+        return None
+
+    def _unowned_files(self, path: str) -> bool:
+        """Regular files (or absent) on both sides, listed by no package of either image."""
+        for fs in (self.ev.original_fs, self.ev.squashed_fs):
+            entry = fs.entries.get(path) if fs is not None else None
+            if entry is not None and entry.kind != "file":
+                return False
+        return not self._orig_owners.get(path) and not self._sq_owners.get(path)
+
+    def _same_source(self, pyc: str) -> bool:
+        """Whether the source of ``pyc`` is the same regular file in both images."""
+        match = _PYC.match(pyc)
+        if match is None or self.ev.original_fs is None or self.ev.squashed_fs is None:
+            return False
+        source = f"{match['dir']}/{match['module']}.py"
+        a, b = self.ev.original_fs.get(source), self.ev.squashed_fs.get(source)
+        return (
+            a is not None
+            and b is not None
+            and a.kind == b.kind == "file"
+            and (a.sha256, a.mode, a.uid, a.gid) == (b.sha256, b.mode, b.uid, b.gid)
+        )
+
+    def _changed_source(self, path: str) -> str:
+        """ "compiled from D/M.py, which changed" for byte code whose source differs."""
+        match = _PYC.match(path)
+        if match is None or self.ev.original_fs is None or self.ev.squashed_fs is None:
+            return ""
+        source = f"{match['dir']}/{match['module']}.py"
+        a, b = self.ev.original_fs.get(source), self.ev.squashed_fs.get(source)
+        if a is not None and b is not None and a.sha256 != b.sha256:
+            return f"compiled from {source}, which changed"
+        return ""
+
+    def _alternative_target(self, name: str) -> str:
+        """Where the original's ``/etc/alternatives/NAME`` pointed (resolved), or ""."""
+        fs = self.ev.original_fs
+        entry = fs.get(f"/etc/alternatives/{name}") if fs is not None else None
+        if entry is None or entry.kind != "symlink" or not entry.linkname:
+            return ""
+        target = posixpath.normpath(posixpath.join("/etc/alternatives", entry.linkname))
+        return self.ev.resolve_original(target)
 
     def classify_all(self, diffs: Iterable[Difference]) -> list[Difference]:
         """Classify in path order (parents before children, so generated files inherit); byte code
@@ -336,6 +327,10 @@ class Classifier:
         if any(p not in gone for p in owners):
             return None  # some owner is still installed: the path should still be there
         return owners[0]
+
+    def owned_in_either(self, path: str) -> bool:
+        """Whether a package database of either image lists ``path``."""
+        return bool(self._orig_owners.get(path) or self._sq_owners.get(path))
 
     def owned_in_squashed(self, path: str) -> bool:
         """Whether the squashed image's package database lists ``path``."""
@@ -427,67 +422,29 @@ def _real_owners(db: PackageDB, resolve: Callable[[str], str]) -> dict[str, list
     return out
 
 
-# ---------------------------------------------------------------- the rewrite report
+def _as(diff: Difference, category: str, reason: str, package: str | None = None) -> Difference:
+    return dataclasses.replace(diff, category=category, reason=reason, package=package)
 
 
-def evidence_from_report(report: Any) -> tuple[dict[str, ProtectedPackage], list[str]]:
-    """Protected packages and cleanup paths named in a rewrite report (object, dict or parsed JSON).
-
-    Looks for a ``protected`` list anywhere in it, of package names or objects with ``package`` (or
-    ``name``) and ``line`` (or ``where``: ``"Dockerfile:12"``); for protection records anywhere
-    (``squasher.pkg.base.Protection``: ``package`` and ``where``, as ``parse_protect_log`` returns
-    them from a build log); and for ``cleanup`` / ``cleanup_paths`` lists of path globs.
-    """
-    protected: dict[str, ProtectedPackage] = {}
-    cleanup: list[str] = []
-
-    def walk(node: Any) -> None:
-        if dataclasses.is_dataclass(node) and not isinstance(node, type):
-            node = dataclasses.asdict(node)
-        if isinstance(node, dict) and {"package", "where"} <= set(node):
-            # one protection line of a build log (squasher.pkg.base.Protection)
-            p = _protected_item(node)
-            if p is not None and p.package not in protected:
-                protected[p.package] = p
-            return
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if key == "protected" and isinstance(value, list):
-                    for item in value:
-                        p = _protected_item(item)
-                        if p is not None and p.package not in protected:
-                            protected[p.package] = p
-                elif key in ("cleanup", "cleanup_paths") and isinstance(value, list):
-                    cleanup.extend(v for v in value if isinstance(v, str) and v.startswith("/"))
-                else:
-                    walk(value)
-        elif isinstance(node, list | tuple):
-            for item in node:
-                walk(item)
-
-    walk(report)
-    return protected, sorted(set(cleanup))
+def _only_retargeted(diff: Difference) -> bool:
+    return all(d.startswith("symlink target ") for d in diff.details) and bool(diff.details)
 
 
-def _protected_item(item: Any) -> ProtectedPackage | None:
-    if dataclasses.is_dataclass(item) and not isinstance(item, type):
-        item = dataclasses.asdict(item)
-    if isinstance(item, str):
-        return ProtectedPackage(base_name(item))
-    if isinstance(item, dict):
-        name = item.get("package") or item.get("name")
-        line = item.get("line")
-        if line is None:
-            line = _line_of(item.get("where"))
-        if isinstance(name, str):
-            return ProtectedPackage(base_name(name), line if isinstance(line, int) else None)
-    return None
+LINKER_CACHE = "/etc/ld.so.cache"
+_LIBRARY = re.compile(r"^lib[^/]*\.so(\.\d+)*$")
 
 
-def _line_of(where: Any) -> int | None:
-    """``"Dockerfile:12"`` -> 12; anything else (``"final purge"``) -> None."""
-    if isinstance(where, str):
-        _, _, tail = where.rpartition(":")
-        if tail.isdigit():
-            return int(tail)
-    return None
+def settle_linker_cache(diffs: list[Difference]) -> list[Difference]:
+    """``/etc/ld.so.cache`` by the libraries it indexes: noise when no shared library differs,
+    a real difference when one does unexplained, else expected (regenerated after a purge)."""
+    libraries = [d for d in diffs if _LIBRARY.match(d.path.rsplit("/", 1)[-1])]
+    real = [d for d in libraries if d.category == UNEXPECTED]
+    out = []
+    for d in diffs:
+        if d.path == LINKER_CACHE and d.change == CHANGED and d.category == EXPECTED:
+            if real:
+                d = _as(d, UNEXPECTED, f"linker cache differs along with {real[0].path}")
+            elif not libraries:
+                d = _as(d, NOISE, "linker cache rebuilt over the same libraries")
+        out.append(d)
+    return out

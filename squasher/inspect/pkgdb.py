@@ -36,6 +36,7 @@ class Alternative:
     links: tuple[
         str, ...
     ]  # /usr/bin/cc, /etc/alternatives/cc, slave links and their /etc/alternatives/*
+    choices: tuple[str, ...] = ()  # the registered targets of the master link: /usr/bin/gcc
 
 
 @dataclass
@@ -49,6 +50,7 @@ class PackageDB:
     owners: dict[str, list[str]] = field(default_factory=dict)  # absolute path -> owning packages
     alternatives: dict[str, Alternative] = field(default_factory=dict)  # name -> group
     purge_scripts: dict[str, str] = field(default_factory=dict)  # package -> its dpkg postrm text
+    homes: dict[str, str] = field(default_factory=dict)  # home directory -> user (/etc/passwd)
 
     def add_owner(self, path: str, package: str) -> None:
         path = normalize(path)
@@ -121,7 +123,31 @@ def parse_dpkg_alternative(name: str, text: str) -> Alternative | None:
         links.append(normalize(lines[i + 1]))
         links.append(f"/etc/alternatives/{lines[i]}")
         i += 2
-    return Alternative(name=name, links=tuple(sorted(set(filter(None, links)))))
+    slaves = (i - 2) // 2
+    # then one block per choice: its path, its priority, one line per slave (empty: none)
+    choices: list[str] = []
+    i += 1
+    while i < len(lines) and lines[i] != "":
+        choices.append(normalize(lines[i]))
+        i += 2 + slaves
+    return Alternative(
+        name=name,
+        links=tuple(sorted(set(filter(None, links)))),
+        choices=tuple(sorted(set(filter(None, choices)))),
+    )
+
+
+def parse_passwd_homes(text: str) -> dict[str, str]:
+    """``/etc/passwd``: home directory -> the first user with that home (``/`` and
+    ``/nonexistent`` left out: no cache lives there)."""
+    homes: dict[str, str] = {}
+    for line in text.splitlines():
+        fields = line.split(":")
+        if len(fields) >= 7 and fields[5].startswith("/"):
+            home = normalize(fields[5])
+            if home and home != "/nonexistent":
+                homes.setdefault(home, fields[0])
+    return homes
 
 
 # ---------------------------------------------------------------- apk
@@ -255,6 +281,8 @@ def read_members(members: Iterable[tuple[str, bytes]], db: PackageDB | None = No
             alt = parse_dpkg_alternative(name, content.decode("utf-8", "replace"))
             if alt is not None:
                 db.alternatives[name] = alt
+        elif path == PASSWD:
+            db.homes.update(parse_passwd_homes(content.decode("utf-8", "replace")))
         elif path == "/lib/apk/db/installed":
             if "apk" not in db.managers:
                 db.managers.append("apk")
@@ -267,6 +295,7 @@ def read_members(members: Iterable[tuple[str, bytes]], db: PackageDB | None = No
 
 
 _RPM_DBS = ("/var/lib/rpm/rpmdb.sqlite", "/usr/lib/sysimage/rpm/rpmdb.sqlite")
+PASSWD = "/etc/passwd"  # read too: whose home a cache is in
 
 
 def is_database_file(path: str, size: int = 0) -> bool:
@@ -281,6 +310,11 @@ def is_database_file(path: str, size: int = 0) -> bool:
         or path == "/lib/apk/db/installed"
         or path in _RPM_DBS
     )
+
+
+def is_database_or_passwd(path: str, size: int = 0) -> bool:
+    """``is_database_file``, and ``/etc/passwd`` (verify: whose home a cache is in)."""
+    return path == PASSWD or is_database_file(path, size)
 
 
 def from_contents(contents: Iterable[tuple[str, bytes]]) -> PackageDB:

@@ -26,23 +26,26 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 
 from squasher.inspect.layers import FinalFilesystem
+from squasher.pkg import MANAGERS
 
-# (category, description, predicate on an absolute path)
+# the home directories a "~/" cache path of a manager stands for
 _HOME = r"(?:/root|/home/[^/]+|/usr/local/share|/var/lib/[^/]+)"
+
+
+def _pattern(paths: tuple[str, ...]) -> re.Pattern[str]:
+    alternatives = [_HOME + re.escape(p[1:]) if p.startswith("~/") else re.escape(p) for p in paths]
+    return re.compile(rf"^(?:{'|'.join(alternatives)})/")
+
+
+# (category, description, pattern on an absolute path): what each manager declares
+# (``squasher.pkg.MANAGERS``, in registry order), then the temporary directories
 _RULES: list[tuple[str, str, re.Pattern[str]]] = [
-    ("apt-lists", "apt package lists", re.compile(r"^/var/lib/apt/lists/")),
-    ("apt-cache", "apt archives and caches", re.compile(r"^/var/cache/apt/")),
-    ("apk-cache", "apk cache", re.compile(r"^(?:/var/cache/apk|/etc/apk/cache)/")),
-    ("dnf-cache", "dnf/yum cache", re.compile(r"^/var/cache/(?:dnf|yum|libdnf5)/")),
-    ("pip-cache", "pip cache", re.compile(rf"^{_HOME}/\.cache/pip/")),
-    ("npm-cache", "npm cache", re.compile(rf"^{_HOME}/\.npm/")),
-    ("yarn-cache", "yarn cache", re.compile(rf"^{_HOME}/\.cache/yarn/")),
-    (
-        "go-cache",
-        "Go build and module caches",
-        re.compile(rf"^(?:{_HOME}/\.cache/go-build|{_HOME}/go/pkg/mod|/go/pkg/mod)/"),
+    *(
+        (r.category, r.description, _pattern(r.paths))
+        for manager in MANAGERS.values()
+        for r in manager.state.reclaimable
     ),
-    ("tmp", "leftovers in /tmp and /var/tmp", re.compile(r"^/(?:var/)?tmp/")),
+    ("tmp", "leftovers in /tmp and /var/tmp", _pattern(("/tmp", "/var/tmp"))),
 ]
 BUILD_PACKAGES = "build-packages"
 CATEGORIES: list[str] = [name for name, _, _ in _RULES] + [BUILD_PACKAGES]

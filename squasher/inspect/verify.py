@@ -17,32 +17,43 @@ Companions: ``classify`` (the rules), ``pkgdb`` (package databases), ``verify_sm
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from squasher.errors import EngineUnavailable, SquasherError
 from squasher.inspect.classify import (
     ADDED,
-    CATEGORIES,
     CHANGED,
-    CONFIG,
-    EXPECTED,
-    PROTECTED,
+    PURGED_TOOL,
     REMOVED,
-    SMOKE,
-    UNEXPECTED,
     Classifier,
     Difference,
     Evidence,
-    evidence_from_report,
+    settle_linker_cache,
 )
 from squasher.inspect.layers import FileEntry, FinalFilesystem
 from squasher.inspect.pkgdb import PackageDB
-from squasher.inspect.verify_readback import elf_needed, purged_but_needed, pyc_timestamp_only
+from squasher.inspect.verify_config import CONFIG_KEYS, DEFAULT_PATH, compare_config
+from squasher.inspect.verify_evidence import (
+    called_names,
+    config_commands,
+    load_report,
+    protected_packages,
+    purge_decisions,
+    script_paths,
+    shared_layers,
+)
+from squasher.inspect.verify_readback import (
+    elf_needed,
+    host_noise,
+    purged_but_needed,
+    pyc_noise,
+    read_files,
+)
+from squasher.inspect.verify_result import ImageSide, VerifyResult, human_bytes
 from squasher.inspect.verify_smoke import (
     SMOKE_TIMEOUT,
     SmokeOutcome,
@@ -50,9 +61,12 @@ from squasher.inspect.verify_smoke import (
     run_smoke,
     smoke_difference,
 )
-from squasher.util.units import human_bytes
+from squasher.pkg.base import Protection
+from squasher.report.rewrite import RewriteReport
 
 __all__ = [
+    "CONFIG_KEYS",
+    "DEFAULT_PATH",
     "Difference",
     "ImageSide",
     "SmokeOutcome",
@@ -61,223 +75,10 @@ __all__ = [
     "compare_config",
     "compare_filesystems",
     "elf_needed",
+    "human_bytes",
     "run_smoke",
     "verify",
 ]
-
-# the image-config keys compared, in report order
-CONFIG_KEYS = (
-    "Env",
-    "Cmd",
-    "Entrypoint",
-    "WorkingDir",
-    "User",
-    "ExposedPorts",
-    "Volumes",
-    "Labels",
-    "StopSignal",
-    "Healthcheck",
-    "Shell",
-    "OnBuild",
-)
-
-
-@dataclass(frozen=True)
-class ImageSide:
-    """One of the two images compared."""
-
-    ref: str  # as the user named it
-    id: str  # the engine's image id
-    paths: int  # entries in the final filesystem
-    size: int  # bytes of regular-file content (hard-linked inodes once)
-    package_managers: tuple[str, ...] = ()
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "ref": self.ref,
-            "id": self.id,
-            "paths": self.paths,
-            "size": self.size,
-            "package_managers": list(self.package_managers),
-        }
-
-
-@dataclass
-class VerifyResult:
-    """The classified differences between two images, and the smoke runs."""
-
-    original: ImageSide
-    squashed: ImageSide
-    differences: list[Difference]
-    smoke: list[SmokeResult] = field(default_factory=list)
-    purged_packages: list[str] = field(default_factory=list)  # installed in the original only
-    extra_packages: list[str] = field(default_factory=list)  # installed in the squashed only
-
-    @property
-    def equivalent(self) -> bool:
-        """True when nothing unexpected differs (smoke commands included)."""
-        return not any(d.category == UNEXPECTED for d in self.differences)
-
-    @property
-    def exit_code(self) -> int:
-        return 0 if self.equivalent else 1
-
-    def of(self, category: str) -> list[Difference]:
-        return [d for d in self.differences if d.category == category]
-
-    def summary(self) -> dict[str, dict[str, int]]:
-        """Per class: how many differences and how many bytes they involve."""
-        out = {c: {"count": 0, "bytes": 0} for c in CATEGORIES}
-        for d in self.differences:
-            out[d.category]["count"] += 1
-            out[d.category]["bytes"] += d.size
-        return out
-
-    def summary_line(self) -> str:
-        s = self.summary()
-        parts = [f"{c} {s[c]['count']} ({human_bytes(s[c]['bytes'])})" for c in CATEGORIES]
-        verdict = "equivalent" if self.equivalent else "NOT equivalent"
-        return f"summary: {', '.join(parts)}: {verdict}"
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "original": self.original.to_json(),
-            "squashed": self.squashed.to_json(),
-            "equivalent": self.equivalent,
-            "summary": self.summary(),
-            "purged_packages": self.purged_packages,
-            "extra_packages": self.extra_packages,
-            "differences": [d.to_json() for d in self.differences],
-            "smoke": [s.to_json() for s in self.smoke],
-        }
-
-    def format_text(self, verbose: bool = False) -> str:
-        """Human report: unexpected differences path by path, the rest grouped by reason."""
-        lines = [
-            f"original  {self.original.ref} ({_short(self.original.id)}), "
-            f"{self.original.paths} paths, {human_bytes(self.original.size)}",
-            f"squashed  {self.squashed.ref} ({_short(self.squashed.id)}), "
-            f"{self.squashed.paths} paths, {human_bytes(self.squashed.size)}",
-        ]
-        for d in self.of(UNEXPECTED):
-            what = "; ".join(d.details) if d.details else ""
-            if d.change in (REMOVED, ADDED) and d.size:
-                what = f"{what}; {human_bytes(d.size)}" if what else human_bytes(d.size)
-            if d.reason:
-                what = f"{what} ({d.reason})" if what else d.reason
-            lines.append(f"unexpected  {d.change:<8} {d.path}  {what}".rstrip())
-            if d.change == SMOKE:
-                lines.extend(self._smoke_lines(d.path))
-        for category in (PROTECTED, EXPECTED):
-            diffs = self.of(category)
-            if verbose:
-                for d in diffs:
-                    detail = "; ".join(d.details)
-                    tail = f"{detail} ({d.reason})" if detail else d.reason
-                    lines.append(f"{category:<10}  {d.change:<8} {d.path}  {tail}")
-                continue
-            groups: dict[str, list[Difference]] = {}
-            for d in diffs:
-                groups.setdefault(d.reason, []).append(d)
-            for reason in sorted(groups, key=lambda r: (-sum(d.size for d in groups[r]), r)):
-                g = groups[reason]
-                total = sum(d.size for d in g)
-                n = f"{len(g)} path" if len(g) == 1 else f"{len(g)} paths"
-                lines.append(f"{category:<10}  {reason}: {n}, {human_bytes(total)}")
-        for s in self.smoke:
-            if s.same:
-                lines.append(f"smoke       same: {s.command} (exit {s.original.exit_code})")
-        lines.append(self.summary_line())
-        return "\n".join(lines) + "\n"
-
-    def _smoke_lines(self, command: str) -> list[str]:
-        """What a differing smoke command did in each image, shortened."""
-        out = []
-        for s in self.smoke:
-            if s.command != command:
-                continue
-            for side, o in (("original", s.original), ("squashed", s.squashed)):
-                shown = o.error or f"exit {o.exit_code}"
-                for name, text in (("stdout", o.stdout), ("stderr", o.stderr)):
-                    if text:
-                        short = text if len(text) <= _SHOWN else text[:_SHOWN] + "..."
-                        shown += f", {name} {short!r}"
-                out.append(f"            {side}: {shown}")
-        return out
-
-
-_SHOWN = 160  # characters of a smoke command's output shown in the text report
-
-
-def _short(image_id: str) -> str:
-    return image_id.split(":", 1)[-1][:12]
-
-
-# ------------------------------------------------------------------------------ config
-
-
-def _empty_to_none(value: Any) -> Any:
-    return None if value in (None, "", [], {}) else value
-
-
-# what the engine gives a container whose image sets no PATH (builders write it into new images)
-DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
-
-def _env(values: Any) -> dict[str, str]:
-    out: dict[str, str] = {"PATH": DEFAULT_PATH}
-    for item in values or []:
-        key, _, value = str(item).partition("=")
-        out[key] = value
-    return out
-
-
-def _show(value: Any) -> str:
-    if value is None:
-        return "(unset)"
-    return json.dumps(value, sort_keys=True, ensure_ascii=False)
-
-
-def compare_config(original: dict[str, Any], squashed: dict[str, Any]) -> list[Difference]:
-    """Differences between two image configs (the ``config`` object of the image JSON).
-
-    Env, Labels, ExposedPorts and Volumes are compared key by key (path ``Env.KEY``, ...); the others
-    as whole values. Unset, empty string, ``[]`` and ``{}`` are the same; an Env without PATH has
-    the engine's default PATH (what a container of it sees).
-    """
-    diffs: list[Difference] = []
-    for key in CONFIG_KEYS:
-        o, s = original.get(key), squashed.get(key)
-        if key in ("Env", "Labels"):
-            om = _env(o) if key == "Env" else dict(o or {})
-            sm = _env(s) if key == "Env" else dict(s or {})
-            for k in sorted(set(om) | set(sm)):
-                if k not in sm:
-                    detail = f"{key} {k} removed (was {om[k]!r})"
-                elif k not in om:
-                    detail = f"{key} {k} added: {sm[k]!r}"
-                elif om[k] != sm[k]:
-                    detail = f"{key} {k}: {om[k]!r} -> {sm[k]!r}"
-                else:
-                    continue
-                diffs.append(Difference(path=f"{key}.{k}", change=CONFIG, details=(detail,)))
-        elif key in ("ExposedPorts", "Volumes"):
-            os_, ss = set(o or {}), set(s or {})
-            for k in sorted(os_ ^ ss):
-                verb = "removed" if k in os_ else "added"
-                diffs.append(
-                    Difference(path=f"{key}.{k}", change=CONFIG, details=(f"{key} {k} {verb}",))
-                )
-        else:
-            o, s = _empty_to_none(o), _empty_to_none(s)
-            if o != s:
-                diffs.append(
-                    Difference(
-                        path=key, change=CONFIG, details=(f"{key} {_show(o)} -> {_show(s)}",)
-                    )
-                )
-    return diffs
-
 
 # ------------------------------------------------------------------------------ filesystem
 
@@ -391,13 +192,32 @@ class _Loaded:
     config: dict[str, Any]
     fs: FinalFilesystem
     db: PackageDB
+    base_db: PackageDB | None = None  # the package database of the image's lowest layers
 
 
 class _Cancelled(Exception):
     """Raised inside a reader thread to stop its stream (Ctrl-C, or the other image failed)."""
 
 
-def _load(client: Any, ref: str, cancel: threading.Event | None = None) -> _Loaded:
+def _database(fs: FinalFilesystem) -> PackageDB:
+    """The package database (and /etc/passwd) held in ``fs``; the bytes are dropped once read."""
+    from squasher.inspect import pkgdb
+
+    contents = [
+        (p, e.content)
+        for p, e in fs.entries.items()
+        if e.content is not None and pkgdb.is_database_or_passwd(p)
+    ]
+    db = pkgdb.from_contents(contents)
+    for p, _content in contents:
+        fs.entries[p] = dataclasses.replace(fs.entries[p], content=None)
+    return db
+
+
+def _load(
+    client: Any, ref: str, cancel: threading.Event | None = None, base_layers: int = 0
+) -> _Loaded:
+    """Stream one image; with ``base_layers``, also the package database of its lowest layers."""
     from squasher.inspect import pkgdb
     from squasher.inspect.layers import final_filesystem, read_image
 
@@ -405,19 +225,12 @@ def _load(client: Any, ref: str, cancel: threading.Event | None = None) -> _Load
         if cancel is not None and cancel.is_set():
             raise _Cancelled(ref)
 
-    image = read_image(ref, client=client, keep=pkgdb.is_database_file, progress=progress)
+    image = read_image(ref, client=client, keep=pkgdb.is_database_or_passwd, progress=progress)
     fs = final_filesystem(image)
+    base_db = _database(final_filesystem(image.layers[:base_layers])) if base_layers else None
     config = dict(image.config.get("config") or {})
     image.layers.clear()  # per-layer entries are not needed any more
-    contents = [
-        (p, e.content)
-        for p, e in fs.entries.items()
-        if e.content is not None and pkgdb.is_database_file(p)
-    ]
-    db = pkgdb.from_contents(contents)
-    # the bytes are parsed: drop them from the entries
-    for p, _content in contents:
-        fs.entries[p] = dataclasses.replace(fs.entries[p], content=None)
+    db = _database(fs)
     side = ImageSide(
         ref=ref,
         id=image.id,
@@ -425,10 +238,12 @@ def _load(client: Any, ref: str, cancel: threading.Event | None = None) -> _Load
         size=fs.size,
         package_managers=tuple(db.managers),
     )
-    return _Loaded(side=side, config=config, fs=fs, db=db)
+    return _Loaded(side=side, config=config, fs=fs, db=db, base_db=base_db)
 
 
-def _load_concurrently(client: Any, refs: Sequence[str]) -> list[_Loaded]:
+def _load_concurrently(
+    client: Any, refs: Sequence[str], base_layers: Sequence[int]
+) -> list[_Loaded]:
     """``_load`` each ref in its own daemon thread. On Ctrl-C or a failed read the others are told
     to stop at their next chunk and are not waited for (the engine may take a while to start
     streaming a large image), so the process can exit at once."""
@@ -438,7 +253,7 @@ def _load_concurrently(client: Any, refs: Sequence[str]) -> list[_Loaded]:
 
     def work(i: int, ref: str) -> None:
         try:
-            results[i] = _load(client, ref, cancel)
+            results[i] = _load(client, ref, cancel, base_layers[i])
         except BaseException as err:
             if not isinstance(err, _Cancelled):
                 errors.append(err)
@@ -463,29 +278,17 @@ def _load_concurrently(client: Any, refs: Sequence[str]) -> list[_Loaded]:
     return [r for r in results if r is not None]
 
 
-def _image_id(client: Any, ref: str) -> str:
+def _inspect(client: Any, ref: str) -> tuple[str, list[str]]:
+    """The image's id and its layers' diff ids, bottom first."""
     import docker.errors
 
     from squasher.inspect.layers import ImageNotFound
 
     try:
-        return str(client.api.inspect_image(ref)["Id"])
+        info = client.api.inspect_image(ref)
     except docker.errors.ImageNotFound as err:
         raise ImageNotFound(f"no such image: {ref}") from err
-
-
-def _read_report(report: Any) -> Any:
-    if isinstance(report, str | os.PathLike):
-        try:
-            with open(report, encoding="utf-8") as f:
-                return json.load(f)
-        except OSError as err:
-            raise SquasherError(f"cannot read report: {err.strerror}", path=str(report)) from err
-        except json.JSONDecodeError as err:
-            raise SquasherError(
-                f"report is not JSON: {err.msg}", path=str(report), line=err.lineno
-            ) from err
-    return report
+    return str(info["Id"]), [str(x) for x in (info.get("RootFS") or {}).get("Layers") or []]
 
 
 def _client() -> Any:
@@ -499,7 +302,7 @@ def verify(
     squashed: str,
     *,
     smoke: Sequence[str] = (),
-    report: Any = None,
+    report: RewriteReport | str | os.PathLike[str] | None = None,
     client: Any = None,
     smoke_timeout: int = SMOKE_TIMEOUT,
     build_log: str | None = None,
@@ -507,38 +310,43 @@ def verify(
 ) -> VerifyResult:
     """Compare image ``original`` with image ``squashed`` (names or ids on the engine).
 
-    ``report``: the rewrite report (object, dict, or the path of its JSON file) — names the runtime
-    packages the rewrite protected (with the original line that purged them) and cleanup paths.
+    ``report``: the rewrite report (``RewriteReport``, or the path of its JSON file) — why each
+    package was purged (build-only, a run-time tool, removed by the original, named by the user).
     ``smoke``: commands run in a container of each image, compared by exit code and output.
     ``build_log``: the output of the squashed image's build: the ``squasher-protect`` lines its
     build.sh printed name the protected packages and the original line whose removal they survived.
     ``rebuild``: a second build of the original (``--no-cache``): what differs between the two
-    builds (locally compiled wheels, embedded build paths) is expected, not blamed on the rewrite.
+    builds (locally compiled wheels, embedded build paths) is noise, not blamed on the rewrite.
     ``client``: a docker SDK client (default: the configured engine).
+    The base image is the layers both images share from the bottom: a package it had, gone from
+    the squashed image, is a real difference.
     Raises ``SquasherError`` (exit 2) for a missing image or an unreachable engine.
     """
     if client is None:
         client = _client()
-    evidence_source: list[Any] = []
-    if report is not None:
-        evidence_source.append(_read_report(report))
+    protections: list[Protection] = []
+    if isinstance(report, str | os.PathLike):
+        report, protections = load_report(report)
     if build_log is not None:
         from squasher.pkg.base import parse_protect_log
 
-        evidence_source.append(parse_protect_log(build_log))
-    protected, cleanup = evidence_from_report(evidence_source)
+        protections.extend(parse_protect_log(build_log))
     try:
         # fail fast on a missing image, before streaming the other one
-        orig_id, sq_id = _image_id(client, original), _image_id(client, squashed)
-        rebuild_id = _image_id(client, rebuild) if rebuild is not None else None
+        (orig_id, orig_layers), (sq_id, sq_layers) = (
+            _inspect(client, original),
+            _inspect(client, squashed),
+        )
+        rebuild_id = _inspect(client, rebuild)[0] if rebuild is not None else None
+        base = shared_layers(orig_layers, sq_layers)
         rebuilt: _Loaded | None = None
         if orig_id == sq_id and rebuild_id in (None, orig_id):
-            orig = _load(client, original)
+            orig = _load(client, original, base_layers=base)
             sq = dataclasses.replace(orig, side=dataclasses.replace(orig.side, ref=squashed))
         else:
             # the streams at once: the time goes into the engine writing the archives
             refs = [original, squashed] + ([rebuild] if rebuild is not None else [])
-            loaded = _load_concurrently(client, refs)
+            loaded = _load_concurrently(client, refs, [base, 0, 0])
             orig, sq = loaded[0], loaded[1]
             rebuilt = loaded[2] if rebuild is not None else None
     except SquasherError:
@@ -548,13 +356,21 @@ def verify(
     evidence = Evidence(
         original_db=orig.db,
         squashed_db=sq.db,
-        protected=protected,
-        cleanup_globs=cleanup,
+        base_db=orig.base_db,
+        protected=protected_packages(protections),
+        decisions=purge_decisions(report),
+        called=_called(client, orig_id, orig),
         resolve_original=make_resolver(orig.fs),
         resolve_squashed=make_resolver(sq.fs),
+        original_fs=orig.fs,
+        squashed_fs=sq.fs,
     )
     raw = list(compare_filesystems(orig.fs, sq.fs))
-    evidence.timestamp_only = pyc_timestamp_only(client, orig_id, sq_id, raw)
+    owners = Classifier(evidence)  # for the read-back: which paths a package ships
+    evidence.noise = {
+        **pyc_noise(client, orig_id, sq_id, raw, orig.fs, sq.fs),
+        **host_noise(client, orig_id, sq_id, raw, owners.owned_in_either),
+    }
     if rebuilt is not None:
         evidence.not_reproducible = frozenset(
             (d.path, d.change) for d in compare_filesystems(orig.fs, rebuilt.fs)
@@ -563,10 +379,12 @@ def verify(
     classifier = Classifier(evidence)
     diffs = classifier.classify_all(raw)
     diffs = purged_but_needed(client, sq_id, sq.fs, classifier, diffs)
+    diffs = settle_linker_cache(diffs)
     diffs.extend(compare_config(orig.config, sq.config))
     smoke_results = run_smoke(client, original, squashed, smoke, smoke_timeout) if smoke else []
     diffs.extend(smoke_difference(s) for s in smoke_results if not s.same)
     both = bool(orig.db.managers) and bool(sq.db.managers)
+    tools = sorted({d.package for d in diffs if d.category == PURGED_TOOL and d.package})
     return VerifyResult(
         original=orig.side,
         squashed=sq.side,
@@ -574,4 +392,18 @@ def verify(
         smoke=smoke_results,
         purged_packages=sorted(set(orig.db.installed) - set(sq.db.installed)) if both else [],
         extra_packages=sorted(set(sq.db.installed) - set(orig.db.installed)) if both else [],
+        purged_tools={p: classifier.commands_of(p) for p in tools},
     )
+
+
+def _called(client: Any, image_id: str, loaded: _Loaded) -> frozenset[str]:
+    """The command names the original's CMD, ENTRYPOINT and HEALTHCHECK run, and the scripts
+    they name (read back from the image)."""
+    argvs = config_commands(loaded.config)
+    paths = script_paths(argvs, loaded.fs, str(loaded.config.get("WorkingDir") or "/"))
+    scripts = [
+        data.decode("utf-8", "replace")
+        for data in read_files(client, image_id, paths).values()
+        if data.startswith(b"#!")
+    ]
+    return called_names(argvs, scripts)

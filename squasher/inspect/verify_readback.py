@@ -1,5 +1,5 @@
-"""Reading a few files back out of an image, for the checks a hash cannot make: ``.pyc`` files that
-differ only in their source timestamp, and shared libraries of purged packages that an ELF file
+"""Reading files back out of an image, for the checks a hash cannot make: ``.pyc`` headers (compiled
+from the same source), files written from the build host (their shape), and shared libraries of purged packages that an ELF file
 the build made still needs (its DT_NEEDED entries). Files are read through the archive endpoint
 of a created, never started, container; a directory with many wanted files is read as one stream.
 """
@@ -8,21 +8,25 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import io
 import posixpath
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from squasher.inspect.classify import (
     CHANGED,
     EXPECTED,
+    PYC_SAME_SOURCE,
+    PYC_TIMESTAMP,
     REMOVED,
     UNEXPECTED,
     Classifier,
     Difference,
 )
 from squasher.inspect.layers import FinalFilesystem
+from squasher.inspect.verify_rules import HOST_REASON, host_file_shape
 
 # ---------------------------------------------------------------- purged libraries still needed
 
@@ -149,39 +153,135 @@ def purged_but_needed(
     return out
 
 
-PYC_READ_LIMIT = 2000  # changed .pyc files read back to look at their header, at most
-_PYC_MAX_SIZE = 4 << 20
+_PYC_MAX_SIZE = 64 << 20  # larger .pyc files are not read back (none is that large)
 
 
-def pyc_timestamp_only(
-    client: Any, original: str, squashed: str, diffs: Sequence[Difference]
-) -> frozenset[str]:
-    """The changed ``.pyc`` files whose bytes differ only in the source mtime of their header.
-
-    PEP 552 header: magic (4), flags (4), then for flags 0 the source mtime (4) and size (4). The
-    files are read back from created (never started) containers of both images.
-    """
-    candidates = [
+def _pyc_candidates(diffs: Sequence[Difference]) -> list[str]:
+    return [
         d.path
         for d in diffs
         if d.change == CHANGED
         and d.path.endswith(".pyc")
-        and d.details == ("content",)
-        and (d.original_size or 0) <= _PYC_MAX_SIZE
-    ][:PYC_READ_LIMIT]
+        and all(x == "content" or x.startswith("size ") for x in d.details)
+        and max(d.original_size or 0, d.squashed_size or 0) <= _PYC_MAX_SIZE
+    ]
+
+
+def _pyc_digests(client: Any, image: str, paths: Sequence[str]) -> dict[str, tuple[bytes, str]]:
+    """Path -> (the 16-byte header, a hash of the bytes without the source-mtime field), every
+    file streamed one at a time."""
+    out: dict[str, tuple[bytes, str]] = {}
+    for path, data in iter_files(client, image, paths):
+        out[path] = (data[:16], hashlib.sha256(data[:8] + data[12:]).hexdigest())
+    return out
+
+
+def pyc_noise(
+    client: Any,
+    original: str,
+    squashed: str,
+    diffs: Sequence[Difference],
+    original_fs: FinalFilesystem,
+    squashed_fs: FinalFilesystem,
+) -> dict[str, str]:
+    """Changed ``.pyc`` files that are build noise, with the reason: compiled again from a source
+    file that is the same in both images (PEP 552 header: same magic and flags, and the source
+    size it records, or the source hash, matches that file), or differing only in the source
+    mtime of the header. Every changed ``.pyc`` is read back, streamed, from both images."""
+    candidates = _pyc_candidates(diffs)
     if not candidates:
-        return frozenset()
-    before = read_files(client, original, candidates)
-    after = read_files(client, squashed, candidates)
-    same: set[str] = set()
+        return {}
+    before = _pyc_digests(client, original, candidates)
+    after = _pyc_digests(client, squashed, candidates)
+    out: dict[str, str] = {}
     for path in candidates:
-        a, b = before.get(path), after.get(path)
-        if a is None or b is None or len(a) < 16 or len(a) != len(b):
+        if path not in before or path not in after:
             continue
-        flags = int.from_bytes(a[4:8], "little")
-        if flags == 0 and a[:8] == b[:8] and a[12:] == b[12:]:
-            same.add(path)
-    return frozenset(same)
+        (ha, da), (hb, db) = before[path], after[path]
+        if len(ha) < 16 or len(hb) < 16 or ha[:8] != hb[:8]:
+            continue  # another interpreter or another kind of .pyc
+        flags = int.from_bytes(ha[4:8], "little")
+        if flags == 0 and da == db:
+            out[path] = PYC_TIMESTAMP
+            continue
+        source = _source_of(path, original_fs, squashed_fs)
+        if source is None:
+            continue
+        if flags & 1:  # hash-based: the source hash is recorded
+            same = ha[8:16] == hb[8:16]
+        else:  # the source size is recorded (mod 2**32)
+            size = (source & 0xFFFFFFFF).to_bytes(4, "little")
+            same = ha[12:16] == hb[12:16] == size
+        if same:
+            out[path] = PYC_SAME_SOURCE
+    return out
+
+
+def _source_of(pyc: str, a: FinalFilesystem, b: FinalFilesystem) -> int | None:
+    """The size of the ``.py`` a ``__pycache__`` file was compiled from, when that source is the
+    same regular file in both filesystems; else None."""
+    match = _PYC_PATH.match(pyc)
+    if match is None:
+        return None
+    source = f"{match['dir']}/{match['module']}.py"
+    x, y = a.get(source), b.get(source)
+    if x is None or y is None or x.kind != "file" or y.kind != "file" or x.sha256 != y.sha256:
+        return None
+    return x.size
+
+
+_PYC_PATH = re.compile(r"^(?P<dir>.*)/__pycache__/(?P<module>[^/.]+)\.[^/]*pyc$")
+
+# ---------------------------------------------------------------- files from the build host
+
+_HOST_MAX_SIZE = 64 << 10
+_HOSTNAME = re.compile(rb"^[A-Za-z0-9][A-Za-z0-9.-]{0,252}\n?$")
+_HEX_ID = re.compile(rb"^[0-9a-f]{32}\n?$")
+
+
+def _has_shape(shape: str, data: bytes, other: bytes) -> bool:
+    if shape == "hostname":
+        return bool(_HOSTNAME.match(data))
+    if shape == "hex-id":
+        return bool(_HEX_ID.match(data))
+    if shape == "seed":
+        return len(data) == len(other) >= 16
+    if shape == "private-key":
+        return data.startswith(b"-----BEGIN ") and b"PRIVATE KEY-----" in data
+    if shape == "public-key":
+        return data.startswith((b"ssh-", b"ecdsa-")) and data.rstrip(b"\n").count(b"\n") == 0
+    return False
+
+
+def host_noise(
+    client: Any,
+    original: str,
+    squashed: str,
+    diffs: Sequence[Difference],
+    owned: Callable[[str], bool],
+) -> dict[str, str]:
+    """Changed files that an install script wrote from the build host or from randomness
+    (``verify_rules.HOST_FILES``): no package of either image ships them, and the content read
+    back from both images has the shape such a file has (a host name, a 32-digit id, a key)."""
+    shapes = {
+        d.path: shape
+        for d in diffs
+        if d.change == CHANGED
+        and (shape := host_file_shape(d.path)) is not None
+        and all(x == "content" or x.startswith("size ") for x in d.details)
+        and max(d.original_size or 0, d.squashed_size or 0) <= _HOST_MAX_SIZE
+        and not owned(d.path)
+    }
+    if not shapes:
+        return {}
+    before = read_files(client, original, sorted(shapes))
+    after = read_files(client, squashed, sorted(shapes))
+    out: dict[str, str] = {}
+    for path, shape in shapes.items():
+        a, b = before.get(path), after.get(path)
+        if a is not None and b is not None and _has_shape(shape, a, b) and _has_shape(shape, b, a):
+            out[path] = HOST_REASON
+    return out
 
 
 _GROUP_DEPTH = 5  # "/usr/local/lib/python3.11" -> 5 components counting the leading ""

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     import docker
 
     from squasher.engine import BuildProgress, ImageInfo, Scratch
+    from squasher.report.rewrite import RewriteReport
+    from squasher.rewrite import RewriteResult
 
 Which = Literal["original", "squashed"]
 #: Each build of a run is tagged TEMP_REPOSITORY/<random>:original|squashed and removed by that
@@ -130,7 +132,7 @@ def prepare_squashed_context(
     builder: str,
     strategy: str,
     options: Mapping[str, Any] | None = None,
-) -> tuple[Path, str, Any]:
+) -> tuple[Path, str, RewriteResult]:
     """Rewrite ``dockerfile`` into ``workdir`` (an exact context). Returns (context, dockerfile, result)."""
     from squasher.rewrite import rewrite
 
@@ -259,7 +261,7 @@ def diff_size(
             _add_analysis(client, squashed, squashed_id)
         verified = None
         if verify:
-            verified = _verify(client, original_id, squashed_id, rewritten, squashed_log)
+            verified = _verify(client, original_id, squashed_id, rewritten.report, squashed_log)
         if tag is not None:
             repo, _, tag_part = tag.rpartition(":") if ":" in tag.split("/")[-1] else (tag, "", "")
             client.api.tag(squashed_id, repo or tag, tag_part or "latest")
@@ -277,20 +279,19 @@ def diff_size(
             squashed=squashed,
             saved_bytes=saved,
             saved_ratio=round(saved / original.size, 4) if original.size else 0.0,
-            report=_report_dict(rewritten, squashed_log),
+            report=_report_dict(rewritten.report, squashed_log),
             staging_bytes=rewritten.report.staging_bytes if rewritten.report else None,
             verify=verified,
             tag=tag,
         )
 
 
-def _report_dict(rewritten: Any, build_log: Sequence[str] = ()) -> dict[str, Any]:
+def _report_dict(report: RewriteReport | None, build_log: Sequence[str] = ()) -> dict[str, Any]:
     """The rewrite report, completed with what the squashed build printed: the runtime packages
     it protected (each with the file and library that needed it and the step it protected
     against) and the bytes each purge and cache cleanup freed."""
     from squasher.pkg.base import parse_freed_log, parse_protect_log
 
-    report = getattr(rewritten, "report", None)
     if report is None:
         return {}
     data: dict[str, Any] = asdict(report)
@@ -299,7 +300,7 @@ def _report_dict(rewritten: Any, build_log: Sequence[str] = ()) -> dict[str, Any
     data["protected"] = [asdict(p) for p in protections]
     data["freed"] = [asdict(f) for f in parse_freed_log(log)]
     needed = {(p.manager, p.package): p for p in protections}
-    for pkg in data.get("packages", []):
+    for pkg in data["packages"]:
         hit = needed.get((pkg["manager"], pkg["package"]))
         if hit is not None and pkg["purged"]:
             pkg["purged"] = False
@@ -321,18 +322,12 @@ def _verify(
     client: docker.DockerClient,
     original_id: str,
     squashed_id: str,
-    rewritten: Any,
+    report: RewriteReport | None,
     build_log: Sequence[str],
 ) -> dict[str, Any]:
     from squasher.inspect.verify import verify
 
     result = verify(
-        original_id,
-        squashed_id,
-        client=client,
-        report=getattr(rewritten, "report", None),
-        build_log="\n".join(build_log),
+        original_id, squashed_id, client=client, report=report, build_log="\n".join(build_log)
     )
-    to_json = getattr(result, "to_json", None)
-    data: dict[str, Any] = to_json() if callable(to_json) else asdict(result)
-    return data
+    return result.to_json()

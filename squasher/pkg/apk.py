@@ -31,6 +31,7 @@ from squasher.pkg.common import (
     protect_block_sh,
     state,
 )
+from squasher.pkg.state import Reclaim, StatePaths
 from squasher.shell.query import SimpleCommand, parse_options
 
 _SHORT_VALUE = "tXp"
@@ -69,6 +70,12 @@ class Apk:
     """apk. See the module docstring."""
 
     name = "apk"
+    state = StatePaths(
+        databases=("/lib/apk/db", "/etc/apk/world"),
+        caches=(CACHE_PATH, "/etc/apk/cache"),
+        logs=("/var/log/apk.log",),
+        reclaimable=(Reclaim("apk-cache", "apk cache", (CACHE_PATH, "/etc/apk/cache")),),
+    )
     tools = frozenset({"apk"})
     purges = True
 

@@ -37,6 +37,7 @@ from squasher.pkg.common import (
     python_imports_sh,
     state,
 )
+from squasher.pkg.state import Reclaim, StatePaths
 from squasher.shell.query import SimpleCommand, parse_options
 
 _SHORT_VALUE = "octa"  # -o opt, -c config, -t release, -a arch
@@ -91,6 +92,15 @@ class Apt:
     name = "apt"
     tools = frozenset({"apt-get", "apt", "aptitude", "apt-mark", "dpkg"})
     purges = True
+    state = StatePaths(
+        databases=("/var/lib/dpkg", "/var/lib/apt", "/var/lib/aptitude"),
+        caches=(CACHE_ROOT, "/var/cache/debconf"),
+        logs=("/var/log/apt", "/var/log/dpkg.log", "/var/log/alternatives.log"),
+        reclaimable=(
+            Reclaim("apt-lists", "apt package lists", (CACHE_LISTS,)),
+            Reclaim("apt-cache", "apt archives and caches", (CACHE_ROOT,)),
+        ),
+    )
 
     # --- reading ---------------------------------------------------------------------------------
 

@@ -32,6 +32,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
+from squasher.pkg.state import StatePaths
 from squasher.shell.query import SimpleCommand
 
 Action = Literal["update", "install", "remove", "purge", "autoremove", "clean", "mark"]
@@ -108,6 +109,7 @@ class PackageManager(Protocol):
     name: str  # "apt"
     tools: frozenset[str]  # command names it reads: {"apt-get", "apt", "apt-mark", "dpkg"}
     purges: bool  # True when it can remove build-only packages (system managers)
+    state: StatePaths  # databases, caches and logs in an image
 
     def detect(self, cmd: SimpleCommand) -> list[PkgOp]:
         """The operations of one (wrapper-stripped) command; [] when it is not this manager's."""

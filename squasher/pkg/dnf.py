@@ -31,6 +31,7 @@ from squasher.pkg.common import (
     python_imports_sh,
     state,
 )
+from squasher.pkg.state import Reclaim, StatePaths
 from squasher.shell.query import SimpleCommand, parse_options
 
 _SHORT_VALUE = "xcRde"
@@ -84,6 +85,12 @@ class Dnf:
     """dnf, yum, microdnf. See the module docstring."""
 
     name = "dnf"
+    state = StatePaths(
+        databases=("/var/lib/rpm", "/usr/lib/sysimage/rpm", "/var/lib/dnf", "/var/lib/yum"),
+        caches=CACHE_PATHS,
+        logs=tuple(f"/var/log/{n}.log" for n in ("dnf", "dnf.librepo", "dnf.rpm", "hawkey", "yum")),
+        reclaimable=(Reclaim("dnf-cache", "dnf/yum cache", CACHE_PATHS),),
+    )
     tools = frozenset({"dnf", "dnf5", "yum", "microdnf", "tdnf"})
     purges = True
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from squasher.pkg.base import Action, PkgOp
 from squasher.pkg.common import CacheOnlyManager
+from squasher.pkg.state import Reclaim, StatePaths
 from squasher.shell.query import SimpleCommand
 
 CACHE_PATHS = ("/root/.cache/go-build", "/root/go/pkg/mod", "/go/pkg/mod")
@@ -21,6 +22,16 @@ class GoModules(CacheOnlyManager):
     """The go command. See the module docstring."""
 
     name = "go"
+    state = StatePaths(
+        caches=("~/.cache/go-build", "~/go/pkg/mod", "/go/pkg/mod"),
+        reclaimable=(
+            Reclaim(
+                "go-cache",
+                "Go build and module caches",
+                ("~/.cache/go-build", "~/go/pkg/mod", "/go/pkg/mod"),
+            ),
+        ),
+    )
     tools = frozenset({"go"})
     cache_comment = "Go's build and module caches"
 

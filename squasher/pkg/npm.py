@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from squasher.pkg.base import Action, PkgOp
 from squasher.pkg.common import CacheOnlyManager
+from squasher.pkg.state import Reclaim, StatePaths
 from squasher.shell.query import SimpleCommand, parse_options
 
 _LONG_VALUE = frozenset(
@@ -57,6 +58,13 @@ class Npm(CacheOnlyManager):
     """npm, yarn, pnpm. See the module docstring."""
 
     name = "npm"
+    state = StatePaths(
+        caches=("~/.npm", "~/.cache/yarn", "~/.yarn/berry/cache", "~/.cache/pnpm"),
+        reclaimable=(
+            Reclaim("npm-cache", "npm cache", ("~/.npm",)),
+            Reclaim("yarn-cache", "yarn cache", ("~/.cache/yarn",)),
+        ),
+    )
     tools = frozenset({"npm", "yarn", "yarnpkg", "pnpm"})
     cache_comment = "the npm, yarn and pnpm caches"
 

@@ -10,6 +10,7 @@ import re
 
 from squasher.pkg.base import PkgOp, strip_version
 from squasher.pkg.common import CacheOnlyManager
+from squasher.pkg.state import Reclaim, StatePaths
 from squasher.shell.query import SimpleCommand, Word, parse_options
 
 _PIP = re.compile(r"^pip[0-9.]*$")
@@ -65,6 +66,10 @@ class Pip(CacheOnlyManager):
     """pip. See the module docstring."""
 
     name = "pip"
+    state = StatePaths(
+        caches=("~/.cache/pip",),
+        reclaimable=(Reclaim("pip-cache", "pip cache", ("~/.cache/pip",)),),
+    )
     tools = frozenset({"pip", "pip3", "python", "python3", "uv"})  # and pipX.Y / pythonX.Y
     cache_comment = "the pip cache"
 

@@ -12,7 +12,7 @@ The rewritten Dockerfile passes hadolint except for these rules, broken on purpo
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from squasher.util.units import human_bytes
@@ -74,6 +74,24 @@ class RewriteReport:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RewriteReport:
+        """The report from its ``to_dict`` form (keys it does not know are ignored)."""
+        nested = {
+            "folded": FoldedStep,
+            "kept": KeptInstruction,
+            "packages": PackageDecision,
+        }
+        names = {f.name for f in fields(cls)}
+        values: dict[str, Any] = {k: v for k, v in data.items() if k in names}
+        for key, kind in nested.items():
+            known = {f.name for f in fields(kind)}
+            values[key] = [
+                kind(**{k: v for k, v in item.items() if k in known})
+                for item in values.get(key) or []
+            ]
+        return cls(**values)
 
     def summary(self) -> str:
         """A few lines for the terminal."""

@@ -1,0 +1,58 @@
+"""``squasher diff-size`` on the real engine where a build fails (``--json`` still prints an object,
+with the error) and where ``--verify`` finds a difference no rule explains (it offers
+``--rebuild`` as the next step)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.engine
+
+
+def diff_size(context: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "squasher",
+            "diff-size",
+            str(context),
+            "--builder",
+            "classic",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_json_prints_the_error_when_a_build_fails(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text(
+        "FROM busybox\nRUN echo building > /out\nRUN echo 'no such tool' >&2 && exit 3\n"
+    )
+    proc = diff_size(tmp_path, "--json")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["context"] == str(tmp_path)
+    assert data["exit_code"] == 1
+    assert data["error"].startswith("the original image failed to build"), data["error"]
+    assert "returned a non-zero code: 3" in data["error"]
+    assert "failed to build" in proc.stderr  # and the one-line error for a reader
+
+
+def test_verify_offers_rebuild_when_unexplained_differences_remain(tmp_path: Path) -> None:
+    # a file no rule explains that every build writes anew: not the rewrite's doing, but only a
+    # second build of the original can show that
+    (tmp_path / "Dockerfile").write_text(
+        "FROM busybox\nRUN cat /proc/sys/kernel/random/uuid > /build-id\n"
+    )
+    proc = diff_size(tmp_path, "--verify", "-q")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "hint: " in proc.stderr and "--rebuild" in proc.stderr, proc.stderr
+    assert "differs from the original in unexpected ways" in proc.stderr

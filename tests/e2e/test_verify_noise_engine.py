@@ -1,0 +1,173 @@
+"""``squasher verify`` on real pairs that differ only by build noise (verdict equivalent, every
+noise class named) and on pairs with a real change hidden among the same noise (verdict
+different, the change named, exit 1).
+
+The busybox pairs write the noise the way install scripts do: the build container's hostname into
+/etc/mailname, random ids, seeds and host keys, logs and stamps, caches in root's and a non-root
+user's home, and ``.pyc`` files whose code bytes differ while their source is the same (a
+CPython 3.11 header: magic, flags 0, source mtime, source size). Each build gets another NONCE, so
+nothing comes from the build cache."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from squasher.engine import Scratch
+from squasher.inspect.classify import NOISE, PYC_SAME_SOURCE, UNEXPECTED
+from squasher.inspect.verify import VerifyResult, verify
+from squasher.inspect.verify_rules import HOST_REASON, LOG_REASON
+
+pytestmark = pytest.mark.engine
+
+Build = Callable[..., str]
+
+
+@pytest.fixture(scope="module")
+def build(docker_client: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Build]:
+    """Build a Dockerfile text with the classic builder; every image is removed at module end."""
+    with Scratch(docker_client) as scratch:
+        count = 0
+
+        def build(dockerfile: str, nonce: str = "0") -> str:
+            nonlocal count
+            count += 1
+            context = tmp_path_factory.mktemp(f"noise{count}")
+            (context / "Dockerfile").write_text(dockerfile)
+            return scratch.build(context, "Dockerfile", {"NONCE": nonce}).image_id
+
+        yield build
+
+
+# a .pyc of a 6-byte source: magic of CPython 3.11, flags 0, mtime, size 6, then code bytes that
+# differ from build to build (marshal output is not reproducible)
+PYC_HEADER = "\\247\\015\\015\\012\\0\\0\\0\\0"
+RANDOM = "$(cat /proc/sys/kernel/random/uuid | tr -d -)"
+
+NOISE_STEPS = [
+    "mkdir -p /app/__pycache__ /etc/ssh /var/lib/systemd /var/log /var/lib/logrotate",
+    "echo 'x = 1' > /app/m.py && echo 'y = 2' > /app/n.py",
+    f"printf '{PYC_HEADER}ABCD\\006\\0\\0\\0%s' {RANDOM} > /app/__pycache__/m.cpython-311.pyc",
+    f"printf '{PYC_HEADER}ABCD\\006\\0\\0\\0%s' {RANDOM} > /app/__pycache__/n.cpython-311.pyc",
+    "hostname > /etc/mailname",
+    f"echo {RANDOM} > /etc/machine-id",
+    "head -c 512 /dev/urandom > /var/lib/systemd/random-seed",
+    "printf -- '-----BEGIN OPENSSH PRIVATE KEY-----\\n%s\\n-----END OPENSSH PRIVATE KEY-----\\n'"
+    f" {RANDOM} > /etc/ssh/ssh_host_ed25519_key",
+    f"echo ssh-ed25519 AAAA{RANDOM} root@$(hostname) > /etc/ssh/ssh_host_ed25519_key.pub",
+    f'echo "built {RANDOM}" > /var/log/build.log',
+    f"echo {RANDOM} > /var/lib/logrotate/status",
+    "echo 'appuser:x:1000:1000::/home/appuser:/bin/sh' >> /etc/passwd",
+    f"mkdir -p /home/appuser/.cache/pip/wheels /root/.npm && echo {RANDOM} > /home/appuser/.cache/pip/wheels/w",
+    f"echo {RANDOM} > /root/.npm/index",
+    "echo 'listen 80' > /etc/app.conf",
+    "mkdir -p /usr/lib/app && cp /bin/busybox /usr/lib/app/libsq.so.1",
+]
+
+
+def noisy(*extra: str) -> str:
+    steps = " && \\\n    ".join([*NOISE_STEPS, *extra])
+    return f"FROM busybox\nARG NONCE\nRUN {steps}\n"
+
+
+@pytest.fixture(scope="module")
+def original(build: Build) -> str:
+    return build(noisy(), "1")
+
+
+def by_path(result: VerifyResult) -> dict[str, Any]:
+    return {d.path: d for d in result.differences}
+
+
+def test_noise_only_pair_is_equivalent_with_each_class_named(
+    build: Build, original: str, docker_client: Any
+) -> None:
+    again = build(noisy(), "2")
+    result = verify(original, again, client=docker_client)
+    assert result.equivalent, result.format_text()
+    found = by_path(result)
+    expected_reasons = {
+        "/app/__pycache__/m.cpython-311.pyc": PYC_SAME_SOURCE,
+        "/etc/mailname": HOST_REASON,
+        "/etc/machine-id": HOST_REASON,
+        "/var/lib/systemd/random-seed": HOST_REASON,
+        "/etc/ssh/ssh_host_ed25519_key": HOST_REASON,
+        "/etc/ssh/ssh_host_ed25519_key.pub": HOST_REASON,
+        "/var/log/build.log": LOG_REASON,
+        "/var/lib/logrotate/status": LOG_REASON,
+        "/home/appuser/.cache/pip/wheels/w": "cache in the home of appuser",
+        "/root/.npm/index": "cache in the home of root",
+    }
+    for path, reason in expected_reasons.items():
+        assert (found[path].category, found[path].reason) == (NOISE, reason), path
+    text = result.format_text()
+    for reason in set(expected_reasons.values()):  # one line per class
+        assert sum(line.startswith(f"noise       {reason}:") for line in text.splitlines()) == 1
+    assert text.splitlines()[-1].endswith(": equivalent")
+
+
+REAL_CHANGES = [
+    # (what, extra step, the path the verdict must name, a word its line holds)
+    ("a changed .py beside its .pyc", "echo 'x = 2' > /app/m.py", "/app/m.py", "content"),
+    ("a changed config file in /etc", "echo 'listen 8080' > /etc/app.conf", "/etc/app.conf", ""),
+    ("a missing shared library", "rm /usr/lib/app/libsq.so.1", "/usr/lib/app/libsq.so.1", ""),
+]
+
+
+@pytest.mark.parametrize(
+    ("what", "step", "path", "word"), REAL_CHANGES, ids=[c[0] for c in REAL_CHANGES]
+)
+def test_real_change_among_noise_is_named(
+    build: Build, original: str, what: str, step: str, path: str, word: str
+) -> None:
+    changed = build(noisy(step), "3")
+    proc = subprocess.run(
+        [sys.executable, "-m", "squasher", "verify", original, changed],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    lines = proc.stdout.splitlines()
+    assert any(
+        line.startswith("unexpected") and f" {path} " in f"{line} " and word in line
+        for line in lines
+    ), proc.stdout
+    verdict = lines[-1]
+    assert "NOT equivalent: " in verdict and path in verdict, verdict
+    # the noise is still explained, not counted as real
+    assert "noise       written from the build host" in proc.stdout
+
+
+def test_pyc_beside_a_changed_source_is_real_too(
+    build: Build, original: str, docker_client: Any
+) -> None:
+    changed = build(noisy("echo 'x = 2' > /app/m.py"), "4")
+    result = verify(original, changed, client=docker_client)
+    pyc = by_path(result)["/app/__pycache__/m.cpython-311.pyc"]
+    assert (pyc.category, pyc.reason) == (UNEXPECTED, "compiled from /app/m.py, which changed")
+    # n.pyc: its source is unchanged, the header records its size: noise
+    assert by_path(result)["/app/__pycache__/n.cpython-311.pyc"].category == NOISE
+
+
+def test_every_pyc_of_a_large_tree_is_read(build: Build, docker_client: Any) -> None:
+    # 2,500 modules (more than any cap there used to be), each .pyc's code bytes new per build;
+    # the header records the source's size (6 to 9 bytes); shell builtins only, no forks
+    tree = (
+        "FROM busybox\nARG NONCE\n"
+        "RUN d=/usr/lib/python3/dist-packages/big && mkdir -p $d/__pycache__ && i=0"
+        ' && while [ $i -lt 2500 ]; do echo "v = $i" > $d/m$i.py'
+        " && case ${#i} in 1) s='\\006';; 2) s='\\007';; 3) s='\\010';; *) s='\\011';; esac"
+        f" && printf '{PYC_HEADER}ABCD'\"$s\"'\\0\\0\\0%s' \"$NONCE-$i\""
+        " > $d/__pycache__/m$i.cpython-311.pyc && i=$((i + 1)); done\n"
+    )
+    one, two = build(tree, "5"), build(tree, "6")
+    result = verify(one, two, client=docker_client)
+    pycs = [d for d in result.differences if d.path.endswith(".pyc")]
+    assert len(pycs) == 2500
+    assert {(d.category, d.reason) for d in pycs} == {(NOISE, PYC_SAME_SOURCE)}
+    assert result.equivalent, result.summary_line()
