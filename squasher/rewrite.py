@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import sys
 import types
 from collections.abc import Sequence
@@ -21,6 +20,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from squasher.context.staging import (
+    looks_secret,
+    looks_secret_file,
+    staged_context_bytes,
+    unread_context_files,
+)
 from squasher.errors import SquasherError
 from squasher.parse.model import Dockerfile
 from squasher.plan.base import BaseInfo
@@ -142,27 +147,6 @@ class RewriteResult:
 def _stage_label(df: Dockerfile, index: int) -> str:
     stage = df.stages[index]
     return f'stage {index} "{stage.name}"' if stage.name else f"stage {index}"
-
-
-def _staging_bytes(context: Path, paths: list[str]) -> int:
-    from squasher.context.dockerignore import DockerIgnore
-
-    ignore = DockerIgnore.load(context)
-    total = 0
-    for rel in paths:
-        full = context / rel if rel != "." else context
-        if full.is_file():
-            total += full.stat().st_size
-        elif full.is_dir():
-            for root, _dirs, names in os.walk(full):
-                for name in names:
-                    p = Path(root) / name
-                    r = p.relative_to(context).as_posix()
-                    if r.startswith(GENERATED_DIR + "/"):
-                        continue  # the scripts are counted from what this rewrite writes
-                    if not ignore.excluded(r) and p.is_file():
-                        total += p.stat().st_size
-    return total
 
 
 def _staged_script_bytes(
@@ -365,15 +349,15 @@ def _account_staging(
     if all_paths and builder == "classic":
         # `COPY . ` stages what the context's .dockerignore lets through (the classic builder
         # has no per-Dockerfile ignore file); squasher's own builds send an exact context
-        report.staging_bytes = scripts + _staging_bytes(ctx, ["."])
+        report.staging_bytes = scripts + staged_context_bytes(ctx, ["."])
         report.warnings.append(
             "classic builder: the staging COPY carries the whole build context (after "
             ".dockerignore) and the script removes it; BuildKit reads "
             f"{out_path.name}.dockerignore and stages only the files the script reads"
         )
-        unread = _unread_context_files(ctx, all_paths, {source.name, out_path.name})
+        unread = unread_context_files(ctx, all_paths, {source.name, out_path.name})
         if unread:
-            secret = [p for p in unread if _looks_secret_file(p)]
+            secret = [p for p in unread if looks_secret_file(p)]
             shown = ", ".join((secret or unread)[:5]) + (", ..." if len(unread) > 5 else "")
             report.warnings.append(
                 f"classic builder: {len(unread)} context file(s) no step reads go into the "
@@ -382,55 +366,7 @@ def _account_staging(
                 + "; list them in .dockerignore, or use --builder buildkit"
             )
     else:
-        report.staging_bytes = scripts + _staging_bytes(ctx, all_paths)
-
-
-# ARG names that look like they carry a secret (the words BuildKit's SecretsUsedInArgOrEnv check
-# looks for), matched per word of the name: GITHUB_TOKEN, dbPassword, api-key; not PUBLIC_KEY
-_SECRET_WORDS = {"apikey", "auth", "credential", "credentials", "key", "password", "pword"}
-_SECRET_WORDS |= {"passwd", "secret", "token"}
-
-
-def _looks_secret(name: str) -> bool:
-    words = [w.lower() for w in re.findall(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])", name)]
-    return "public" not in words and any(w in _SECRET_WORDS for w in words)
-
-
-_SECRET_FILES = {".env", ".netrc", ".npmrc", ".pypirc", ".git-credentials", "id_rsa", "id_ed25519"}
-
-
-def _looks_secret_file(rel: str) -> bool:
-    base = rel.rsplit("/", 1)[-1]
-    stem = base.split(".")[0] if not base.startswith(".") else base
-    return (
-        base in _SECRET_FILES
-        or base.endswith((".pem", ".key", ".p12"))
-        or _looks_secret(stem.replace("-", "_"))
-    )
-
-
-def _unread_context_files(context: Path, read: list[str], dockerfiles: set[str]) -> list[str]:
-    """Files of the context (after .dockerignore) under none of the paths the scripts read."""
-    from squasher.context.dockerignore import DockerIgnore
-
-    ignore = DockerIgnore.load(context)
-    roots = [p.strip("/") for p in read]
-    if any(r in ("", ".") for r in roots):
-        return []
-    unread: list[str] = []
-    for root, dirs, names in os.walk(context):
-        dirs.sort()
-        rel_root = Path(root).relative_to(context).as_posix()
-        if rel_root == GENERATED_DIR or rel_root.startswith(GENERATED_DIR + "/"):
-            continue
-        for fname in sorted(names):
-            rel = fname if rel_root == "." else f"{rel_root}/{fname}"
-            if rel in dockerfiles or rel.startswith((".dockerignore", "Dockerfile")):
-                continue
-            if ignore.excluded(rel) or any(rel == r or rel.startswith(r + "/") for r in roots):
-                continue
-            unread.append(rel)
-    return unread
+        report.staging_bytes = scripts + staged_context_bytes(ctx, all_paths)
 
 
 def secret_arg_warnings(df: Dockerfile, name: str) -> list[str]:
@@ -444,7 +380,7 @@ def secret_arg_warnings(df: Dockerfile, name: str) -> list[str]:
             continue
         for word in inst.args:
             arg = word.split("=", 1)[0]
-            if _looks_secret(arg):
+            if looks_secret(arg):
                 warnings.append(
                     f"{name}:{inst.start_line}: ARG {arg} looks like a secret: a value given with "
                     "--build-arg is recorded in `docker history` of the squashed image, as of the "

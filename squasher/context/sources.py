@@ -35,8 +35,9 @@ _GIT_RE = re.compile(r"^(git@|git://|github\.com/)|\.git(#.*)?$")
 
 # What squasher writes into the build context (context-relative). A directory copy of the context
 # leaves these out, and wildcards never match them: the original build never saw them.
+GENERATED_DIR = ".squasher"  # the scripts and their runtime
 GENERATED: tuple[str, ...] = (
-    ".squasher",
+    GENERATED_DIR,
     "Dockerfile.squashed",
     "Dockerfile.squashed.dockerignore",
 )
