@@ -475,7 +475,10 @@ def _image_id(client: Any, ref: str) -> str:
     import docker.errors
 
     from squasher.inspect.layers import ImageNotFound
+    from squasher.inspect.saved import is_archive_path
 
+    if is_archive_path(ref):  # an image archive file stands for itself
+        return ref
     try:
         return str(client.api.inspect_image(ref)["Id"])
     except docker.errors.ImageNotFound as err:
@@ -513,7 +516,8 @@ def verify(
     build_log: str | None = None,
     rebuild: str | None = None,
 ) -> VerifyResult:
-    """Compare image ``original`` with image ``squashed`` (names or ids on the engine).
+    """Compare image ``original`` with image ``squashed`` (names or ids on the engine, or paths of
+    image archives: docker-archive or OCI image layout; those need no engine).
 
     ``report``: the rewrite report (object, dict, or the path of its JSON file) — names the runtime
     packages the rewrite protected (with the original line that purged them) and cleanup paths.
@@ -525,7 +529,15 @@ def verify(
     ``client``: a docker SDK client (default: the configured engine).
     Raises ``SquasherError`` (exit 2) for a missing image or an unreachable engine.
     """
-    if client is None:
+    from squasher.inspect.saved import is_archive_path
+
+    refs = [original, squashed] + ([rebuild] if rebuild is not None else [])
+    on_engine = [ref for ref in refs if not is_archive_path(ref)]
+    if smoke and len(on_engine) < len(refs):
+        raise SquasherError(
+            "--smoke runs containers: load the image archives into the engine first"
+        )
+    if client is None and on_engine:
         client = _client()
     evidence_source: list[Any] = []
     if report is not None:
@@ -545,7 +557,6 @@ def verify(
             sq = dataclasses.replace(orig, side=dataclasses.replace(orig.side, ref=squashed))
         else:
             # the streams at once: the time goes into the engine writing the archives
-            refs = [original, squashed] + ([rebuild] if rebuild is not None else [])
             loaded = _load_concurrently(client, refs)
             orig, sq = loaded[0], loaded[1]
             rebuilt = loaded[2] if rebuild is not None else None
