@@ -85,7 +85,9 @@ squasher_setup() {
 	eval "$env_line"
 	export DOCKER_HOST
 	local missing=0 ref
-	for ref in debian:bookworm-slim debian:bookworm busybox:latest; do
+	# the suite's own base images (tests/conftest.py) and the official names the samples use
+	for ref in squasher-test/debian:bookworm-slim squasher-test/debian:bookworm \
+		squasher-test/busybox:latest debian:bookworm-slim debian:bookworm busybox:latest; do
 		"$SQUASHER_PY" -c 'import sys, docker; docker.from_env().images.get(sys.argv[1])' \
 			"$ref" 2>/dev/null || missing=1
 	done

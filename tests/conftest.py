@@ -11,12 +11,20 @@ Fixtures for other test modules:
     build_image     ``build_image(context, dockerfile="Dockerfile", builder="classic"|"buildkit"|"auto",
                     buildargs=None, tag=None, target=None) -> image id``, removed afterwards
     run_in_image    ``run_in_image(image, command) -> (exit status, output)``, container removed
+
+Base images: the suite builds only on its own tags, ``BUSYBOX``, ``DEBIAN`` and ``DEBIAN_FULL``
+(``squasher-test/...``, made from scratch by ``scripts/base-images.sh``), never on the official
+names, which on a user's machine are the user's own images. Tests write ``f"FROM {BUSYBOX}\n..."``
+(``from conftest import BUSYBOX``); a sample, which names the official image it stands for, is
+built from ``sample_copy(name, tmp_path)``: a copy whose FROM lines name the suite's tags.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shlex
+import shutil
 import subprocess
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -28,7 +36,39 @@ from squasher.engine import BuilderChoice, Scratch, connect, image_exists
 from squasher.errors import EngineUnavailable
 
 REPO = Path(__file__).resolve().parents[1]
-BASE_IMAGES = ("debian:bookworm-slim", "debian:bookworm", "busybox:latest")
+SAMPLES = REPO / "samples"
+
+#: the suite's base images (scripts/base-images.sh) and the official images they stand for
+BUSYBOX = "squasher-test/busybox:latest"  # busybox:latest
+DEBIAN = "squasher-test/debian:bookworm-slim"  # debian:bookworm-slim
+DEBIAN_FULL = "squasher-test/debian:bookworm"  # debian:bookworm
+BASE_IMAGES = (DEBIAN, DEBIAN_FULL, BUSYBOX)
+STANDS_FOR = {
+    "busybox": BUSYBOX,
+    "busybox:latest": BUSYBOX,
+    "debian:bookworm-slim": DEBIAN,
+    "debian:bookworm": DEBIAN_FULL,
+}
+_OFFICIAL_REF = re.compile(
+    r"(?im)^(\s*FROM\s+(?:--\S+\s+)*|.*--from=)(busybox(?::latest)?|debian:bookworm(?:-slim)?)(?=\s|$)"
+)
+
+
+def with_test_bases(dockerfile: str) -> str:
+    """The Dockerfile with every official base image in FROM / --from= replaced by the suite's."""
+    return _OFFICIAL_REF.sub(lambda m: m.group(1) + STANDS_FOR[m.group(2).lower()], dockerfile)
+
+
+def sample_copy(sample: str | Path, dest: Path) -> Path:
+    """A copy of ``samples/<sample>`` (or of the directory ``sample``) at ``dest`` whose Dockerfiles
+    build on the suite's base images; returns ``dest``."""
+    src = Path(sample) if Path(sample).is_absolute() else SAMPLES / sample
+    shutil.copytree(src, dest, symlinks=True, dirs_exist_ok=True)
+    for path in dest.rglob("*Dockerfile*"):
+        if path.is_file() and not path.is_symlink():
+            text = path.read_text(encoding="utf-8")
+            path.write_text(with_test_bases(text), encoding="utf-8")
+    return dest
 
 
 def in_ci() -> bool:
