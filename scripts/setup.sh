@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Shared setup for scripts/test and scripts/demo. Source it (from the repository root) or run it.
 # On a fresh machine as root it installs what is missing, then:
-#   - system packages: docker.io, curl, python3 venv/pip, shellcheck (+ debootstrap and
+#   - system packages: docker.io, podman, skopeo, curl, python3 venv/pip, shellcheck (+ debootstrap and
 #     busybox-static only when the base images must be made)
 #   - a virtualenv at .venv (sees the system site-packages, so pre-installed tools are reused)
 #     with `pip install -e '.[test]'` (skipped when pyproject.toml did not change)
@@ -53,6 +53,9 @@ squasher_setup() {
 	# tests: a loopback registry for `diff-size --tag` pushes, a browser for the HTML report
 	command -v docker-registry >/dev/null || pkgs+=(docker-registry)
 	command -v chromium >/dev/null || pkgs+=(chromium)
+	# a second engine for the podman tests (they start their own service), skopeo for OCI archives
+	command -v podman >/dev/null || pkgs+=(podman)
+	command -v skopeo >/dev/null || pkgs+=(skopeo)
 	# a loopback sshd for the ssh:// engine test
 	command -v sshd >/dev/null || [[ -x /usr/sbin/sshd ]] || pkgs+=(openssh-server openssh-client)
 	if ! command -v "$py" >/dev/null; then

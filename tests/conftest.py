@@ -11,6 +11,9 @@ Fixtures for other test modules:
     build_image     ``build_image(context, dockerfile="Dockerfile", builder="classic"|"buildkit"|"auto",
                     buildargs=None, tag=None, target=None) -> image id``, removed afterwards
     run_in_image    ``run_in_image(image, command) -> (exit status, output)``, container removed
+    podman_host     session-wide: ``unix://...`` of a Podman service started for the suite (private
+                    storage, BUSYBOX loaded from the Docker engine, loopback registries insecure);
+                    stopped and its storage removed at the end
 
 Base images: the suite builds only on its own tags, ``BUSYBOX``, ``DEBIAN`` and ``DEBIAN_FULL``
 (``squasher-test/...``, made from scratch by ``scripts/base-images.sh``), never on the official
@@ -23,9 +26,11 @@ from __future__ import annotations
 
 import os
 import re
+import resource
 import shlex
 import shutil
 import subprocess
+import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, NoReturn
@@ -162,3 +167,94 @@ def run_in_image(scratch: Scratch) -> Callable[..., tuple[int, str]]:
         return scratch.run(image, command, **kwargs)
 
     return run_in_image
+
+
+_PODMAN_REGISTRIES = """\
+unqualified-search-registries = []
+
+[[registry]]
+location = "127.0.0.1"
+insecure = true
+"""
+
+
+def _podman_answers(host: str) -> bool:
+    import docker
+
+    try:
+        client = docker.DockerClient(base_url=host, timeout=5)
+    except Exception:
+        return False
+    try:
+        return bool(client.ping())
+    except Exception:
+        return False
+    finally:
+        client.close()
+
+
+@pytest.fixture(scope="session")
+def podman_host(docker_client: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A Podman Docker-API service of the suite's own, with BUSYBOX loaded from the Docker engine."""
+    import docker
+
+    exe = shutil.which("podman")
+    if exe is None:
+        if in_ci():
+            pytest.fail("podman is missing: scripts/setup.sh installs it", pytrace=False)
+        pytest.skip("podman is not installed (apt-get install podman)")
+    root = tmp_path_factory.mktemp("podman")
+    (root / "registries.conf").write_text(_PODMAN_REGISTRIES)
+    # podman raises a container's open-file limit to its own default, which fails (runc: "error
+    # setting rlimits") where this process's hard limit is lower: keep ours
+    ulimits = []
+    for name, which in (("nofile", resource.RLIMIT_NOFILE),):
+        hard = resource.getrlimit(which)[1]
+        if hard != resource.RLIM_INFINITY:
+            ulimits.append(f'"{name}={hard}:{hard}"')
+    (root / "containers.conf").write_text(
+        f"[containers]\ndefault_ulimits = [{', '.join(ulimits)}]\n"
+    )
+    storage = ["--root", str(root / "storage"), "--runroot", str(root / "run")]
+    host = f"unix://{root / 'podman.sock'}"
+    env = {
+        **os.environ,
+        "CONTAINERS_REGISTRIES_CONF": str(root / "registries.conf"),
+        "CONTAINERS_CONF": str(root / "containers.conf"),
+    }
+    with open(root / "service.log", "wb") as log:
+        proc = subprocess.Popen(
+            [exe, *storage, "system", "service", "--time=0", host],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        for _ in range(150):
+            if proc.poll() is not None or _podman_answers(host):
+                break
+            time.sleep(0.2)
+        if proc.poll() is not None or not _podman_answers(host):
+            pytest.fail(
+                f"podman system service did not start: {(root / 'service.log').read_text()}"
+            )
+        client = docker.DockerClient(base_url=host, timeout=300)
+        try:
+            client.api.load_image(docker_client.api.get_image(BUSYBOX))
+        finally:
+            client.close()
+        yield host
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+        # what the storage still has mounted (overlay layers of removed containers) goes first
+        with open("/proc/self/mounts", encoding="utf-8") as mounts:
+            below = [line.split()[1] for line in mounts if line.split()[1].startswith(str(root))]
+        for mountpoint in sorted(below, reverse=True):
+            subprocess.run(["umount", "-l", mountpoint], capture_output=True, check=False)
+        shutil.rmtree(root, ignore_errors=True)
