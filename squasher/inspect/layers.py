@@ -306,7 +306,8 @@ def read_layer_tar(fileobj: Readable, keep: KeepContent | None = None) -> _Parse
 
 
 # ---------------------------------------------------------------------------------------------
-# reading saved images (squasher.inspect.saved; here for the callers that import them from layers)
+# reading saved images (inspect.saved, inspect.streaming; here for the callers that import them
+# from layers)
 
 
 def read_image_archive(
@@ -328,7 +329,7 @@ def read_image(
     progress: Callable[[int, int], None] | None = None,
 ) -> Image:
     """Read image ``ref``: an image archive file, or a name the engine knows (``docker save``)."""
-    from squasher.inspect.saved import read_image as read
+    from squasher.inspect.streaming import read_image as read
 
     return read(ref, client=client, keep=keep, progress=progress)
 

@@ -1,4 +1,5 @@
-"""Reading a saved image: a ``docker save`` stream from the engine, or an archive file.
+"""Reading a saved image archive: a ``docker save`` stream (``streaming`` brings the engine's), or
+an archive file.
 
 Two archive layouts are read, from one forward pass over the stream:
 
@@ -14,24 +15,19 @@ after the blobs in most archives; JSON members are kept until the end, when the 
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
 import posixpath
-import queue
 import stat
-import threading
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from squasher.errors import EngineUnavailable
 from squasher.inspect.layers import (
     HistoryEntry,
     Image,
     ImageArchiveError,
-    ImageNotFound,
     KeepContent,
     Layer,
     Progress,
@@ -41,7 +37,6 @@ from squasher.inspect.layers import (
 )
 from squasher.inspect.tarstream import Readable, Source, TarFormatError, members
 
-_CHUNK = 1 << 20  # bytes read at a time from the engine's stream
 _PEEK = 1024  # bytes sniffed to tell a layer blob from a JSON blob
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _MANIFEST_TYPES = (
@@ -323,123 +318,3 @@ def read_archive_files(path: str, wanted: Collection[str]) -> dict[str, bytes]:
         for p in wanted
         if (e := fs.entries.get(p)) is not None and e.content is not None
     }
-
-
-# ---------------------------------------------------------------------------------------------
-# reading from the engine
-
-
-class _Prefetch:
-    """Reads an iterator of byte chunks (the SDK's ``get_image`` generator) in a background thread,
-    so that the engine keeps writing while the archive is parsed. At most ``depth`` chunks wait."""
-
-    def __init__(
-        self, chunks: Iterable[bytes], progress: Progress | None = None, depth: int = 64
-    ) -> None:
-        self._queue: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=depth)
-        self._stop = threading.Event()
-        self._buf = b""
-        self._done = False
-        self._read = 0
-        self._progress = progress
-        self._thread = threading.Thread(target=self._pump, args=(iter(chunks),), daemon=True)
-        self._thread.start()
-
-    def _put(self, item: bytes | BaseException | None) -> bool:
-        while not self._stop.is_set():
-            try:
-                self._queue.put(item, timeout=0.2)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def _pump(self, chunks: Iterator[bytes]) -> None:
-        try:
-            for chunk in chunks:
-                if chunk and not self._put(chunk):
-                    return
-            self._put(None)
-        except BaseException as err:  # handed to the reading thread
-            self._put(err)
-
-    def read(self, n: int = -1, /) -> bytes:
-        while not self._buf and not self._done:
-            item = self._queue.get()
-            if item is None:
-                self._done = True
-            elif isinstance(item, BaseException):
-                self._done = True
-                raise item
-            else:
-                self._buf = item
-        if n < 0:
-            n = len(self._buf)
-        out, self._buf = self._buf[:n], self._buf[n:]
-        self._read += len(out)
-        if self._progress is not None and out:
-            self._progress(self._read)
-        return out
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=1)
-
-
-def connect() -> Any:
-    """A docker SDK client for the configured engine (``squasher.engine.connect``)."""
-    from squasher.engine.connect import connect as engine_connect
-
-    return engine_connect()
-
-
-def read_image(
-    ref: str,
-    client: Any = None,
-    keep: KeepContent | None = None,
-    progress: Callable[[int, int], None] | None = None,
-) -> Image:
-    """Read image ``ref``: the path of an image archive file, or a name the engine knows (streamed
-    out of it as ``docker save`` does).
-
-    ``progress(bytes_read, approx_total)`` is called as the archive streams.
-    """
-    if is_archive_path(ref):
-        return read_archive_file(ref, keep=keep, progress=progress)
-    import docker.errors
-
-    if client is None:
-        client = connect()
-    try:
-        attrs = client.api.inspect_image(ref)
-    except docker.errors.ImageNotFound as err:
-        raise ImageNotFound(f"no such image: {ref}") from err
-    except docker.errors.APIError as err:
-        raise EngineUnavailable(f"cannot inspect image {ref}: {err.explanation or err}") from err
-    total = int(attrs.get("Size") or 0)
-    image_id = str(attrs.get("Id", ""))
-    report: Progress | None = None
-    if progress is not None:
-        cb = progress
-
-        def report(done: int) -> None:
-            cb(done, total)
-
-    chunks: Any = None
-    try:
-        chunks = client.api.get_image(image_id or ref, chunk_size=_CHUNK)
-        stream = _Prefetch(chunks, report)
-        try:
-            image = read_image_archive(stream, ref=ref, keep=keep)
-        finally:
-            stream.close()
-    except docker.errors.APIError as err:
-        raise EngineUnavailable(f"cannot save image {ref}: {err.explanation or err}") from err
-    finally:
-        if chunks is not None and hasattr(chunks, "close"):
-            with contextlib.suppress(Exception):
-                chunks.close()
-    if image_id:
-        image.id = image_id
-    image.repo_tags = list(attrs.get("RepoTags") or image.repo_tags)
-    return image
