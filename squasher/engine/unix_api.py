@@ -19,7 +19,13 @@ from dataclasses import dataclass
 from typing import Any, cast
 from urllib.parse import quote
 
-from squasher.engine.connect import CONNECT_TIMEOUT, DEFAULT_HOST, FIX_HINT, engine_host
+from squasher.engine.connect import (
+    API_TIMEOUT,
+    CONNECT_TIMEOUT,
+    DEFAULT_HOST,
+    FIX_HINT,
+    engine_host,
+)
 from squasher.errors import EngineUnavailable, SquasherError
 
 _CHUNK = 1 << 20
@@ -62,6 +68,8 @@ class UnixEngine:
         sock.settimeout(self.timeout)
         try:
             sock.connect(self.path)
+            # connected: the engine may take long to answer (it prepares an export first)
+            sock.settimeout(API_TIMEOUT)
             sock.sendall(f"GET {url} HTTP/1.0\r\nHost: docker\r\n\r\n".encode())
             body = cast(io.BufferedReader, sock.makefile("rb", buffering=_CHUNK))
             status_line = body.readline(4096).decode("latin-1")
@@ -70,8 +78,6 @@ class UnixEngine:
         except BaseException:
             sock.close()
             raise
-        # the stream may pause while the engine prepares layers: no read timeout from here on
-        sock.settimeout(None)
         parts = status_line.split(" ", 2)
         if len(parts) < 2 or not parts[0].startswith("HTTP/") or not parts[1].isdigit():
             body.close()

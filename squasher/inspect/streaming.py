@@ -31,6 +31,7 @@ class _Prefetch:
         self._queue: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=depth)
         self._stop = threading.Event()
         self._buf = b""
+        self._pos = 0  # bytes of _buf already handed out
         self._done = False
         self._read = 0
         self._progress = progress
@@ -56,7 +57,9 @@ class _Prefetch:
             self._put(err)
 
     def read(self, n: int = -1, /) -> bytes:
-        while not self._buf and not self._done:
+        # the chunk is consumed by moving an offset: slicing off the rest at every small read
+        # (tar headers are 512 bytes) copied the whole remaining chunk each time
+        while self._pos >= len(self._buf) and not self._done:
             item = self._queue.get()
             if item is None:
                 self._done = True
@@ -64,10 +67,11 @@ class _Prefetch:
                 self._done = True
                 raise item
             else:
-                self._buf = item
-        if n < 0:
-            n = len(self._buf)
-        out, self._buf = self._buf[:n], self._buf[n:]
+                self._buf, self._pos = item, 0
+        start = self._pos
+        end = len(self._buf) if n < 0 else min(len(self._buf), start + n)
+        out = self._buf if start == 0 and end == len(self._buf) else self._buf[start:end]
+        self._pos = end
         self._read += len(out)
         if self._progress is not None and out:
             self._progress(self._read)
