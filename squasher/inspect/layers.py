@@ -229,7 +229,7 @@ def read_layer_tar(fileobj: Readable, keep: KeepContent | None = None) -> _Parse
     whiteouts: list[str] = []
     opaque: list[str] = []
     by_path: dict[str, FileEntry] = {}
-    source = Source(fileobj)
+    source = fileobj if isinstance(fileobj, Source) else Source(fileobj)
     try:
         magic = source.read(2)
         source.unread(magic)
