@@ -63,13 +63,12 @@ class UnixEngine:
         self.path = path
         self.timeout = timeout
 
-    def _open(self, url: str) -> _Response:
+    def _open(self, url: str, answer_timeout: float) -> _Response:
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         sock.settimeout(self.timeout)
         try:
             sock.connect(self.path)
-            # connected: the engine may take long to answer (it prepares an export first)
-            sock.settimeout(API_TIMEOUT)
+            sock.settimeout(answer_timeout)
             sock.sendall(f"GET {url} HTTP/1.0\r\nHost: docker\r\n\r\n".encode())
             body = cast(io.BufferedReader, sock.makefile("rb", buffering=_CHUNK))
             status_line = body.readline(4096).decode("latin-1")
@@ -86,11 +85,11 @@ class UnixEngine:
         sock.close()  # the file object keeps the connection open until it is closed
         return _Response(int(parts[1]), parts[2].strip() if len(parts) > 2 else "", body)
 
-    def _get(self, url: str, during: str) -> _Response:
+    def _get(self, url: str, during: str, answer_timeout: float) -> _Response:
         try:
-            response = self._open(url)
+            response = self._open(url, answer_timeout)
         except OSError as err:
-            reason = err.strerror or type(err).__name__
+            reason = "timed out" if isinstance(err, TimeoutError) else err.strerror or str(err)
             raise EngineUnavailable(
                 f"no Docker engine answers at {engine_host()} ({reason}); {FIX_HINT}"
             ) from None
@@ -109,7 +108,9 @@ class UnixEngine:
         return response
 
     def inspect_image(self, ref: str) -> dict[str, Any]:
-        response = self._get(f"/images/{quote(ref, safe='/:')}/json", f"image inspect {ref}")
+        response = self._get(
+            f"/images/{quote(ref, safe='/:')}/json", f"image inspect {ref}", self.timeout
+        )
         try:
             data: dict[str, Any] = json.loads(response.body.read())
         finally:
@@ -118,7 +119,11 @@ class UnixEngine:
 
     def save_chunks(self, ref: str) -> Generator[bytes, None, None]:
         """The ``docker save`` archive of ``ref`` as it streams."""
-        response = self._get(f"/images/{quote(ref, safe='/:')}/get", f"image save {ref}")
+        response = self._get(
+            f"/images/{quote(ref, safe='/:')}/get",
+            f"image save {ref}",
+            API_TIMEOUT,  # the engine may take long to start an export
+        )
         try:
             while chunk := response.body.read1(_CHUNK):
                 yield chunk
