@@ -68,6 +68,11 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--repeat", type=int, default=5, help="runs per micro-benchmark timing")
     p.add_argument(
+        "--analyze-sizes",
+        default="20,90,1500",
+        help="MB sizes of the analyze-vs-docker-save images ('' skips them)",
+    )
+    p.add_argument(
         "--analyze-repeat", type=int, default=2, help="alternated runs of analyze and dive"
     )
     p.add_argument("--output-dir", type=Path, default=HERE, help="where results go")
@@ -150,7 +155,12 @@ def run(args: argparse.Namespace, save: Callable[[dict[str, Any]], None]) -> dic
             if kept.ref is not None:
                 largest = (kept.ref, kept.sample, kept.variant, kept.size)
             data["micro"] = run_micro(
-                largest, repeat=args.repeat, analyze_repeat=args.analyze_repeat, log=stderr_log
+                largest,
+                repeat=args.repeat,
+                analyze_repeat=args.analyze_repeat,
+                analyze_sizes=[int(s) for s in args.analyze_sizes.split(",") if s.strip()],
+                client=client,
+                log=stderr_log,
             )
             data["finished"] = _utc()
     finally:

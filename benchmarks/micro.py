@@ -251,10 +251,17 @@ def run_micro(
     *,
     repeat: int = 5,
     analyze_repeat: int = 2,
+    analyze_sizes: Sequence[int] = (),
+    client: Any = None,
     log: Callable[[str], None] = lambda _: None,
 ) -> dict[str, Any]:
-    """Every micro-benchmark; ``largest`` is (image ref, sample, variant, size) or None."""
+    """Every micro-benchmark; ``largest`` is (image ref, sample, variant, size) or None;
+    ``analyze_sizes`` (MB) are the images of ``benchmarks.analyze_speed`` (needs ``client``)."""
     out: dict[str, Any] = {}
+    if analyze_sizes and client is not None:
+        from benchmarks.analyze_speed import run_sizes
+
+        out["analyze_vs_save"] = run_sizes(client, analyze_sizes, max(analyze_repeat, 3), log)
     log("micro: squasher --help vs import click")
     out["startup"] = startup_timing(max(repeat, 5))
     rewrites = []

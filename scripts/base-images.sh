@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Create the local base images the tests and samples use, when they are missing:
-#   debian:bookworm-slim (also tagged debian:bookworm)  - debootstrap minbase, made to look like
-#                                                         the official slim image
-#   busybox:latest                                      - Debian's busybox-static, applets linked
-# Each image is skipped when present; a registry pull is tried first with a short timeout.
+# Create the base images the tests and samples use, when they are missing. The test suite builds
+# only on its own tags, made here from scratch, so that it passes whatever else the engine holds
+# (a user's own busybox:latest or debian:bookworm-slim is never replaced):
+#   squasher-test/debian:bookworm-slim (also squasher-test/debian:bookworm)
+#                                     - debootstrap minbase, made to look like the official slim image
+#   squasher-test/busybox:latest      - Debian's busybox-static, applets linked
+# The samples and scripts/demo name the official images (debian:bookworm-slim, debian:bookworm,
+# busybox:latest): each one that is missing is pulled (short timeout) or, when that fails, tagged
+# to the suite's stand-in.
 #
 # Environment overrides:
 #   DOCKER_HOST                 engine to use (default: what scripts/engine.sh prints)
@@ -11,7 +15,7 @@
 #                               from (copied, never modified) instead of running debootstrap
 #   SQUASHER_APT_MIRROR         Debian mirror URI (default: read from this machine's apt sources)
 #   SQUASHER_PULL_TIMEOUT       seconds allowed for `docker pull` (default 15; 0 disables pulling)
-#   SQUASHER_FORCE_BASE_IMAGES  1 = rebuild even when the images exist
+#   SQUASHER_FORCE_BASE_IMAGES  1 = rebuild the squasher-test images even when they exist
 #   SQUASHER_BASE_IMAGES        which to make (default "debian busybox")
 set -euo pipefail
 
@@ -23,6 +27,7 @@ export DOCKER_HOST
 
 DOCKER="${SQUASHER_DOCKER_CLI:-$(command -v docker)}"
 SUITE=bookworm
+TEST_REPO=squasher-test
 pull_timeout="${SQUASHER_PULL_TIMEOUT:-15}"
 force="${SQUASHER_FORCE_BASE_IMAGES:-0}"
 
@@ -255,12 +260,12 @@ make_debian() {
 	upgrade_packages "$rootfs"
 	slim_down "$rootfs"
 	copy_host_cas "$rootfs"
-	log "importing debian:$SUITE-slim"
+	log "importing $TEST_REPO/debian:$SUITE-slim"
 	local id
 	id="$(tar --numeric-owner --xattrs -C "$rootfs" -c . |
-		"$DOCKER" import --change 'CMD ["bash"]' - "debian:$SUITE-slim")"
-	"$DOCKER" tag "debian:$SUITE-slim" "debian:$SUITE"
-	log "debian:$SUITE-slim = debian:$SUITE = $id"
+		"$DOCKER" import --change 'CMD ["bash"]' - "$TEST_REPO/debian:$SUITE-slim")"
+	"$DOCKER" tag "$TEST_REPO/debian:$SUITE-slim" "$TEST_REPO/debian:$SUITE"
+	log "$TEST_REPO/debian:$SUITE-slim = $TEST_REPO/debian:$SUITE = $id"
 }
 
 make_busybox() {
@@ -297,35 +302,51 @@ EOF
 root:x:0:
 nobody:x:65534:
 EOF
-	log "importing busybox:latest"
+	log "importing $TEST_REPO/busybox:latest"
 	local id
 	id="$(tar --numeric-owner -C "$root" -c . |
-		"$DOCKER" import --change 'CMD ["sh"]' - busybox:latest)"
-	log "busybox:latest = $id"
+		"$DOCKER" import --change 'CMD ["sh"]' - "$TEST_REPO/busybox:latest")"
+	log "$TEST_REPO/busybox:latest = $id"
 }
 
-ensure() {
+# the suite's own image: made here, never pulled
+ensure_test() {
 	local ref="$1" maker="$2"
 	if [[ "$force" != 1 ]] && have_image "$ref"; then
 		log "$ref present"
 		return
 	fi
-	if [[ "$force" != 1 ]] && try_pull "$ref"; then
-		log "$ref pulled"
-		return
-	fi
 	"$maker"
+}
+
+# an official name for the samples and the demo: the user's own when present, else pulled, else
+# the suite's stand-in
+ensure_official() {
+	local ref="$1" stand_in="$2"
+	if have_image "$ref"; then
+		log "$ref present"
+	elif try_pull "$ref"; then
+		log "$ref pulled"
+	else
+		"$DOCKER" tag "$stand_in" "$ref"
+		log "$ref = $stand_in"
+	fi
 }
 
 for wanted in ${SQUASHER_BASE_IMAGES:-debian busybox}; do
 	case "$wanted" in
 	debian)
-		ensure "debian:$SUITE-slim" make_debian
-		if ! have_image "debian:$SUITE"; then
-			"$DOCKER" tag "debian:$SUITE-slim" "debian:$SUITE"
+		ensure_test "$TEST_REPO/debian:$SUITE-slim" make_debian
+		if ! have_image "$TEST_REPO/debian:$SUITE"; then
+			"$DOCKER" tag "$TEST_REPO/debian:$SUITE-slim" "$TEST_REPO/debian:$SUITE"
 		fi
+		ensure_official "debian:$SUITE-slim" "$TEST_REPO/debian:$SUITE-slim"
+		ensure_official "debian:$SUITE" "$TEST_REPO/debian:$SUITE"
 		;;
-	busybox) ensure busybox:latest make_busybox ;;
+	busybox)
+		ensure_test "$TEST_REPO/busybox:latest" make_busybox
+		ensure_official busybox:latest "$TEST_REPO/busybox:latest"
+		;;
 	*) die "unknown base image '$wanted' in SQUASHER_BASE_IMAGES (debian, busybox)" ;;
 	esac
 done

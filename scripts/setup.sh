@@ -3,7 +3,7 @@
 # On a fresh machine as root it installs what is missing, then:
 #   - system packages: docker.io, curl, python3 venv/pip (+ debootstrap and busybox-static only
 #     when the base images must be made); for the tests also shellcheck, git, docker-registry,
-#     chromium and openssh-server
+#     chromium, podman, skopeo and openssh-server
 #   - a virtualenv at .venv (sees the system site-packages, so pre-installed tools are reused)
 #     with `pip install -e .` (demo) or `pip install -e '.[test]'` (tests), skipped when
 #     pyproject.toml did not change
@@ -80,6 +80,9 @@ squasher_setup() {
 		# a loopback registry for `diff-size --tag` pushes, a browser for the HTML report
 		command -v docker-registry >/dev/null || pkgs+=(docker-registry)
 		command -v chromium >/dev/null || pkgs+=(chromium)
+		# a second engine for the podman tests (they start their own service), skopeo for OCI archives
+		command -v podman >/dev/null || pkgs+=(podman)
+		command -v skopeo >/dev/null || pkgs+=(skopeo)
 		# a loopback sshd for the ssh:// engine test
 		command -v sshd >/dev/null || [[ -x /usr/sbin/sshd ]] || pkgs+=(openssh-server openssh-client)
 	fi
@@ -122,7 +125,9 @@ squasher_setup() {
 	eval "$env_line"
 	export DOCKER_HOST
 	local missing=0 ref
-	for ref in debian:bookworm-slim debian:bookworm busybox:latest; do
+	# the suite's own base images (tests/conftest.py) and the official names the samples use
+	for ref in squasher-test/debian:bookworm-slim squasher-test/debian:bookworm \
+		squasher-test/busybox:latest debian:bookworm-slim debian:bookworm busybox:latest; do
 		"$SQUASHER_PY" -c 'import sys, docker; docker.from_env().images.get(sys.argv[1])' \
 			"$ref" 2>/dev/null || missing=1
 	done

@@ -47,6 +47,10 @@ class EngineUnavailable(SquasherError):
     """No Docker engine answers."""
 
 
+class EngineUnsupported(SquasherError):
+    """The engine answers but cannot do what was asked (Podman has no BuildKit)."""
+
+
 class BuildFailed(SquasherError):
     """An image build failed. Exit code 1: the input was fine, the build was not."""
 

@@ -11,13 +11,26 @@ Fixtures for other test modules:
     build_image     ``build_image(context, dockerfile="Dockerfile", builder="classic"|"buildkit"|"auto",
                     buildargs=None, tag=None, target=None) -> image id``, removed afterwards
     run_in_image    ``run_in_image(image, command) -> (exit status, output)``, container removed
+    podman_host     session-wide: ``unix://...`` of a Podman service started for the suite (private
+                    storage, BUSYBOX loaded from the Docker engine, loopback registries insecure);
+                    stopped and its storage removed at the end
+
+Base images: the suite builds only on its own tags, ``BUSYBOX``, ``DEBIAN`` and ``DEBIAN_FULL``
+(``squasher-test/...``, made from scratch by ``scripts/base-images.sh``), never on the official
+names, which on a user's machine are the user's own images. Tests write ``f"FROM {BUSYBOX}\n..."``
+(``from conftest import BUSYBOX``); a sample, which names the official image it stands for, is
+built from ``sample_copy(name, tmp_path)``: a copy whose FROM lines name the suite's tags.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import resource
 import shlex
+import shutil
 import subprocess
+import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, NoReturn
@@ -28,7 +41,39 @@ from squasher.engine import BuilderChoice, Scratch, connect, image_exists
 from squasher.errors import EngineUnavailable
 
 REPO = Path(__file__).resolve().parents[1]
-BASE_IMAGES = ("debian:bookworm-slim", "debian:bookworm", "busybox:latest")
+SAMPLES = REPO / "samples"
+
+#: the suite's base images (scripts/base-images.sh) and the official images they stand for
+BUSYBOX = "squasher-test/busybox:latest"  # busybox:latest
+DEBIAN = "squasher-test/debian:bookworm-slim"  # debian:bookworm-slim
+DEBIAN_FULL = "squasher-test/debian:bookworm"  # debian:bookworm
+BASE_IMAGES = (DEBIAN, DEBIAN_FULL, BUSYBOX)
+STANDS_FOR = {
+    "busybox": BUSYBOX,
+    "busybox:latest": BUSYBOX,
+    "debian:bookworm-slim": DEBIAN,
+    "debian:bookworm": DEBIAN_FULL,
+}
+_OFFICIAL_REF = re.compile(
+    r"(?im)^(\s*FROM\s+(?:--\S+\s+)*|.*--from=)(busybox(?::latest)?|debian:bookworm(?:-slim)?)(?=\s|$)"
+)
+
+
+def with_test_bases(dockerfile: str) -> str:
+    """The Dockerfile with every official base image in FROM / --from= replaced by the suite's."""
+    return _OFFICIAL_REF.sub(lambda m: m.group(1) + STANDS_FOR[m.group(2).lower()], dockerfile)
+
+
+def sample_copy(sample: str | Path, dest: Path) -> Path:
+    """A copy of ``samples/<sample>`` (or of the directory ``sample``) at ``dest`` whose Dockerfiles
+    build on the suite's base images; returns ``dest``."""
+    src = Path(sample) if Path(sample).is_absolute() else SAMPLES / sample
+    shutil.copytree(src, dest, symlinks=True, dirs_exist_ok=True)
+    for path in dest.rglob("*Dockerfile*"):
+        if path.is_file() and not path.is_symlink():
+            text = path.read_text(encoding="utf-8")
+            path.write_text(with_test_bases(text), encoding="utf-8")
+    return dest
 
 
 def in_ci() -> bool:
@@ -122,3 +167,94 @@ def run_in_image(scratch: Scratch) -> Callable[..., tuple[int, str]]:
         return scratch.run(image, command, **kwargs)
 
     return run_in_image
+
+
+_PODMAN_REGISTRIES = """\
+unqualified-search-registries = []
+
+[[registry]]
+location = "127.0.0.1"
+insecure = true
+"""
+
+
+def _podman_answers(host: str) -> bool:
+    import docker
+
+    try:
+        client = docker.DockerClient(base_url=host, timeout=5)
+    except Exception:
+        return False
+    try:
+        return bool(client.ping())
+    except Exception:
+        return False
+    finally:
+        client.close()
+
+
+@pytest.fixture(scope="session")
+def podman_host(docker_client: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A Podman Docker-API service of the suite's own, with BUSYBOX loaded from the Docker engine."""
+    import docker
+
+    exe = shutil.which("podman")
+    if exe is None:
+        if in_ci():
+            pytest.fail("podman is missing: scripts/setup.sh installs it", pytrace=False)
+        pytest.skip("podman is not installed (apt-get install podman)")
+    root = tmp_path_factory.mktemp("podman")
+    (root / "registries.conf").write_text(_PODMAN_REGISTRIES)
+    # podman raises a container's open-file limit to its own default, which fails (runc: "error
+    # setting rlimits") where this process's hard limit is lower: keep ours
+    ulimits = []
+    for name, which in (("nofile", resource.RLIMIT_NOFILE),):
+        hard = resource.getrlimit(which)[1]
+        if hard != resource.RLIM_INFINITY:
+            ulimits.append(f'"{name}={hard}:{hard}"')
+    (root / "containers.conf").write_text(
+        f"[containers]\ndefault_ulimits = [{', '.join(ulimits)}]\n"
+    )
+    storage = ["--root", str(root / "storage"), "--runroot", str(root / "run")]
+    host = f"unix://{root / 'podman.sock'}"
+    env = {
+        **os.environ,
+        "CONTAINERS_REGISTRIES_CONF": str(root / "registries.conf"),
+        "CONTAINERS_CONF": str(root / "containers.conf"),
+    }
+    with open(root / "service.log", "wb") as log:
+        proc = subprocess.Popen(
+            [exe, *storage, "system", "service", "--time=0", host],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        for _ in range(150):
+            if proc.poll() is not None or _podman_answers(host):
+                break
+            time.sleep(0.2)
+        if proc.poll() is not None or not _podman_answers(host):
+            pytest.fail(
+                f"podman system service did not start: {(root / 'service.log').read_text()}"
+            )
+        client = docker.DockerClient(base_url=host, timeout=300)
+        try:
+            client.api.load_image(docker_client.api.get_image(BUSYBOX))
+        finally:
+            client.close()
+        yield host
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+        # what the storage still has mounted (overlay layers of removed containers) goes first
+        with open("/proc/self/mounts", encoding="utf-8") as mounts:
+            below = [line.split()[1] for line in mounts if line.split()[1].startswith(str(root))]
+        for mountpoint in sorted(below, reverse=True):
+            subprocess.run(["umount", "-l", mountpoint], capture_output=True, check=False)
+        shutil.rmtree(root, ignore_errors=True)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import BUSYBOX, DEBIAN
 
 pytestmark = pytest.mark.engine
 
@@ -45,7 +46,7 @@ def test_verify_finding_an_unexpected_difference_exits_1(
 ) -> None:
     # random bytes differ between any two builds: verify cannot call that expected
     (tmp_path / "Dockerfile").write_text(
-        f"FROM busybox\nRUN echo {uuid.uuid4().hex} && head -c 16 /dev/urandom | od -x > /rand\n"
+        f"FROM {BUSYBOX}\nRUN echo {uuid.uuid4().hex} && head -c 16 /dev/urandom | od -x > /rand\n"
     )
     proc = _diff_size(".", "--builder", "classic", "-q", "--verify", cwd=tmp_path)
     assert proc.returncode == 1, proc.stderr
@@ -55,7 +56,7 @@ def test_verify_finding_an_unexpected_difference_exits_1(
 
 def test_equivalent_images_exit_0(tmp_path: Path, docker_client: Any) -> None:
     (tmp_path / "Dockerfile").write_text(
-        f"FROM busybox\nRUN echo {uuid.uuid4().hex} > /id\nRUN rm /id && echo ok > /ok\n"
+        f"FROM {BUSYBOX}\nRUN echo {uuid.uuid4().hex} > /id\nRUN rm /id && echo ok > /ok\n"
     )
     proc = _diff_size(".", "--builder", "classic", "-q", "--verify", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
@@ -64,12 +65,12 @@ def test_equivalent_images_exit_0(tmp_path: Path, docker_client: Any) -> None:
 def test_failing_build_exits_1_and_refusal_exits_2(tmp_path: Path, docker_client: Any) -> None:
     marker = uuid.uuid4().hex
     (tmp_path / "Dockerfile").write_text(
-        f"FROM busybox\nRUN echo {marker} > /m\nRUN echo {marker} && exit 3\n"
+        f"FROM {BUSYBOX}\nRUN echo {marker} > /m\nRUN echo {marker} && exit 3\n"
     )
     proc = _diff_size(".", "--builder", "classic", "-q", cwd=tmp_path)
     assert proc.returncode == 1, proc.stderr
     assert "the original image failed to build" in proc.stderr
-    (tmp_path / "Dockerfile").write_text("FROM busybox\nCOPY missing.txt /m\nRUN true\n")
+    (tmp_path / "Dockerfile").write_text(f"FROM {BUSYBOX}\nCOPY missing.txt /m\nRUN true\n")
     proc = _diff_size(".", "-q", cwd=tmp_path)
     assert proc.returncode == 2, proc.stderr
     assert "Dockerfile:2: " in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
@@ -86,8 +87,8 @@ def test_verify_quiet_prints_nothing_when_equivalent_one_line_otherwise(docker_c
             check=False,
         )
 
-    same = verify("busybox:latest", "busybox:latest", "-q")
+    same = verify(BUSYBOX, BUSYBOX, "-q")
     assert same.returncode == 0 and same.stdout == "" and same.stderr == ""
-    other = verify("busybox:latest", "debian:bookworm-slim", "--quiet")
+    other = verify(BUSYBOX, DEBIAN, "--quiet")
     assert other.returncode == 1 and other.stdout == ""
     assert len(other.stderr.strip().splitlines()) == 1 and "NOT equivalent" in other.stderr

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from conftest import BUSYBOX, DEBIAN, DEBIAN_FULL
 
 pytestmark = pytest.mark.engine
 
@@ -13,15 +14,15 @@ RunInImage = Callable[..., tuple[int, str]]
 
 
 def test_debian_tags_and_default_command(docker_client: Any) -> None:
-    slim = docker_client.images.get("debian:bookworm-slim")
-    assert docker_client.images.get("debian:bookworm").id
+    slim = docker_client.images.get(DEBIAN)
+    assert docker_client.images.get(DEBIAN_FULL).id
     assert slim.attrs["Config"]["Cmd"] == ["bash"]
     assert slim.attrs["Os"] == "linux"
 
 
 def test_debian_has_the_official_apt_and_dpkg_configuration(run_in_image: RunInImage) -> None:
     status, output = run_in_image(
-        "debian:bookworm-slim",
+        DEBIAN,
         [
             "bash",
             "-c",
@@ -44,9 +45,9 @@ def test_debian_has_the_official_apt_and_dpkg_configuration(run_in_image: RunInI
 
 
 def test_busybox_shape(run_in_image: RunInImage, docker_client: Any) -> None:
-    assert docker_client.images.get("busybox:latest").attrs["Config"]["Cmd"] == ["sh"]
+    assert docker_client.images.get(BUSYBOX).attrs["Config"]["Cmd"] == ["sh"]
     status, output = run_in_image(
-        "busybox:latest",
+        BUSYBOX,
         ["sh", "-c", "stat -c %a /tmp; cut -d: -f1,3 /etc/passwd; cut -d: -f1,3 /etc/group; id -u"],
     )
     assert status == 0, output

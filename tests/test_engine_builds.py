@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import BUSYBOX
 
 from squasher.engine import (
     BuildProgress,
@@ -52,7 +53,7 @@ def test_classic_build_size_matches_docker_image_inspect(
         tmp_path,
         {
             "Dockerfile": (
-                "FROM busybox:latest\n"
+                f"FROM {BUSYBOX}\n"
                 "RUN dd if=/dev/zero of=/blob bs=1024 count=300 2>/dev/null\n"
                 'CMD ["ls", "-l", "/blob"]\n'
             )
@@ -67,7 +68,7 @@ def test_classic_build_size_matches_docker_image_inspect(
         check=True,
     ).stdout.strip()
     assert info.size == int(cli_size)
-    base = inspect_image(docker_client, "busybox:latest")
+    base = inspect_image(docker_client, BUSYBOX)
     # the RUN layer holds the 300 KiB file (plus a few directory entries)
     assert 300 * 1024 <= info.size - base.size < 310 * 1024
     assert info.layers == base.layers + 1
@@ -80,7 +81,7 @@ def test_classic_build_size_matches_docker_image_inspect(
 
 
 def test_classic_progress_reports_steps(scratch: Scratch, tmp_path: Path) -> None:
-    write(tmp_path, {"Dockerfile": "FROM busybox\nENV A=1\nRUN echo made-it\n"})
+    write(tmp_path, {"Dockerfile": f"FROM {BUSYBOX}\nENV A=1\nRUN echo made-it\n"})
     seen: list[BuildProgress] = []
     result = scratch.build(tmp_path, builder="classic", on_progress=seen.append)
     assert result.builder == "classic"
@@ -98,7 +99,7 @@ def test_buildkit_build_with_run_mount(
         tmp_path,
         {
             "Dockerfile": (
-                "FROM busybox\nRUN --mount=type=bind,target=/src cp /src/data.txt /data.txt\n"
+                f"FROM {BUSYBOX}\nRUN --mount=type=bind,target=/src cp /src/data.txt /data.txt\n"
             ),
             "data.txt": "from the context\n",
         },
@@ -116,7 +117,7 @@ def test_buildkit_build_with_run_mount(
 def test_classic_and_buildkit_make_the_same_filesystem(
     docker_client: Any, scratch: Scratch, tmp_path: Path
 ) -> None:
-    write(tmp_path, {"Dockerfile": "FROM busybox\nRUN mkdir /d && echo x > /d/f\n"})
+    write(tmp_path, {"Dockerfile": f"FROM {BUSYBOX}\nRUN mkdir /d && echo x > /d/f\n"})
     classic = scratch.build(tmp_path, builder="classic")
     buildkit = scratch.build(tmp_path, builder="buildkit")
     assert classic.builder == "classic"
@@ -139,7 +140,7 @@ def test_failed_classic_build_message_and_cleanup(docker_client: Any, tmp_path: 
         tmp_path,
         {
             "Dockerfile": (
-                "FROM busybox\n"
+                f"FROM {BUSYBOX}\n"
                 f"RUN echo {uuid.uuid4().hex} > /unique\n"
                 "RUN echo about-to-fail && exit 3\n"
             )
@@ -155,11 +156,11 @@ def test_failed_classic_build_message_and_cleanup(docker_client: Any, tmp_path: 
     made = _untagged_intermediates(lines)
     assert len(made) == 1, lines
     assert not image_exists(docker_client, made[0]), "intermediate image of a failed build left"
-    assert image_exists(docker_client, "busybox:latest")
+    assert image_exists(docker_client, BUSYBOX)
 
 
 def test_failed_buildkit_build_message(scratch: Scratch, tmp_path: Path) -> None:
-    write(tmp_path, {"Dockerfile": "FROM busybox\nRUN echo about-to-fail && exit 4\n"})
+    write(tmp_path, {"Dockerfile": f"FROM {BUSYBOX}\nRUN echo about-to-fail && exit 4\n"})
     with pytest.raises(BuildFailed) as caught:
         scratch.build(tmp_path, builder="buildkit")
     message = str(caught.value)
@@ -180,14 +181,14 @@ def test_dockerfile_outside_the_context(
     scratch: Scratch, run_in_image: RunInImage, tmp_path: Path
 ) -> None:
     context = write(tmp_path / "ctx", {"a.txt": "A\n"})
-    dockerfile = write(tmp_path / "elsewhere", {"Build.df": "FROM busybox\nCOPY a.txt /\n"})
+    dockerfile = write(tmp_path / "elsewhere", {"Build.df": f"FROM {BUSYBOX}\nCOPY a.txt /\n"})
     for builder in ("classic", "buildkit"):
         result = scratch.build(context, dockerfile / "Build.df", builder=builder)  # type: ignore[arg-type]
         assert run_in_image(result.image_id, ["cat", "/a.txt"]) == (0, "A\n")
 
 
 def test_scratch_removes_images_and_containers_on_error(docker_client: Any, tmp_path: Path) -> None:
-    write(tmp_path, {"Dockerfile": "FROM busybox\nRUN echo scratch > /s\n"})
+    write(tmp_path, {"Dockerfile": f"FROM {BUSYBOX}\nRUN echo scratch > /s\n"})
     scratch = Scratch(docker_client)
     with pytest.raises(RuntimeError), scratch:
         result = scratch.build(tmp_path, builder="classic", tag="squasher-test/scratch:err")
@@ -209,7 +210,9 @@ def test_ctrl_c_during_classic_build_stops_it_and_cleans_up(
     marker = f"sleeping-{uuid.uuid4().hex}"
     write(
         tmp_path,
-        {"Dockerfile": f"FROM busybox\nRUN echo {marker} > /one\nRUN echo {marker} && sleep 120\n"},
+        {
+            "Dockerfile": f"FROM {BUSYBOX}\nRUN echo {marker} > /one\nRUN echo {marker} && sleep 120\n"
+        },
     )
     lines: list[str] = []
 
@@ -241,7 +244,7 @@ def test_ctrl_c_during_classic_build_stops_it_and_cleans_up(
 
 def test_ctrl_c_interrupts_buildkit_build(docker_client: Any, tmp_path: Path) -> None:
     marker = f"sleeping-{uuid.uuid4().hex}"
-    write(tmp_path, {"Dockerfile": f"FROM busybox\nRUN echo {marker} && sleep 120\n"})
+    write(tmp_path, {"Dockerfile": f"FROM {BUSYBOX}\nRUN echo {marker} && sleep 120\n"})
 
     def interrupt(progress: BuildProgress) -> None:
         # the output line ("#5 0.123 sleeping-..."), not the step title ("#5 [2/2] RUN echo ...")
@@ -259,8 +262,8 @@ def test_scratch_removes_what_it_made_on_ctrl_c(docker_client: Any, tmp_path: Pa
     write(
         tmp_path,
         {
-            "A.Dockerfile": f"FROM busybox\nRUN echo {marker} > /a\n",
-            "B.Dockerfile": f"FROM busybox\nRUN echo {marker} && sleep 120\n",
+            "A.Dockerfile": f"FROM {BUSYBOX}\nRUN echo {marker} > /a\n",
+            "B.Dockerfile": f"FROM {BUSYBOX}\nRUN echo {marker} && sleep 120\n",
         },
     )
 

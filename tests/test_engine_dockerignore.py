@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import BUSYBOX
 
 from squasher.engine import Scratch, remove_image
 
@@ -52,7 +53,7 @@ FILES = [
     "d/dir/.hidden",
 ]
 
-DOCKERFILE = "FROM busybox\nCOPY . /ctx\n"
+DOCKERFILE = f"FROM {BUSYBOX}\nCOPY . /ctx\n"
 LIST = ["sh", "-c", "cd /ctx && find . | sort"]
 
 

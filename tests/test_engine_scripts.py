@@ -13,6 +13,7 @@ from pathlib import Path
 
 import docker
 import pytest
+from conftest import BUSYBOX
 
 REPO = Path(__file__).resolve().parents[1]
 ENGINE_SH = REPO / "scripts" / "engine.sh"
@@ -143,11 +144,12 @@ def test_starts_a_private_engine_when_none_answers(
         check=False,
     )
     assert made.returncode == 0, made.stderr
-    assert "importing busybox:latest" in made.stderr
+    assert f"importing {BUSYBOX}" in made.stderr
+    assert f"busybox:latest = {BUSYBOX}" in made.stderr  # the official name, for the samples
     client = docker.DockerClient(base_url=f"unix://{sock}")
     try:
         output = client.containers.run(
-            "busybox:latest",
+            BUSYBOX,
             ["sh", "-c", "stat -c %a /tmp && grep -c . /etc/passwd && wget --help 2>&1 | head -1"],
             network_mode="none",
             remove=True,

@@ -221,7 +221,7 @@ def test_bad_archives_raise_squasher_errors() -> None:
 def test_prefetch_reads_all_chunks_reports_progress_and_passes_errors_on() -> None:
     from collections.abc import Iterator
 
-    from squasher.inspect.layers import _Prefetch
+    from squasher.inspect.streaming import _Prefetch
 
     data = save_archive([[f("a", b"x" * 100_000)], [f("b", "y")]])
     chunks = [data[i : i + 4096] for i in range(0, len(data), 4096)]

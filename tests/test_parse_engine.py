@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import BUSYBOX
 
 from squasher.errors import BuildFailed, DockerfileSyntaxError
 from squasher.parse import parse_text
@@ -30,7 +31,7 @@ from squasher.parse.words import (
 
 pytestmark = pytest.mark.engine
 
-WORDS_DOCKERFILE = r"""FROM busybox:latest
+WORDS_DOCKERFILE = rf"""FROM {BUSYBOX}
 ARG GREETING="hello  world"
 ARG EMPTY=
 ENV A=1 \
@@ -38,18 +39,18 @@ ENV A=1 \
     B="quoted $GREETING" \
 
     C='single $GREETING' D=esc\ aped\$E
-ENV E=${A}-${MISSING:-dflt}-${A:+alt}-${EMPTY:+unset}-${EMPTY:-empty}-${A:+set}
+ENV E=${{A}}-${{MISSING:-dflt}}-${{A:+alt}}-${{EMPTY:+unset}}-${{EMPTY:-empty}}-${{A:+set}}
 ENV F=$A$B "G"="x y" H=before$A
 ENV OLD legacy  form $A "kept"
 ENV A=2 I=$A J=x:$PATH
-LABEL "l1"="$GREETING" l2=${A}x l3='$A' l4=a\"b
-WORKDIR /base/${A}
+LABEL "l1"="$GREETING" l2=${{A}}x l3='$A' l4=a\"b
+WORKDIR /base/${{A}}
 WORKDIR sub dir
-USER ${EMPTY:-1000}:$A
+USER ${{EMPTY:-1000}}:$A
 """
 
-ESCAPE_DOCKERFILE = r"""# escape=`
-FROM busybox:latest
+ESCAPE_DOCKERFILE = rf"""# escape=`
+FROM {BUSYBOX}
 ENV WIN=C:\dir\sub P=`$A Q="a`"b" R="multi `
     line"
 WORKDIR C:\w
@@ -101,7 +102,7 @@ DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
 def base_env(docker_client: Any) -> dict[str, str]:
-    config = docker_client.images.get("busybox:latest").attrs["Config"]
+    config = docker_client.images.get(BUSYBOX).attrs["Config"]
     env = dict(item.split("=", 1) for item in config.get("Env") or [])
     # both builders give a stage whose base has no PATH the default one
     env.setdefault("PATH", DEFAULT_PATH)
@@ -118,7 +119,7 @@ def test_expansion_matches_engine(
     image_id = build_image(tmp_path, builder=builder)
     expected = expected_config(text, base_env(docker_client))
     actual = actual_config(docker_client, image_id)
-    base_labels = docker_client.images.get("busybox:latest").attrs["Config"].get("Labels") or {}
+    base_labels = docker_client.images.get(BUSYBOX).attrs["Config"].get("Labels") or {}
     expected["labels"] = {**base_labels, **expected["labels"]}
     assert actual == expected
 
@@ -142,10 +143,10 @@ def test_expected_values_are_the_tricky_ones() -> None:
 
 
 REFUSED = [
-    ("FROM busybox:latest\nENV PATH\n", "ENV must have two arguments"),
-    ('FROM busybox:latest\nCMD ["a", ["b"]]\n', "arrays must be comprised of strings only"),
-    ("FROM busybox:latest\nENV A=1 \\\n  B\n", "can't find = in"),
-    ("# escape=`\n# escape=\\\nFROM busybox:latest\n", "only one escape parser directive"),
+    (f"FROM {BUSYBOX}\nENV PATH\n", "ENV must have two arguments"),
+    (f'FROM {BUSYBOX}\nCMD ["a", ["b"]]\n', "arrays must be comprised of strings only"),
+    (f"FROM {BUSYBOX}\nENV A=1 \\\n  B\n", "can't find = in"),
+    (f"# escape=`\n# escape=\\\nFROM {BUSYBOX}\n", "only one escape parser directive"),
 ]
 
 
@@ -233,7 +234,7 @@ def test_random_words_expand_like_the_engine(
 ) -> None:
     words = random_env_words(20261127, 200)
     pairs = "".join(f" \\\n    V{i}={w}" for i, w in enumerate(words))
-    text = f'FROM busybox:latest\nENV X="x y" E=\nENV{pairs}\n'
+    text = f'FROM {BUSYBOX}\nENV X="x y" E=\nENV{pairs}\n'
     (tmp_path / "Dockerfile").write_text(text)
     image_id = build_image(tmp_path, builder=builder)
     env = dict(
@@ -246,7 +247,7 @@ def test_random_words_expand_like_the_engine(
 
 
 LINES_DOCKERFILE = (
-    "FROM busybox:latest\n"
+    f"FROM {BUSYBOX}\n"
     "RUN : a \\\n  b\n"
     "RUN : c \\\n# a comment inside\n\n   \n  d\t\n"
     'RUN : "x  y" \\  \n\te\n'
@@ -254,7 +255,7 @@ LINES_DOCKERFILE = (
     "run : g # mid-line hash \\\n  h\n"
     'RUN ["true", "exec  form"]\n'
 )
-BACKTICK_DOCKERFILE = "# escape=`\nFROM busybox:latest\nRUN : C:\\dir\\ `\n  next\nRUN : x ``\n"
+BACKTICK_DOCKERFILE = f"# escape=`\nFROM {BUSYBOX}\nRUN : C:\\dir\\ `\n  next\nRUN : x ``\n"
 
 
 @pytest.mark.parametrize("builder", ["classic", "buildkit"])

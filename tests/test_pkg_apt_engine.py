@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import DEBIAN
 
 from squasher.engine import Scratch
 from squasher.pkg import MANAGERS, detect_ops
@@ -57,7 +58,7 @@ print(json.dumps({"hello": "world"}))
 def debs_image(docker_client: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     ctx = tmp_path_factory.mktemp("debs")
     (ctx / "Dockerfile").write_text(
-        "FROM debian:bookworm-slim\n"
+        f"FROM {DEBIAN}\n"
         f"RUN apt-get update && apt-get install -y -d --no-install-recommends {PACKAGES}\n"
     )
     with Scratch(docker_client) as scratch:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from conftest import BUSYBOX, DEBIAN
 
 from squasher.pkg.common import (
     built_files_sh,
@@ -17,8 +18,8 @@ from squasher.pkg.common import (
 
 pytestmark = pytest.mark.engine
 
-IMAGES = {"busybox:latest": "-newer", "debian:bookworm-slim": "-cnewer"}
-SH = {"busybox:latest": "/bin/sh", "debian:bookworm-slim": "/usr/bin/sh"}  # command -v sh
+IMAGES = {BUSYBOX: "-newer", DEBIAN: "-cnewer"}
+SH = {BUSYBOX: "/bin/sh", DEBIAN: "/usr/bin/sh"}  # command -v sh
 
 
 def script() -> str:

@@ -15,6 +15,7 @@ import uuid
 from typing import Any
 
 import pytest
+from conftest import BUSYBOX
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
@@ -102,7 +103,7 @@ def _dockerfile(
     envs: list[tuple[str, str]], defaults: list[tuple[str, str]], given: dict[str, str]
 ) -> tuple[str, list[str]]:
     names = [n for n, _ in envs] + [n for n, _ in defaults] + list(given)
-    lines = ["FROM busybox"]
+    lines = [f"FROM {BUSYBOX}"]
     # ENVs interleaved with ARGs, the way real Dockerfiles mix them
     lines += [f"ENV {n}={w}" for n, w in envs[: len(envs) // 2]]
     lines += [f"ARG {n}={w}" for n, w in defaults]

@@ -90,7 +90,8 @@ def command(
     wasted bytes (the same figures dive reports), the largest wasted files, and the bytes dive
     cannot see (package lists and caches, pip/npm caches, /tmp, build-only packages).
 
-    IMAGE is a name or id the engine knows (DOCKER_HOST), or a `docker save` archive.
+    IMAGE is a name or id the engine knows (DOCKER_HOST), or an image archive file: `docker save`
+    output (docker-archive or OCI image layout) or `skopeo copy ... oci-archive:FILE`.
     """
     import json
 

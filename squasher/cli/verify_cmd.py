@@ -72,7 +72,11 @@ def command(
     verbose: bool,
     quiet: bool,
 ) -> None:
-    """Compare two images: filesystems, config and --smoke runs; classify every difference."""
+    """Compare two images: filesystems, config and --smoke runs; classify every difference.
+
+    ORIGINAL and SQUASHED are names or ids the engine knows, or image archive files (`docker save`
+    output, docker-archive or OCI image layout), which need no engine unless --smoke is given.
+    """
     import json
 
     from squasher.inspect.verify import verify

@@ -9,7 +9,7 @@ with Scratch(client) as scratch:          # removes what it made, even on Ctrl-C
 from squasher.engine.buildkit import BuildkitCli, build_buildkit, find_buildkit_cli
 from squasher.engine.choose import BuilderChoice, build, needs_buildkit
 from squasher.engine.classic import build_classic
-from squasher.engine.connect import connect, engine_host, engine_version
+from squasher.engine.connect import connect, engine_host, engine_version, podman_version
 from squasher.engine.images import (
     ImageInfo,
     LayerInfo,
@@ -42,5 +42,6 @@ __all__ = [
     "image_history",
     "inspect_image",
     "needs_buildkit",
+    "podman_version",
     "remove_image",
 ]

@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Literal
 
 from squasher.engine.buildkit import build_buildkit
 from squasher.engine.classic import build_classic
+from squasher.engine.connect import engine_host, podman_version
 from squasher.engine.progress import BuildResult, ProgressCallback
-from squasher.errors import BuildFailed
+from squasher.errors import BuildFailed, EngineUnsupported
 
 if TYPE_CHECKING:
     import docker
@@ -73,6 +74,15 @@ def needs_buildkit(dockerfile_text: str) -> str | None:
     return None
 
 
+def _refuse_buildkit_on_podman(client: docker.DockerClient, why: str) -> None:
+    podman = podman_version(client)
+    if podman is not None:
+        raise EngineUnsupported(
+            f"{why}, but the engine at {engine_host()} is Podman {podman}, which builds through "
+            "buildah, not BuildKit: use --builder classic, without BuildKit-only instructions"
+        )
+
+
 def build(
     client: docker.DockerClient,
     context: str | Path,
@@ -94,8 +104,16 @@ def build(
             text = path.read_text(encoding="utf-8", errors="replace")
         except OSError as err:
             raise BuildFailed(f"cannot read {path}: {err.strerror}") from None
-        builder = "buildkit" if needs_buildkit(text) else "classic"
+        why = needs_buildkit(text)
+        builder = "buildkit" if why else "classic"
+    else:
+        why = (
+            "a BuildKit build was asked for (--builder buildkit, diff-size's default)"
+            if builder == "buildkit"
+            else None
+        )
     if builder == "buildkit":
+        _refuse_buildkit_on_podman(client, why or "BuildKit was asked for")
         return build_buildkit(
             context, dockerfile, buildargs, tag, on_progress, target=target, nocache=nocache
         )

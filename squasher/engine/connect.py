@@ -160,6 +160,21 @@ def engine_version(client: docker.DockerClient) -> str:
     return version.get("Version", "unknown")
 
 
+def podman_version(client: docker.DockerClient) -> str | None:
+    """Podman's version when the engine is Podman's Docker-API service, else None (asked once
+    per client)."""
+    cached = getattr(client, "_squasher_podman", "")
+    if cached != "":
+        return str(cached) if cached is not None else None
+    found: str | None = None
+    version = client.version()
+    for component in version.get("Components") or []:
+        if "podman" in str(component.get("Name", "")).lower():
+            found = str(component.get("Version") or version.get("Version") or "unknown")
+    client._squasher_podman = found
+    return found
+
+
 def is_connection_lost(err: BaseException) -> bool:
     """True for the errors the SDK raises when the engine stops answering (socket gone, connection
     reset or refused mid-request): not for the engine's own error responses (APIError)."""

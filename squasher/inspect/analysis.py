@@ -7,7 +7,6 @@ dive's CI rules to it; :func:`render_text` and :meth:`Analysis.to_json` format i
 from __future__ import annotations
 
 import math
-import os
 import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
@@ -21,7 +20,6 @@ from squasher.inspect.layers import (
     MergedTree,
     final_filesystem,
     read_image,
-    read_image_archive,
 )
 from squasher.inspect.reclaimable import Reclaimable, owners_from, reclaimable
 from squasher.util.units import human_bytes
@@ -229,18 +227,14 @@ def analyze(
     build_packages: Collection[str] | Callable[[str], bool] | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Analysis:
-    """Analyze ``image``: a reference the engine knows, or the path of a ``docker save`` tar.
+    """Analyze ``image``: a reference the engine knows, or the path of an image archive
+    (``docker save``'s docker-archive, or an OCI image layout archive).
 
     ``progress(bytes_read, approx_total)`` is called while the image streams.
     """
     from squasher.inspect import pkgdb
 
-    keep = pkgdb.is_database_file
-    if os.path.isfile(image):
-        with open(image, "rb") as fileobj:
-            img = read_image_archive(fileobj, ref=image, keep=keep)
-    else:
-        img = read_image(image, client=client, keep=keep, progress=progress)
+    img = read_image(image, client=client, keep=pkgdb.is_database_file, progress=progress)
     return analyze_image(img, build_packages)
 
 

@@ -1,4 +1,4 @@
-"""Stream an image out of the engine and read its layers, with bounded memory.
+"""An image's layers and merged filesystem, read with bounded memory (``saved`` does the reading).
 
 ``docker save`` writes one tar holding every layer tar, the image config and ``manifest.json`` (which
 comes last, so the layer order is known only at the end). The archive is read as a stream: each layer
@@ -19,18 +19,14 @@ Two views:
 
 from __future__ import annotations
 
-import contextlib
 import gzip
 import hashlib
-import json
 import posixpath
-import queue
-import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from squasher.errors import EngineUnavailable, SquasherError
+from squasher.errors import SquasherError
 from squasher.inspect.tarstream import Readable, Source, TarFormatError, members
 
 FileKind = Literal["file", "dir", "symlink", "hardlink", "char", "block", "fifo"]
@@ -38,7 +34,6 @@ FileKind = Literal["file", "dir", "symlink", "hardlink", "char", "block", "fifo"
 WHITEOUT_PREFIX = ".wh."
 OPAQUE_MARKER = ".wh..wh..opq"
 _CHUNK = 1 << 20  # bytes read at a time from a member
-_PEEK = 1024  # bytes sniffed to tell a layer blob from a JSON blob
 
 # keep(path, size) -> True to hold that regular file's bytes in memory (FileEntry.content)
 KeepContent = Callable[[str, int], bool]
@@ -234,7 +229,7 @@ def read_layer_tar(fileobj: Readable, keep: KeepContent | None = None) -> _Parse
     whiteouts: list[str] = []
     opaque: list[str] = []
     by_path: dict[str, FileEntry] = {}
-    source = Source(fileobj)
+    source = fileobj if isinstance(fileobj, Source) else Source(fileobj)
     try:
         magic = source.read(2)
         source.unread(magic)
@@ -311,35 +306,8 @@ def read_layer_tar(fileobj: Readable, keep: KeepContent | None = None) -> _Parse
 
 
 # ---------------------------------------------------------------------------------------------
-# reading a saved image archive
-
-
-def _looks_like_layer(head: bytes) -> bool:
-    if head[:2] == b"\x1f\x8b":  # gzip
-        return True
-    return len(head) >= 262 and head[257:262] == b"ustar"
-
-
-def _history_for(config: dict[str, Any], layer_count: int) -> list[HistoryEntry]:
-    """History entries, non-empty ones matched to layers in order (as dive and the engine do)."""
-    out: list[HistoryEntry] = []
-    next_layer = 0
-    for item in config.get("history") or []:
-        empty = bool(item.get("empty_layer", False))
-        index = None
-        if not empty and next_layer < layer_count:
-            index = next_layer
-            next_layer += 1
-        out.append(
-            HistoryEntry(
-                created_by=str(item.get("created_by", "")),
-                created=str(item.get("created", "")),
-                comment=str(item.get("comment", "")),
-                empty_layer=empty,
-                layer_index=index,
-            )
-        )
-    return out
+# reading saved images (inspect.saved, inspect.streaming; here for the callers that import them
+# from layers)
 
 
 def read_image_archive(
@@ -348,155 +316,10 @@ def read_image_archive(
     keep: KeepContent | None = None,
     image_index: int = 0,
 ) -> Image:
-    """Read a ``docker save`` archive (legacy layout, or the OCI layout with manifest.json) from a stream.
+    """Read a saved image (docker-archive or OCI image layout) from a stream."""
+    from squasher.inspect.saved import read_image_archive as read
 
-    ``image_index`` picks the image when the archive holds several (manifest.json order).
-    """
-    parsed: dict[str, _ParsedLayer] = {}
-    links: dict[str, str] = {}  # member path -> the member it is a symlink to
-    jsons: dict[str, bytes] = {}
-    outer = Source(fileobj)
-    try:
-        for member, body in members(outer):
-            name = posixpath.normpath(member.name)
-            if member.type == b"2":
-                links[name] = posixpath.normpath(
-                    posixpath.join(posixpath.dirname(name), member.linkname)
-                )
-                continue
-            if member.type not in (b"0", b"\0", b"7"):
-                continue
-            if name.endswith(".json") or name == "repositories":
-                jsons[name] = body.read()
-                continue
-            head = body.read(_PEEK)
-            inner = Source(body)
-            inner.unread(head)
-            if name.endswith((".tar", ".tar.gz", ".tgz")) or _looks_like_layer(head):
-                parsed[name] = read_layer_tar(inner, keep)
-            elif head.lstrip()[:1] in (b"{", b"[") and member.size <= 64 << 20:
-                jsons[name] = inner.read(member.size)
-        outer.drain()  # the end-of-archive padding: leave the engine's stream fully read
-    except TarFormatError as err:
-        raise ImageArchiveError(f"cannot read image archive: {err}") from err
-
-    if "manifest.json" not in jsons:
-        raise ImageArchiveError("image archive has no manifest.json")
-    manifest = json.loads(jsons["manifest.json"])
-    if not isinstance(manifest, list) or not manifest:
-        raise ImageArchiveError("manifest.json lists no image")
-    if image_index >= len(manifest):
-        raise ImageArchiveError(
-            f"image archive holds {len(manifest)} image(s), not {image_index + 1}"
-        )
-    item = manifest[image_index]
-    config_path = posixpath.normpath(item.get("Config", ""))
-    if config_path not in jsons:
-        raise ImageArchiveError(f"image archive has no config {config_path!r}")
-    config_bytes = jsons[config_path]
-    config = json.loads(config_bytes)
-
-    diff_ids = list((config.get("rootfs") or {}).get("diff_ids") or [])
-    layers: list[Layer] = []
-    for index, tar_path in enumerate(item.get("Layers") or []):
-        path = posixpath.normpath(tar_path)
-        seen: set[str] = set()
-        while path not in parsed and path in links and path not in seen:
-            seen.add(path)
-            path = links[path]
-        if path not in parsed:
-            raise ImageArchiveError(f"image archive lacks layer {tar_path!r}")
-        p = parsed[path]
-        layers.append(
-            Layer(
-                index=index,
-                tar_path=tar_path,
-                diff_id=str(diff_ids[index]) if index < len(diff_ids) else "",
-                entries=p.entries,
-                whiteouts=p.whiteouts,
-                opaque_dirs=p.opaque_dirs,
-            )
-        )
-    history = _history_for(config, len(layers))
-    for h in history:
-        if h.layer_index is not None:
-            layers[h.layer_index].history = h
-    return Image(
-        ref=ref,
-        id="sha256:" + hashlib.sha256(config_bytes).hexdigest(),
-        repo_tags=list(item.get("RepoTags") or []),
-        config=config,
-        layers=layers,
-        history=history,
-    )
-
-
-# ---------------------------------------------------------------------------------------------
-# reading from the engine
-
-
-class _Prefetch:
-    """Reads an iterator of byte chunks (the SDK's ``get_image`` generator) in a background thread,
-    so that the engine keeps writing while the archive is parsed. At most ``depth`` chunks wait."""
-
-    def __init__(
-        self, chunks: Iterable[bytes], progress: Progress | None = None, depth: int = 64
-    ) -> None:
-        self._queue: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=depth)
-        self._stop = threading.Event()
-        self._buf = b""
-        self._done = False
-        self._read = 0
-        self._progress = progress
-        self._thread = threading.Thread(target=self._pump, args=(iter(chunks),), daemon=True)
-        self._thread.start()
-
-    def _put(self, item: bytes | BaseException | None) -> bool:
-        while not self._stop.is_set():
-            try:
-                self._queue.put(item, timeout=0.2)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def _pump(self, chunks: Iterator[bytes]) -> None:
-        try:
-            for chunk in chunks:
-                if chunk and not self._put(chunk):
-                    return
-            self._put(None)
-        except BaseException as err:  # handed to the reading thread
-            self._put(err)
-
-    def read(self, n: int = -1, /) -> bytes:
-        while not self._buf and not self._done:
-            item = self._queue.get()
-            if item is None:
-                self._done = True
-            elif isinstance(item, BaseException):
-                self._done = True
-                raise item
-            else:
-                self._buf = item
-        if n < 0:
-            n = len(self._buf)
-        out, self._buf = self._buf[:n], self._buf[n:]
-        self._read += len(out)
-        if self._progress is not None and out:
-            self._progress(self._read)
-        return out
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=1)
-
-
-def connect() -> Any:
-    """A docker SDK client for the configured engine (``squasher.engine.connect``)."""
-    from squasher.engine.connect import connect as engine_connect
-
-    return engine_connect()
+    return read(fileobj, ref=ref, keep=keep, image_index=image_index)
 
 
 def read_image(
@@ -505,47 +328,10 @@ def read_image(
     keep: KeepContent | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Image:
-    """Stream image ``ref`` out of the engine (``docker save``) and read it.
+    """Read image ``ref``: an image archive file, or a name the engine knows (``docker save``)."""
+    from squasher.inspect.streaming import read_image as read
 
-    ``progress(bytes_read, approx_total)`` is called as the archive streams.
-    """
-    import docker.errors
-
-    if client is None:
-        client = connect()
-    try:
-        attrs = client.api.inspect_image(ref)
-    except docker.errors.ImageNotFound as err:
-        raise ImageNotFound(f"no such image: {ref}") from err
-    except docker.errors.APIError as err:
-        raise EngineUnavailable(f"cannot inspect image {ref}: {err.explanation or err}") from err
-    total = int(attrs.get("Size") or 0)
-    image_id = str(attrs.get("Id", ""))
-    report: Progress | None = None
-    if progress is not None:
-        cb = progress
-
-        def report(done: int) -> None:
-            cb(done, total)
-
-    chunks: Any = None
-    try:
-        chunks = client.api.get_image(image_id or ref, chunk_size=_CHUNK)
-        stream = _Prefetch(chunks, report)
-        try:
-            image = read_image_archive(stream, ref=ref, keep=keep)
-        finally:
-            stream.close()
-    except docker.errors.APIError as err:
-        raise EngineUnavailable(f"cannot save image {ref}: {err.explanation or err}") from err
-    finally:
-        if chunks is not None and hasattr(chunks, "close"):
-            with contextlib.suppress(Exception):
-                chunks.close()
-    if image_id:
-        image.id = image_id
-    image.repo_tags = list(attrs.get("RepoTags") or image.repo_tags)
-    return image
+    return read(ref, client=client, keep=keep, progress=progress)
 
 
 # ---------------------------------------------------------------------------------------------

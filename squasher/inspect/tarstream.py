@@ -27,44 +27,54 @@ class TarFormatError(Exception):
 
 
 class Source:
-    """Exact reads from a byte stream, with bytes that can be pushed back in front."""
+    """Exact reads from a byte stream, with bytes that can be pushed back in front.
+
+    Reads ahead in chunks and serves small reads (512-byte tar headers) from its buffer by
+    moving an offset, so that a header costs one call, not a walk down the nested streams."""
 
     def __init__(self, raw: Readable) -> None:
         self._raw = raw
-        self._head = b""
+        self._buf = b""
+        self._pos = 0  # bytes of _buf already handed out
 
     def unread(self, data: bytes) -> None:
-        self._head = data + self._head
+        self._buf = data + self._buf[self._pos :]
+        self._pos = 0
 
     def read(self, n: int = -1, /) -> bytes:
         """Up to ``n`` bytes (all when negative); fewer only at the end of the stream."""
         if n < 0:
-            parts = [self._head]
-            self._head = b""
+            parts = [self._buf[self._pos :]]
+            self._buf, self._pos = b"", 0
             while chunk := self._raw.read(_CHUNK):
                 parts.append(chunk)
             return b"".join(parts)
-        if self._head:
-            if len(self._head) >= n:
-                out, self._head = self._head[:n], self._head[n:]
-                return out
-            out, self._head = self._head, b""
-            rest = self._read_raw(n - len(out))
-            return out + rest
-        return self._read_raw(n)
+        start = self._pos
+        if len(self._buf) - start >= n:
+            self._pos = start + n
+            if start == 0 and n == len(self._buf):
+                return self._buf
+            return self._buf[start : start + n]
+        return self._refill(n)
 
-    def _read_raw(self, n: int) -> bytes:
-        data = self._raw.read(n)
-        if not data or len(data) == n:
-            return data or b""
-        parts = [data]
-        got = len(data)
+    def _refill(self, n: int) -> bytes:
+        parts = [self._buf[self._pos :]] if self._pos < len(self._buf) else []
+        got = len(parts[0]) if parts else 0
+        self._buf, self._pos = b"", 0
         while got < n:
-            more = self._raw.read(n - got)
-            if not more:
+            chunk = self._raw.read(max(n - got, _CHUNK))
+            if not chunk:
                 break
-            parts.append(more)
-            got += len(more)
+            need = n - got
+            if len(chunk) > need:  # keep the rest for the next reads
+                self._buf, self._pos = chunk, need
+                parts.append(chunk[:need])
+                got = n
+            else:
+                parts.append(chunk)
+                got += len(chunk)
+        if len(parts) == 1:
+            return parts[0]
         return b"".join(parts)
 
     def skip(self, n: int) -> None:

@@ -283,7 +283,10 @@ def _inspect(client: Any, ref: str) -> tuple[str, list[str]]:
     import docker.errors
 
     from squasher.inspect.layers import ImageNotFound
+    from squasher.inspect.saved import is_archive_path
 
+    if is_archive_path(ref):  # an image archive file stands for itself; its layers are not shared
+        return ref, []
     try:
         info = client.api.inspect_image(ref)
     except docker.errors.ImageNotFound as err:
@@ -308,7 +311,8 @@ def verify(
     build_log: str | None = None,
     rebuild: str | None = None,
 ) -> VerifyResult:
-    """Compare image ``original`` with image ``squashed`` (names or ids on the engine).
+    """Compare image ``original`` with image ``squashed`` (names or ids on the engine, or paths of
+    image archives: docker-archive or OCI image layout; those need no engine).
 
     ``report``: the rewrite report (``RewriteReport``, or the path of its JSON file) — why each
     package was purged (build-only, a run-time tool, removed by the original, named by the user).
@@ -322,7 +326,15 @@ def verify(
     the squashed image, is a real difference.
     Raises ``SquasherError`` (exit 2) for a missing image or an unreachable engine.
     """
-    if client is None:
+    from squasher.inspect.saved import is_archive_path
+
+    refs = [original, squashed] + ([rebuild] if rebuild is not None else [])
+    on_engine = [ref for ref in refs if not is_archive_path(ref)]
+    if smoke and len(on_engine) < len(refs):
+        raise SquasherError(
+            "--smoke runs containers: load the image archives into the engine first"
+        )
+    if client is None and on_engine:
         client = _client()
     protections: list[Protection] = []
     if isinstance(report, str | os.PathLike):
@@ -345,7 +357,6 @@ def verify(
             sq = dataclasses.replace(orig, side=dataclasses.replace(orig.side, ref=squashed))
         else:
             # the streams at once: the time goes into the engine writing the archives
-            refs = [original, squashed] + ([rebuild] if rebuild is not None else [])
             loaded = _load_concurrently(client, refs, [base, 0, 0])
             orig, sq = loaded[0], loaded[1]
             rebuilt = loaded[2] if rebuild is not None else None

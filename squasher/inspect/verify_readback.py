@@ -324,6 +324,11 @@ def iter_files(client: Any, image: str, paths: Sequence[str]) -> Iterator[tuple[
 
     if not paths:
         return
+    from squasher.inspect.saved import is_archive_path, read_archive_files
+
+    if is_archive_path(image):  # an image archive: read from the file, not from a container
+        yield from sorted(read_archive_files(image, paths).items())
+        return
     # many files under one directory: one streamed archive of it instead of a request per file
     groups: dict[str, list[str]] = {}
     for path in paths:

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from conftest import BUSYBOX, DEBIAN
 
 from squasher.cli import cli
 from squasher.engine import Scratch
@@ -74,7 +75,7 @@ def run(scratch: Scratch, image: str, script: str) -> tuple[int, str]:
 
 # files overwritten, deleted, directories removed (and made opaque), hard links within and across
 # layers, a file replaced by a directory
-WASTEFUL = """FROM debian:bookworm-slim
+WASTEFUL = f"""FROM {DEBIAN}
 RUN mkdir -p /data/sub /data/keep /opt/app/lib \\
  && head -c 300000 /dev/urandom > /data/a && ln /data/a /data/a.link \\
  && head -c 200000 /dev/urandom > /data/sub/b && head -c 50000 /dev/urandom > /data/c \\
@@ -88,14 +89,14 @@ RUN ln /data/a /data/a2 && head -c 1000 /dev/urandom > /data/sub2 \\
 """
 
 # the same kind of waste, built by BuildKit (different tar writer, "# buildkit" history)
-WASTEFUL_BUILDKIT = """FROM busybox:latest
+WASTEFUL_BUILDKIT = f"""FROM {BUSYBOX}
 RUN mkdir -p /w && head -c 100000 /dev/urandom > /w/big && cp /w/big /w/copy
 RUN head -c 120000 /dev/urandom > /w/big && rm /w/copy && rm -rf /etc/network
 COPY Dockerfile /w/Dockerfile
 """
 
 # a single-RUN image: nothing wasted, efficiency 1
-CLEAN = """FROM busybox:latest
+CLEAN = f"""FROM {BUSYBOX}
 RUN mkdir /x && head -c 5000 /dev/urandom > /x/y
 """
 
@@ -205,7 +206,7 @@ def test_cli_ci_on_engine_image(build: Build) -> None:
 # ---------------------------------------------------------------------------------------------
 # reclaimable bytes against du in a container
 
-NAIVE_APT = """FROM debian:bookworm-slim
+NAIVE_APT = f"""FROM {DEBIAN}
 RUN apt-get update && apt-get install -y --no-install-recommends file make \\
  && head -c 12345 /dev/urandom > /tmp/leftover && mkdir -p /root/.cache/pip/http \\
  && head -c 777 /dev/urandom > /root/.cache/pip/http/entry
@@ -247,7 +248,7 @@ def test_reclaimable_matches_du_in_a_container(build: Build, scratch_module: Scr
 # ---------------------------------------------------------------------------------------------
 # bounded memory
 
-BIG = """FROM busybox:latest
+BIG = f"""FROM {BUSYBOX}
 RUN head -c 500000000 /dev/zero > /big && head -c 100000000 /dev/urandom > /rnd
 RUN rm /big
 """
@@ -281,7 +282,7 @@ def test_memory_stays_bounded_on_a_large_image(build: Build) -> None:
 # ---------------------------------------------------------------------------------------------
 # what dive cannot see: docker-squash makes dive happy, the reclaimable bytes stay
 
-SPLIT_CLEANUP = """FROM debian:bookworm-slim
+SPLIT_CLEANUP = f"""FROM {DEBIAN}
 RUN apt-get update && apt-get install -y --no-install-recommends make
 RUN head -c 3000000 /dev/urandom > /tmp/build-output && cp /tmp/build-output /usr/local/bin/app
 RUN rm -rf /var/lib/apt/lists/*

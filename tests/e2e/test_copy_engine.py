@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import BUSYBOX, DEBIAN
 
 from squasher.context.dockerignore import DockerIgnore
 from squasher.engine import Scratch
@@ -35,7 +36,7 @@ from squasher.render.runtime import full_runtime
 
 pytestmark = pytest.mark.engine
 
-BASES = ("busybox:latest", "debian:bookworm-slim")
+BASES = (BUSYBOX, DEBIAN)
 BUILDERS = ("classic", "buildkit")
 MTIME = 1_600_000_000  # fixed mtime of the context files, to see that it is preserved
 
@@ -207,7 +208,7 @@ CASES = [
     Case(
         "add-xz-bz2",
         ["ADD pkg.tar.xz /t/xz", "ADD pkg.tar.bz2 /t/bz/"],
-        fails_on=("debian:bookworm-slim",),
+        fails_on=(DEBIAN,),
     ),
     Case("add-not-archive", ["ADD notar.tar.gz plain.gz /t/na/", "ADD d /t/ad/"]),
     Case("multi-no-slash", ["COPY a.txt b.txt /t/app"], only="buildkit"),
@@ -413,7 +414,7 @@ Check = Callable[[str], None]
 
 
 HEREDOC_DOCKERFILE = (
-    "FROM busybox\n"
+    f"FROM {BUSYBOX}\n"
     'COPY --chown=app:grp <<EOF <<"LIT" /t/h/\n'
     "hello $X\n"
     "EOF\n"
@@ -480,7 +481,7 @@ def test_classic_unknown_chown_user_fails_like_the_builder(
     from squasher.errors import BuildFailed
 
     case = Case("unknown-classic", ["COPY --chown=nobodyhere a.txt /t/u/"])
-    orig, rw = _prepare(tmp_path, shared_context, case, "busybox:latest", "classic")
+    orig, rw = _prepare(tmp_path, shared_context, case, BUSYBOX, "classic")
     with pytest.raises(BuildFailed, match="nobodyhere"):
         scratch.build(orig, builder="classic", nocache=True)
     with pytest.raises(BuildFailed, match="unable to find user nobodyhere"):

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import BUSYBOX
 
 from squasher.context.dockerignore import DockerIgnore
 from squasher.engine import Scratch
@@ -95,7 +96,7 @@ def test_dockerignore_matches_the_builder(
 ) -> None:
     make_context(tmp_path)
     (tmp_path / ".dockerignore").write_text(IGNORE)
-    (tmp_path / "Dockerfile").write_text("FROM busybox:latest\nCOPY . /c/\n")
+    (tmp_path / "Dockerfile").write_text(f"FROM {BUSYBOX}\nCOPY . /c/\n")
     image = scratch.build(tmp_path, builder=builder, nocache=True).image_id  # type: ignore[arg-type]
     got = placed(docker_client, scratch, image, "/c")
     want = sorted(DockerIgnore.load(tmp_path).walk(tmp_path))
@@ -113,7 +114,7 @@ def test_per_dockerfile_ignore_stages_only_what_is_needed(
     (tmp_path / ".squasher" / "stage-0").mkdir(parents=True)
     (tmp_path / ".squasher" / "stage-0" / "build.sh").write_text("true\n")
     ignore = DockerIgnore.load(tmp_path)
-    (tmp_path / "Dockerfile.squashed").write_text("FROM busybox:latest\nCOPY . /c/\n")
+    (tmp_path / "Dockerfile.squashed").write_text(f"FROM {BUSYBOX}\nCOPY . /c/\n")
     (tmp_path / "Dockerfile.squashed.dockerignore").write_text(ignore.per_dockerfile_ignore(NEEDED))
     image = scratch.build(
         tmp_path, "Dockerfile.squashed", builder="buildkit", nocache=True

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from conftest import BUSYBOX, sample_copy
 
 from squasher.cli import cli
 from squasher.measure.diff_size import diff_size
@@ -31,9 +32,12 @@ def _containers(client: Any) -> set[str]:  # ids of all containers
 
 
 @pytest.mark.parametrize("builder", ["classic", "buildkit"])
-def test_seed_sample_measured_and_cleaned_up(docker_client: Any, builder: str) -> None:
+def test_seed_sample_measured_and_cleaned_up(
+    docker_client: Any, builder: str, tmp_path: Path
+) -> None:
     before_containers = _containers(docker_client)
-    result = diff_size(SAMPLES / "seed", builder=builder, client=docker_client)
+    seed = sample_copy("seed", tmp_path / "seed")
+    result = diff_size(seed, builder=builder, client=docker_client)
     assert result.original.size > 0 and result.squashed.size > 0
     assert result.original.layers == 2  # base + RUN touch
     assert result.squashed.layers <= 3  # base + (staging COPY) + RUN build.sh
@@ -61,8 +65,8 @@ def test_seed_sample_measured_and_cleaned_up(docker_client: Any, builder: str) -
     assert ours == []
 
 
-INTERLEAVED = """\
-FROM busybox
+INTERLEAVED = f"""\
+FROM {BUSYBOX}
 ARG GREETING=hello
 ENV APP=/opt/app
 WORKDIR $APP
@@ -109,7 +113,9 @@ def test_json_keep_images_tag_and_html(docker_client: Any, tmp_path: Path) -> No
 def test_user_tree_untouched(tmp_path: Path, docker_client: Any) -> None:
     ctx = tmp_path / "ctx"
     ctx.mkdir()
-    (ctx / "Dockerfile").write_text("FROM busybox\nCOPY hello.txt /hello.txt\nRUN cat /hello.txt\n")
+    (ctx / "Dockerfile").write_text(
+        f"FROM {BUSYBOX}\nCOPY hello.txt /hello.txt\nRUN cat /hello.txt\n"
+    )
     (ctx / "hello.txt").write_text("hi\n")
     before = sorted(p.relative_to(ctx).as_posix() for p in ctx.rglob("*"))
     result = diff_size(ctx, builder="classic", client=docker_client)
@@ -132,7 +138,7 @@ def test_no_engine_is_one_sentence_and_exit_2(tmp_path: Path) -> None:
 def test_failed_build_names_which_image(tmp_path: Path, docker_client: Any) -> None:
     ctx = tmp_path / "ctx"
     ctx.mkdir()
-    (ctx / "Dockerfile").write_text("FROM busybox\nRUN echo boom-marker && exit 3\n")
+    (ctx / "Dockerfile").write_text(f"FROM {BUSYBOX}\nRUN echo boom-marker && exit 3\n")
     res = CliRunner().invoke(cli, ["diff-size", str(ctx), "--builder", "classic"])
     assert res.exit_code == 1
     assert "original image failed to build" in res.output
@@ -146,7 +152,7 @@ def test_several_contexts_with_jobs(tmp_path: Path) -> None:
         ctx = tmp_path / name
         ctx.mkdir()
         (ctx / "Dockerfile").write_text(
-            "FROM busybox\n"
+            f"FROM {BUSYBOX}\n"
             f"RUN head -c {size} /dev/zero > /junk\n"
             "RUN rm /junk && echo done > /done\n"
         )

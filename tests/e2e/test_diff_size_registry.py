@@ -18,11 +18,11 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from conftest import sample_copy
 
 from squasher.cli import cli
 
 pytestmark = pytest.mark.engine
-SEED = Path(__file__).resolve().parents[2] / "samples" / "seed"
 
 
 def _free_port() -> int:
@@ -62,9 +62,10 @@ def registry(tmp_path: Path) -> Iterator[str]:
         proc.wait(timeout=10)
 
 
-def test_tag_push_and_pull_back(registry: str, docker_client: Any) -> None:
+def test_tag_push_and_pull_back(registry: str, docker_client: Any, tmp_path: Path) -> None:
     ref = f"{registry}/squasher/seed:squashed"
-    res = CliRunner().invoke(cli, ["diff-size", str(SEED), "--builder", "classic", "--tag", ref])
+    seed = sample_copy("seed", tmp_path / "seed")
+    res = CliRunner().invoke(cli, ["diff-size", str(seed), "--builder", "classic", "--tag", ref])
     assert res.exit_code == 0, res.output
     assert f"squashed image tagged {ref}" in res.output
     try:

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import BUSYBOX
 
 pytestmark = pytest.mark.engine
 
@@ -34,7 +35,7 @@ def diff_size(context: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 def test_json_prints_the_error_when_a_build_fails(tmp_path: Path) -> None:
     (tmp_path / "Dockerfile").write_text(
-        "FROM busybox\nRUN echo building > /out\nRUN echo 'no such tool' >&2 && exit 3\n"
+        f"FROM {BUSYBOX}\nRUN echo building > /out\nRUN echo 'no such tool' >&2 && exit 3\n"
     )
     proc = diff_size(tmp_path, "--json")
     assert proc.returncode == 1, proc.stdout + proc.stderr
@@ -50,7 +51,7 @@ def test_verify_offers_rebuild_when_unexplained_differences_remain(tmp_path: Pat
     # a file no rule explains that every build writes anew: not the rewrite's doing, but only a
     # second build of the original can show that
     (tmp_path / "Dockerfile").write_text(
-        "FROM busybox\nRUN cat /proc/sys/kernel/random/uuid > /build-id\n"
+        f"FROM {BUSYBOX}\nRUN cat /proc/sys/kernel/random/uuid > /build-id\n"
     )
     proc = diff_size(tmp_path, "--verify", "-q")
     assert proc.returncode == 1, proc.stdout + proc.stderr

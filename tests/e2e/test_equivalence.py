@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import BUSYBOX, DEBIAN
 
 from squasher.engine import Scratch
 from squasher.errors import BuildFailed
@@ -57,7 +58,7 @@ class Case:
     dockerfile: str
     probe: str
     files: dict[str, str] = field(default_factory=dict)
-    base: str = "busybox:latest"
+    base: str = BUSYBOX
     buildargs: dict[str, str] | None = None
     reference: str | None = None  # a Dockerfile with the same meaning the engine can build
     multistage: bool = False
@@ -69,12 +70,12 @@ CASES = [
     Case(
         "child-shell",
         "1",
-        """
-        FROM busybox:latest
+        f"""
+        FROM {BUSYBOX}
         RUN false; true
         RUN exit 0; touch /never
         RUN cd /tmp && export LEAK=1 && umask 077 && set -e && alias ll=ls && set -- a b
-        RUN pwd > /r; echo "LEAK=${LEAK-unset} args=$#" >> /r; umask >> /r; touch /after
+        RUN pwd > /r; echo "LEAK=${{LEAK-unset}} args=$#" >> /r; umask >> /r; touch /after
         RUN ll 2>/dev/null || echo "no alias" >> /r
         """,
         "cat /r; ls -l /after /never 2>&1 | sed 's/ .* / /'",
@@ -82,8 +83,8 @@ CASES = [
     Case(
         "exec-form",
         "2",
-        """
-        FROM busybox:latest
+        f"""
+        FROM {BUSYBOX}
         ENV HOMEX=/h
         RUN ["sh", "-c", "echo \\"$0|$1|$HOMEX\\" > /r", "$HOMEX", "a *  b"]
         RUN ["touch", "/from-path-lookup"]
@@ -94,11 +95,11 @@ CASES = [
     Case(
         "env-rules",
         "3",
-        """
-        FROM busybox:latest
+        f"""
+        FROM {BUSYBOX}
         ENV a=hello
         ENV a=bye b=$a
-        ENV c='$(echo no)' d="`echo no`" e=${a:-z} f=${nope:-dflt} g=${a:+set} h=${nope:+x}
+        ENV c='$(echo no)' d="`echo no`" e=${{a:-z}} f=${{nope:-dflt}} g=${{a:+set}} h=${{nope:+x}}
         ENV PATH=/opt/x:$PATH q="a \\"b\\" \\\\ c" s='it'"'"'s' home=$HOME pwd=$PWD
         ENV legacy value with  spaces
         RUN env | grep -v -e ^HOSTNAME= -e ^HOME= -e ^PWD= -e ^SHLVL= | sort > /r
@@ -108,13 +109,13 @@ CASES = [
     Case(
         "arg-rules",
         "4",
-        """
-        FROM busybox:latest
-        RUN echo "before: ${A1-unset} ${A2-unset}" > /r
+        f"""
+        FROM {BUSYBOX}
+        RUN echo "before: ${{A1-unset}} ${{A2-unset}}" > /r
         ARG A1
         ARG A2=two
-        RUN echo "after: ${A1-unset} ${A2-unset}" >> /r
-        ARG A3=x${A1}y
+        RUN echo "after: ${{A1-unset}} ${{A2-unset}}" >> /r
+        ARG A3=x${{A1}}y
         RUN echo "a3: $A3" >> /r; env | grep -c SECRET_MARK >> /r || true
         """,
         "cat /r; grep -rl SECRET_MARK / --exclude-dir=proc --exclude-dir=sys 2>/dev/null | wc -l",
@@ -123,8 +124,8 @@ CASES = [
     Case(
         "arg-after-env",
         "4",
-        """
-        FROM busybox:latest
+        f"""
+        FROM {BUSYBOX}
         ENV A2=env
         RUN echo "$A2" > /r
         ARG A2=over
@@ -140,8 +141,8 @@ CASES = [
     Case(
         "metadata",
         "config",
-        """
-        FROM busybox:latest
+        f"""
+        FROM {BUSYBOX}
         LABEL a=1 "b c"="d e"
         MAINTAINER someone
         EXPOSE 80 443/udp
@@ -160,8 +161,8 @@ CASES = [
     Case(
         "volume",
         "config",
-        """
-        FROM busybox:latest
+        f"""
+        FROM {BUSYBOX}
         RUN mkdir /data && echo before > /data/f
         VOLUME ["/data"]
         RUN echo after >> /data/f; echo outside > /o
@@ -174,8 +175,8 @@ CASES = [
     Case(
         "workdir",
         "5",
-        """
-        FROM busybox:latest
+        f"""
+        FROM {BUSYBOX}
         ENV D=/srv
         WORKDIR $D/app/
         RUN pwd > /tmp/r; chmod 666 /tmp/r
@@ -193,8 +194,8 @@ CASES = [
     Case(
         "user-busybox",
         "6",
-        """
-        FROM busybox:latest
+        f"""
+        FROM {BUSYBOX}
         USER nobody
         RUN id -u > /tmp/id; id -g >> /tmp/id; echo "HOME=$HOME" >> /tmp/id; touch /tmp/mine
         USER 0
@@ -207,8 +208,8 @@ CASES = [
     Case(
         "user-debian",
         "6",
-        """
-        FROM debian:bookworm-slim
+        f"""
+        FROM {DEBIAN}
         RUN useradd -m app && groupadd extra && usermod -aG extra app && groupadd -g 3000 third
         USER app
         RUN grep -E '^(Uid|Gid|Groups)' /proc/self/status > /tmp/r; echo "$HOME" >> /tmp/r
@@ -224,14 +225,14 @@ CASES = [
         CMD ["bash"]
         """,
         "cat /tmp/r; stat -c '%n %u:%g' /tmp/t",
-        base="debian:bookworm-slim",
+        base=DEBIAN,
         fingerprint=False,
     ),
     Case(
         "shell",
         "7",
-        """
-        FROM busybox:latest
+        f"""
+        FROM {BUSYBOX}
         RUN echo "$0" > /r
         SHELL ["/bin/sh", "-c", "echo \\"shell:$0\\" >> /r; eval \\"$1\\"", "myshell"]
         RUN echo "cmd ran" >> /r
@@ -243,8 +244,8 @@ CASES = [
     Case(
         "copy-add",
         "8",
-        """
-        FROM busybox:latest
+        f"""
+        FROM {BUSYBOX}
         WORKDIR /app
         COPY dir/ ./d/
         COPY a.txt b.txt /multi/
@@ -258,8 +259,8 @@ CASES = [
     Case(
         "heredocs",
         "9",
-        """
-        FROM busybox:latest
+        f"""
+        FROM {BUSYBOX}
         RUN <<EOF
         echo "plain $0" > /r
         cd /tmp
@@ -269,35 +270,35 @@ CASES = [
         echo "shebang $0" >> /r
         EOF
         RUN cat <<EOF >> /r && cat <<'Q' >> /r
-        expanded ${HOSTNAME:+yes}
+        expanded ${{HOSTNAME:+yes}}
         EOF
-        quoted ${HOSTNAME:+yes}
+        quoted ${{HOSTNAME:+yes}}
         Q
         COPY <<EOF /file
         body
         EOF
         """,
         "cat /r /file",
-        reference="""
-        FROM busybox:latest
+        reference=f"""
+        FROM {BUSYBOX}
         RUN echo "plain $0" > /r; cd /tmp
         RUN printf '%s\\n' '#!/bin/sh' 'echo "shebang $0" >> /r' > /tmp/s && mkdir -p /dev/pipes \\
             && cp /tmp/s /dev/pipes/EOF && chmod 755 /dev/pipes/EOF && /dev/pipes/EOF && rm /tmp/s
-        RUN echo "expanded ${HOSTNAME:+yes}" >> /r && echo 'quoted ${HOSTNAME:+yes}' >> /r
+        RUN echo "expanded ${{HOSTNAME:+yes}}" >> /r && echo 'quoted ${{HOSTNAME:+yes}}' >> /r
         RUN echo body > /file
         """,
     ),
     Case(
         "multistage",
         "10",
-        """
-        ARG BASE=busybox:latest
-        FROM ${BASE} AS build
+        f"""
+        ARG BASE={BUSYBOX}
+        FROM ${{BASE}} AS build
         ARG BASE
         RUN echo "built from $BASE" > /artifact
         FROM build AS more
         RUN echo more >> /artifact
-        FROM ${BASE}
+        FROM ${{BASE}}
         COPY --from=more /artifact /a1
         COPY --from=0 /artifact /a0
         RUN cat /a1 /a0 > /r
@@ -400,8 +401,8 @@ def test_failing_step_names_its_line(tmp_path: Path, scratch: Scratch) -> None:
     _write(
         tmp_path,
         "Dockerfile",
-        """
-        FROM busybox:latest
+        f"""
+        FROM {BUSYBOX}
         RUN echo ok
         RUN echo about to fail; sh -c 'exit 3'
         RUN touch /not-reached
@@ -429,7 +430,7 @@ def test_user_switch_without_tools_fails_loudly(tmp_path: Path, scratch: Scratch
 
 
 def _base_without_switch(root: Path) -> Path:
-    _write(root, "Dockerfile", "FROM busybox:latest\nRUN rm /bin/su /bin/setpriv\n")
+    _write(root, "Dockerfile", f"FROM {BUSYBOX}\nRUN rm /bin/su /bin/setpriv\n")
     return root
 
 
@@ -447,7 +448,7 @@ def test_base_image_user_workdir_env_from_engine(
     _write(
         tmp_path / "base",
         "Dockerfile",
-        "FROM busybox:latest\nENV DEST=/w/sub\nRUN mkdir -p /w && chmod 777 /w\nWORKDIR /w\nUSER nobody\n",
+        f"FROM {BUSYBOX}\nENV DEST=/w/sub\nRUN mkdir -p /w && chmod 777 /w\nWORKDIR /w\nUSER nobody\n",
     )
     scratch.build(tmp_path / "base", "Dockerfile", tag=tag, builder="classic")
     ctx = tmp_path / "ctx"
@@ -486,7 +487,7 @@ def test_base_without_sh_is_refused_from_engine(
     _write(
         tmp_path / "base",
         "Dockerfile",
-        "FROM busybox:latest AS b\nFROM scratch\nCOPY --from=b /bin/busybox /busybox\n",
+        f"FROM {BUSYBOX} AS b\nFROM scratch\nCOPY --from=b /bin/busybox /busybox\n",
     )
     scratch.build(tmp_path / "base", "Dockerfile", tag=tag, builder="classic")
     _write(tmp_path / "ctx", "Dockerfile", f'FROM {tag}\nRUN ["/busybox", "true"]\n')

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import BUSYBOX
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -40,7 +41,7 @@ def _tree(root: Path) -> dict[str, bytes | str]:
 def _slow_project(root: Path, marker: str, seconds: int = 60) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     (root / "Dockerfile").write_text(
-        "FROM busybox\n"
+        f"FROM {BUSYBOX}\n"
         f"RUN echo {marker} > /m\n"
         f"RUN echo {marker} && sleep {seconds}\n"
         f"RUN echo {marker} && rm /m\n"
@@ -189,8 +190,8 @@ def private_engine(docker_client: Any) -> Iterator[tuple[str, Path]]:
         )
         host = f"unix://{sock}"
         second = docker.DockerClient(base_url=host, timeout=120)
-        loaded = second.images.load(b"".join(docker_client.api.get_image("busybox:latest")))
-        assert any("busybox:latest" in image.tags for image in loaded), loaded
+        loaded = second.images.load(b"".join(docker_client.api.get_image(BUSYBOX)))
+        assert any(BUSYBOX in image.tags for image in loaded), loaded
         second.close()
         yield host, rundir / "dockerd.pid"
     finally:
@@ -249,7 +250,7 @@ def test_full_tmpdir_is_one_line_and_leaves_nothing(tmp_path: Path, docker_clien
     proj.mkdir()
     (proj / "blob").write_bytes(os.urandom(256 * 1024))
     (proj / "Dockerfile").write_text(
-        f"FROM busybox\nCOPY blob /blob\nRUN echo {marker}; rm /blob\n"
+        f"FROM {BUSYBOX}\nCOPY blob /blob\nRUN echo {marker}; rm /blob\n"
     )
     small = tmp_path / "small"
     small.mkdir()
@@ -283,7 +284,7 @@ def test_four_runs_at_once_on_one_context(tmp_path: Path, docker_client: Any) ->
     proj = tmp_path / "proj"
     proj.mkdir()
     (proj / "Dockerfile").write_text(
-        f"FROM busybox\nRUN echo {marker} > /a && head -c 300000 /dev/urandom > /big\nRUN rm /big\n"
+        f"FROM {BUSYBOX}\nRUN echo {marker} > /a && head -c 300000 /dev/urandom > /big\nRUN rm /big\n"
     )
     tmpdir = tmp_path / "tmp"
     tmpdir.mkdir()
@@ -316,7 +317,7 @@ def test_users_identical_image_survives(tmp_path: Path, docker_client: Any) -> N
 
     proj = tmp_path / "proj"
     proj.mkdir()
-    (proj / "Dockerfile").write_text(f"FROM busybox\nRUN echo {uuid.uuid4().hex} > /id\n")
+    (proj / "Dockerfile").write_text(f"FROM {BUSYBOX}\nRUN echo {uuid.uuid4().hex} > /id\n")
     mine = f"sq-user-{uuid.uuid4().hex[:12]}:mine"
     with Scratch(docker_client) as scratch:
         built = scratch.build(proj, "Dockerfile", None, mine, builder="classic").image_id

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import DEBIAN, sample_copy
 
 from squasher.measure.diff_size import DiffSizeResult, diff_size
 
@@ -52,9 +53,9 @@ def _squashed(client: Any, context: Path, dockerfile: str) -> Iterator[tuple[Dif
 
 
 def test_c_libpq_tools_purged_libpq5_kept_and_as_small_as_the_expert(
-    docker_client: Any, build_image: Any
+    docker_client: Any, build_image: Any, tmp_path: Path
 ) -> None:
-    sample = SAMPLES / "c-libpq"
+    sample = sample_copy("c-libpq", tmp_path / "c-libpq")
     with _kept(
         docker_client, diff_size(sample, builder="classic", keep_images=True, client=docker_client)
     ) as result:
@@ -82,8 +83,8 @@ def test_c_libpq_tools_purged_libpq5_kept_and_as_small_as_the_expert(
         assert ratio <= 1.05
 
 
-INTERPRETER = """\
-FROM debian:bookworm-slim
+INTERPRETER = f"""\
+FROM {DEBIAN}
 RUN apt-get update
 RUN apt-get install -y --no-install-recommends python3-dev
 RUN printf '#!/usr/bin/python3\\nprint("interpreter alive")\\n' > /usr/local/bin/tool \\
@@ -105,8 +106,8 @@ def test_interpreter_pulled_in_by_a_dev_package_survives(
         assert result.squashed.size < result.original.size
 
 
-PIP_IMPORTS = """\
-FROM debian:bookworm-slim
+PIP_IMPORTS = f"""\
+FROM {DEBIAN}
 RUN apt-get update
 RUN apt-get install -y --no-install-recommends python3 python3-pip
 RUN mkdir -p /usr/local/lib/app \\
@@ -137,9 +138,9 @@ def test_pip_purged_but_the_module_installed_code_imports_stays(
 
 @pytest.mark.slow
 def test_pip_requirements_compiled_from_source_import_after_the_purge(
-    docker_client: Any,
+    docker_client: Any, tmp_path: Path
 ) -> None:
-    sample = SAMPLES / "python-psycopg2"
+    sample = sample_copy("python-psycopg2", tmp_path / "python-psycopg2")
     with _kept(
         docker_client, diff_size(sample, builder="classic", keep_images=True, client=docker_client)
     ) as result:
@@ -152,9 +153,11 @@ def test_pip_requirements_compiled_from_source_import_after_the_purge(
 
 
 @pytest.mark.slow
-def test_onelove_line_by_line_purge_no_longer_breaks_psycopg2(docker_client: Any) -> None:
+def test_onelove_line_by_line_purge_no_longer_breaks_psycopg2(
+    docker_client: Any, tmp_path: Path
+) -> None:
     """The seed's own recipe purges libpq5 with libpq-dev; squasher protects it and says so."""
-    sample = SAMPLES / "onelove"
+    sample = sample_copy("onelove", tmp_path / "onelove")
     with _kept(
         docker_client, diff_size(sample, builder="classic", keep_images=True, client=docker_client)
     ) as result:
@@ -172,8 +175,8 @@ def test_onelove_line_by_line_purge_no_longer_breaks_psycopg2(docker_client: Any
         assert result.saved_ratio >= 0.70
 
 
-ONE_RUN = """\
-FROM debian:bookworm-slim
+ONE_RUN = f"""\
+FROM {DEBIAN}
 COPY pqversion.c /src/
 RUN apt-get update \\
     && apt-get install -y --no-install-recommends gcc libc6-dev libpq-dev \\

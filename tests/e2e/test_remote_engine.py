@@ -26,14 +26,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import BUSYBOX
 
 REPO = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.engine
 
 # a 1 MB file written by one step and deleted by a later one: squashing must save about that much
-DOCKERFILE = """\
-FROM busybox:latest
+DOCKERFILE = f"""\
+FROM {BUSYBOX}
 RUN head -c 1048576 /dev/urandom > /junk.bin
 RUN rm /junk.bin && echo remote > /hello.txt
 CMD ["cat", "/hello.txt"]
@@ -231,8 +232,8 @@ def tls_engine(docker_client: Any) -> Iterator[TlsEngine]:
                     log_tail = (root / "dockerd.log").read_text(errors="replace")[-2000:]
                     pytest.fail(f"the TLS dockerd did not start:\n{log_tail}")
                 time.sleep(0.3)
-        second.images.load(b"".join(docker_client.api.get_image("busybox:latest")))
-        assert second.images.get("busybox:latest")
+        second.images.load(b"".join(docker_client.api.get_image(BUSYBOX)))
+        assert second.images.get(BUSYBOX)
         second.close()
         yield TlsEngine(host, certs, root)
     finally:

@@ -12,12 +12,14 @@ its failing probe prints) must fail that way, and its reference must work.
 from __future__ import annotations
 
 import re
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import sample_copy
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 EXPECTED = (
@@ -144,9 +146,10 @@ def check_sample(
     run_in_image: Callable[..., tuple[int, str]],
     docker_client: Any,
 ) -> tuple[Built, Built]:
-    s = sample(name)
-    original = build_and_probe(s, "original", build_image, run_in_image, docker_client)
-    reference = build_and_probe(s, "reference", build_image, run_in_image, docker_client)
+    with tempfile.TemporaryDirectory(prefix="squasher-sample-") as tmp:
+        s = Sample(name, sample_copy(name, Path(tmp) / name))  # on the suite's base images
+        original = build_and_probe(s, "original", build_image, run_in_image, docker_client)
+        reference = build_and_probe(s, "reference", build_image, run_in_image, docker_client)
     assert reference.status == 0, f"{name} reference probe failed:\n{reference.output}"
     assert reference.output.strip()
     if s.original_fails_with is None:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import BUSYBOX
 
 from squasher.engine import Scratch
 from squasher.rewrite import rewrite
@@ -35,7 +36,7 @@ BUILDKIT_CLI = "/usr/bin/docker"  # the 20.10 CLI drives the engine's builtin Bu
 
 def _dockerfile(secret_mount: bool) -> str:
     lines = [
-        "FROM busybox",
+        f"FROM {BUSYBOX}",
         "ARG GITHUB_TOKEN",
         "ARG PLAIN=default",
         'RUN echo "token length ${#GITHUB_TOKEN}" > /token-len && echo "$PLAIN" > /plain',
@@ -187,7 +188,7 @@ def test_classic_staging_warns_about_unread_context_files_and_diff_size_ships_no
     ctx = tmp_path / "ctx"
     ctx.mkdir()
     (ctx / "Dockerfile").write_text(
-        "FROM busybox\nCOPY app.txt /app.txt\nRUN cat /app.txt > /copy && rm /app.txt\n"
+        f"FROM {BUSYBOX}\nCOPY app.txt /app.txt\nRUN cat /app.txt > /copy && rm /app.txt\n"
     )
     (ctx / "app.txt").write_text("app\n")
     (ctx / "credentials.txt").write_text(marker + "\n")

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import BUSYBOX, DEBIAN
 
 from squasher.engine import Scratch
 from squasher.inspect.classify import EXPECTED, NOISE, PROTECTED, UNEXPECTED
@@ -52,7 +53,7 @@ def unexpected(result: VerifyResult) -> dict[str, tuple[str, ...]]:
 # ------------------------------------------------------------------ tampered pairs
 
 # the original spreads its work over layers: /app/a is hard-linked from a later layer (copy-up)
-ORIGINAL = """FROM busybox
+ORIGINAL = f"""FROM {BUSYBOX}
 RUN mkdir -p /app/sub && printf 'hello\\n' > /app/a
 RUN printf 'keep\\n' > /app/c && chmod 640 /app/c
 RUN ln /app/a /app/b && ln -s a /app/link && chown 1:1 /app/sub
@@ -69,7 +70,7 @@ SETUP = (
 def squashed(
     extra: str = "", env: str = "ENV GREETING=hello", cmd: str = '["cat", "/app/a"]'
 ) -> str:
-    return f"FROM busybox\nRUN {SETUP}{extra}\n{env}\nCMD {cmd}\n"
+    return f"FROM {BUSYBOX}\nRUN {SETUP}{extra}\n{env}\nCMD {cmd}\n"
 
 
 @pytest.fixture(scope="module")
@@ -208,7 +209,7 @@ def test_missing_image_and_bad_usage_exit_2(original: str) -> None:
 
 # ------------------------------------------------------------------ whiteouts, opaque dirs, links
 
-LAYERED = """FROM busybox
+LAYERED = f"""FROM {BUSYBOX}
 RUN mkdir -p /d1 /data /h && touch /d1/foobar && echo gone > /data/gone && echo keep > /data/keep \\
     && echo x > /h/a
 RUN rm -rf /d1 && mkdir -p /d1 && touch /d1/foo && rm /data/gone && rm /bin/wget && ln /h/a /h/b
@@ -231,7 +232,7 @@ def layered(build: Build, docker_client: Any) -> str:
 
 
 def test_layered_original_equals_flat_build(build: Build, layered: str, docker_client: Any) -> None:
-    flat = build(f"FROM busybox\nRUN {FLAT}\n")
+    flat = build(f"FROM {BUSYBOX}\nRUN {FLAT}\n")
     result = verify(layered, flat, client=docker_client)
     assert result.differences == [], result.format_text()
 
@@ -252,7 +253,7 @@ def test_layered_original_equals_flat_build(build: Build, layered: str, docker_c
 def test_squash_bugs_are_caught(
     build: Build, layered: str, docker_client: Any, bug: str, flat: str, caught: set[str]
 ) -> None:
-    broken = build(f"FROM busybox\nRUN {flat}\n")
+    broken = build(f"FROM {BUSYBOX}\nRUN {flat}\n")
     result = verify(layered, broken, client=docker_client)
     assert set(unexpected(result)) == caught, result.format_text()
 
@@ -277,7 +278,7 @@ def test_docker_squash_output_verifies_clean(layered: str, docker_client: Any) -
 
 # ------------------------------------------------------------------ packages
 
-PURGE = "FROM debian:bookworm-slim\nRUN dpkg --purge e2fsprogs\n"
+PURGE = f"FROM {DEBIAN}\nRUN dpkg --purge e2fsprogs\n"
 
 
 @pytest.fixture(scope="module")
@@ -289,7 +290,7 @@ def test_purging_a_package_of_the_base_is_a_real_difference(
     purged: str, docker_client: Any
 ) -> None:
     # the squashed image's lowest layer is debian:bookworm-slim itself: its e2fsprogs is the base's
-    result = verify("debian:bookworm-slim", purged, client=docker_client)
+    result = verify(DEBIAN, purged, client=docker_client)
     assert not result.equivalent
     assert result.purged_packages == ["e2fsprogs"]
     by_path = {d.path: d for d in result.differences}
@@ -318,10 +319,10 @@ SQLIB = (
 def test_files_of_purged_package_are_expected_unless_still_needed(
     build: Build, docker_client: Any
 ) -> None:
-    made = f"FROM debian:bookworm-slim\nRUN {SQLIB}\n"
+    made = f"FROM {DEBIAN}\nRUN {SQLIB}\n"
     original = build(made)
     # without the program that needs it, the purged library is expected
-    unneeded = f"FROM debian:bookworm-slim\nRUN {SQLIB} && rm /usr/local/bin/mychattr"
+    unneeded = f"FROM {DEBIAN}\nRUN {SQLIB} && rm /usr/local/bin/mychattr"
     result = verify(
         build(unneeded + "\n"), build(unneeded + " && dpkg --purge sqlib\n"), client=docker_client
     )
@@ -330,7 +331,7 @@ def test_files_of_purged_package_are_expected_unless_still_needed(
     assert (lib.category, lib.reason) == (EXPECTED, "file of purged package sqlib")
 
     # one RUN, as a squashed image has: only debian:bookworm-slim is shared, the base
-    broken = build(f"FROM debian:bookworm-slim\nRUN {SQLIB} && dpkg --purge sqlib\n")
+    broken = build(f"FROM {DEBIAN}\nRUN {SQLIB} && dpkg --purge sqlib\n")
     result = verify(original, broken, client=docker_client)
     assert not result.equivalent
     found = unexpected(result)
@@ -347,7 +348,7 @@ def test_protection_named_by_the_squashed_build_log(
     line = (
         "squasher-protect\\tapt\\te2fsprogs:amd64\\t/usr/local/bin/x\\tlibe2p.so.2\\tDockerfile:2"
     )
-    kept = build(f"FROM debian:bookworm-slim\nRUN printf '{line}\\n'\n")
+    kept = build(f"FROM {DEBIAN}\nRUN printf '{line}\\n'\n")
     assert "squasher-protect\tapt\te2fsprogs" in LOGS[kept]
     result = verify(purged, kept, build_log=LOGS[kept], client=docker_client)
     assert result.equivalent, result.format_text()
@@ -359,7 +360,7 @@ def test_kept_package_is_protected_only_with_report(
     purged: str, docker_client: Any, tmp_path: Path
 ) -> None:
     # the "original" purges e2fsprogs, the "squashed" image kept it
-    without = verify(purged, "debian:bookworm-slim", client=docker_client)
+    without = verify(purged, DEBIAN, client=docker_client)
     assert not without.equivalent
     mke2fs = next(d for d in without.differences if d.path == "/usr/sbin/mke2fs")
     assert mke2fs.category == UNEXPECTED
@@ -382,7 +383,7 @@ def test_kept_package_is_protected_only_with_report(
     proc = subprocess.run(
         [
             *(sys.executable, "-m", "squasher", "verify", "--json", "--report", str(report)),
-            *(purged, "debian:bookworm-slim"),
+            *(purged, DEBIAN),
         ],
         capture_output=True,
         text=True,
@@ -410,10 +411,10 @@ def test_pyc_differing_only_in_source_timestamp_is_noise(build: Build, docker_cl
     setup = "mkdir -p /m/__pycache__ && echo 'x = 1' > /m/a.py && echo 'y = 2' > /m/b.py && "
     a, b = "/m/__pycache__/a.cpython-311.pyc", "/m/__pycache__/b.cpython-311.pyc"
     one = build(
-        f"FROM busybox\nRUN {setup}{pyc('AAAA', 'code-a', a)} && {pyc('AAAA', 'code-b', b)}\n"
+        f"FROM {BUSYBOX}\nRUN {setup}{pyc('AAAA', 'code-a', a)} && {pyc('AAAA', 'code-b', b)}\n"
     )
     two = build(
-        f"FROM busybox\nRUN {setup}{pyc('BBBB', 'code-a', a)} && {pyc('AAAA', 'code-B', b)}\n"
+        f"FROM {BUSYBOX}\nRUN {setup}{pyc('BBBB', 'code-a', a)} && {pyc('AAAA', 'code-B', b)}\n"
     )
     result = verify(one, two, client=docker_client)
     by_path = {d.path: d for d in result.differences}
@@ -425,7 +426,7 @@ def test_pyc_differing_only_in_source_timestamp_is_noise(build: Build, docker_cl
 
 
 def test_rebuild_marks_non_reproducible_paths(build: Build, docker_client: Any) -> None:
-    noisy = "FROM busybox\nARG NONCE\nRUN cat /proc/sys/kernel/random/uuid > /stamp && echo same > /same\n"
+    noisy = f"FROM {BUSYBOX}\nARG NONCE\nRUN cat /proc/sys/kernel/random/uuid > /stamp && echo same > /same\n"
     original, rebuild = build(noisy, {"NONCE": "1"}), build(noisy, {"NONCE": "2"})
     squashed_image = build(noisy, {"NONCE": "3"})
     plain = verify(original, squashed_image, client=docker_client)
@@ -445,8 +446,8 @@ def test_rebuild_marks_non_reproducible_paths(build: Build, docker_client: Any) 
 @pytest.mark.slow
 def test_memory_stays_bounded_on_a_large_pair(build: Build, tmp_path: Path) -> None:
     big = "dd if=/dev/zero of=/big{n} bs=1M count=300 2>/dev/null"
-    layered = build(f"FROM busybox\nRUN {big.format(n=1)}\nRUN {big.format(n=2)}\n")
-    flat = build(f"FROM busybox\nRUN {big.format(n=1)} && {big.format(n=2)}\n")
+    layered = build(f"FROM {BUSYBOX}\nRUN {big.format(n=1)}\nRUN {big.format(n=2)}\n")
+    flat = build(f"FROM {BUSYBOX}\nRUN {big.format(n=1)} && {big.format(n=2)}\n")
     rss = tmp_path / "rss"
     proc = subprocess.run(
         [

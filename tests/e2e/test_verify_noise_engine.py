@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from conftest import BUSYBOX
 
 from squasher.engine import Scratch
 from squasher.inspect.classify import NOISE, PYC_SAME_SOURCE, UNEXPECTED
@@ -71,7 +72,7 @@ NOISE_STEPS = [
 
 def noisy(*extra: str) -> str:
     steps = " && \\\n    ".join([*NOISE_STEPS, *extra])
-    return f"FROM busybox\nARG NONCE\nRUN {steps}\n"
+    return f"FROM {BUSYBOX}\nARG NONCE\nRUN {steps}\n"
 
 
 @pytest.fixture(scope="module")
@@ -158,7 +159,7 @@ def test_every_pyc_of_a_large_tree_is_read(build: Build, docker_client: Any) -> 
     # 2,500 modules (more than any cap there used to be), each .pyc's code bytes new per build;
     # the header records the source's size (6 to 9 bytes); shell builtins only, no forks
     tree = (
-        "FROM busybox\nARG NONCE\n"
+        f"FROM {BUSYBOX}\nARG NONCE\n"
         "RUN d=/usr/lib/python3/dist-packages/big && mkdir -p $d/__pycache__ && i=0"
         ' && while [ $i -lt 2500 ]; do echo "v = $i" > $d/m$i.py'
         " && case ${#i} in 1) s='\\006';; 2) s='\\007';; 3) s='\\010';; *) s='\\011';; esac"

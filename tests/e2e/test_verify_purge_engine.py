@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import DEBIAN
 
 from squasher.engine import Scratch
 from squasher.inspect.classify import EXPECTED, NOISE, PURGED_TOOL, UNEXPECTED
@@ -26,7 +27,7 @@ from squasher.report.rewrite import PackageDecision, RewriteReport
 pytestmark = pytest.mark.engine
 
 Build = Callable[[str], str]
-BASE = "debian:bookworm-slim"
+BASE = DEBIAN
 
 
 @pytest.fixture(scope="module")

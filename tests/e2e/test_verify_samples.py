@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import sample_copy
 
 from squasher.inspect.classify import UNEXPECTED
 from squasher.inspect.verify import VerifyResult, verify
@@ -78,7 +78,7 @@ def test_sample_verifies_clean_after_rewrite(
     if sample not in QUICK and os.environ.get("SQUASHER_VERIFY_ALL_SAMPLES") != "1":
         pytest.skip("a long build: set SQUASHER_VERIFY_ALL_SAMPLES=1")
     context = tmp_path / sample
-    shutil.copytree(SAMPLES / sample, context)
+    sample_copy(sample, context)  # on the suite's base images
     rewrite(context / "Dockerfile", builder="classic").write()
     original, _ = _build(docker_client, context, "Dockerfile")
     images.append(original)
