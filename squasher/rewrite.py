@@ -229,13 +229,24 @@ def rewrite(
         purge_hooks = PurgeHooks(
             df,
             result.stages,
-            PurgeOptions(purge, tuple(purge_packages), tuple(keep_packages), exact, no_recommends),
+            PurgeOptions(
+                purge, tuple(purge_packages), tuple(keep_packages), exact, no_recommends, str(ctx)
+            ),
         )
         hooks = purge_hooks
         for key, info in sorted(purge_hooks.stages.items()):
             for d in info.decisions:
                 report.packages.append(
-                    PackageDecision(key, d.manager, d.package, d.build_only, d.reason, d.where)
+                    PackageDecision(
+                        key,
+                        d.manager,
+                        d.package,
+                        d.build_only,
+                        d.reason,
+                        d.where,
+                        d.kind,
+                        list(d.commands),
+                    )
                 )
             for line, why in info.unanalysed:
                 report.unanalysed.append(f"{name}:{line}: not analysed (bashlex: {why})")

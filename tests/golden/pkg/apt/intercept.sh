@@ -4,6 +4,15 @@ mkdir -p "$SQUASHER_STATE"
 [ -e "$SQUASHER_STATE/marker" ] || touch "$SQUASHER_STATE/marker"
 mkdir -p "$SQUASHER_STATE/bin"
 cat > "$SQUASHER_STATE/apt-protect.sh" <<'SQUASHER_PROTECT'
+rm -f "$SQUASHER_STATE/apt-would"
+if [ "$#" -gt 1 ]; then
+	squasher_tool=$1
+	shift
+	case "$squasher_tool" in
+	dpkg) printf '%s\n' "$@" | grep -v '^-' | sed 's/:.*//' | LC_ALL=C sort -u > "$SQUASHER_STATE/apt-would" ;;
+	*) SQUASHER_PROTECTING=1 "$squasher_tool" -s "$@" 2>/dev/null | awk '$1 == "Purg" || $1 == "Remv" { n = $2; sub(/:.*/, "", n); print n }' | LC_ALL=C sort -u > "$SQUASHER_STATE/apt-would" ;;
+	esac
+fi
 # squasher apt: keep the packages that files built so far need ($SQUASHER_WHERE)
 if command -v dpkg-query >/dev/null 2>&1 && [ -e "$SQUASHER_STATE/marker" ]; then
 	squasher_where="${SQUASHER_WHERE:-removal}"
@@ -104,10 +113,11 @@ if command -v dpkg-query >/dev/null 2>&1 && [ -e "$SQUASHER_STATE/marker" ]; the
 		| tr '|' ',' | tr ',' '\n' | sed -e 's/(.*//' -e 's/[[:space:]]//g' -e 's/:any$//' \
 		| LC_ALL=C sort -u > "$SQUASHER_STATE/apt-protect-deps"
 	LC_ALL=C sort -t "$squasher_tab" -k1,1 -k2,2 "$SQUASHER_STATE/apt-protect-new" \
-		| awk -F '\t' -v w="$squasher_where" -v deps="$SQUASHER_STATE/apt-protect-deps" 'BEGIN { while ((getline d < deps) > 0) dep[d] = 1 } { name = $1; sub(/:.*/, "", name) } !dep[name] && !seen[$1]++ { print "squasher-protect\tapt\t" $1 "\t" $2 "\t" $3 "\t" w }'
+		| awk -F '\t' -v w="$squasher_where" -v deps="$SQUASHER_STATE/apt-protect-deps" -v would="$SQUASHER_STATE/apt-would" 'BEGIN { while ((getline d < deps) > 0) dep[d] = 1; while ((r = (getline d < would)) > 0) take[d] = 1; filter = (r == 0) } { name = $1; sub(/:.*/, "", name) } !dep[name] && (!filter || take[name]) && !seen[$1]++ { print "squasher-protect\tapt\t" $1 "\t" $2 "\t" $3 "\t" w }'
 	xargs -r apt-mark manual < "$SQUASHER_STATE/apt-protect-pkgs" > /dev/null
 	LC_ALL=C sort -u -o "$SQUASHER_STATE/apt-protected" "$SQUASHER_STATE/apt-protected" "$SQUASHER_STATE/apt-protect-pkgs"
 fi
+rm -f "$SQUASHER_STATE/apt-would"
 SQUASHER_PROTECT
 for squasher_tool in apt-get apt dpkg; do
 	squasher_real=$(command -v "$squasher_tool" 2>/dev/null) || continue
@@ -122,7 +132,7 @@ for squasher_tool in apt-get apt dpkg; do
 	# squasher: protect what the build needs before apt removes anything
 	if [ -z "${SQUASHER_PROTECTING:-}" ] && [ -e "$SQUASHER_STATE/marker" ]; then
 		case " $* " in
-		*" purge "* | *" remove "* | *" autoremove "* | *" autopurge "* | *" auto-remove "* | *" --auto-remove "* | *" --autoremove "* | *" -P "* | *" --purge "* | *" -r "* | *" --remove "*) sh "$SQUASHER_STATE/apt-protect.sh" || exit ;;
+		*" purge "* | *" remove "* | *" autoremove "* | *" autopurge "* | *" auto-remove "* | *" --auto-remove "* | *" --autoremove "* | *" -P "* | *" --purge "* | *" -r "* | *" --remove "*) sh "$SQUASHER_STATE/apt-protect.sh" "${0##*/}" "$@" || exit ;;
 		esac
 	fi
 	SQUASHER_PROTECTING=1
