@@ -25,8 +25,8 @@ from squasher.pkg.apt_sh import (
     INSTALLED,
     PURGE_OPTS,
     SIMULATE_WRAPPED,
-    SIMULATED,
     runtime_tools_sh,
+    simulate_sh,
 )
 from squasher.pkg.base import FREED_TAG, PROTECT_TAG, WHERE_FROM_ENV, PkgOp, strip_version, where_sh
 from squasher.pkg.common import (
@@ -242,6 +242,14 @@ class Apt:
             + '\t\tprintf \'%s\\t%s\\t%s\\n\' "$squasher_pkg" "$squasher_f" "$squasher_lib"\n'
             + "\tdone\n"
             + f"done > {state('apt-protect-new')}\n"
+            # only what the removal would really take (when it was simulated) is protected
+            + f"if [ -e {state('apt-would')} ]; then\n"
+            + f"\tawk -F '\\t' -v would={state('apt-would')} "
+            + "'BEGIN { while ((getline d < would) > 0) take[d] = 1 } "
+            + '{ name = $1; sub(/:.*/, "", name) } take[name]\' '
+            + f"{state('apt-protect-new')} > {state('apt-protect-taken')}\n"
+            + f"\tmv {state('apt-protect-taken')} {state('apt-protect-new')}\n"
+            + "fi\n"
             # mark them all; report each once (its first file), except the ones another
             # protected package depends on (they stay through it: libssl3 through libpq5)
             + f"cut -f 1 {state('apt-protect-new')} | LC_ALL=C sort -u > {state('apt-protect-pkgs')}\n"
@@ -251,11 +259,8 @@ class Apt:
             + f"\t| LC_ALL=C sort -u > {state('apt-protect-deps')}\n"
             + f'LC_ALL=C sort -t "$squasher_tab" -k1,1 -k2,2 {state("apt-protect-new")} \\\n'
             + f"\t| awk -F '\\t' -v w=\"$squasher_where\" -v deps={state('apt-protect-deps')} "
-            + f"-v would={state('apt-would')} "
-            + "'BEGIN { while ((getline d < deps) > 0) dep[d] = 1; "
-            + "while ((r = (getline d < would)) > 0) take[d] = 1; filter = (r == 0) } "
-            + '{ name = $1; sub(/:.*/, "", name) } '
-            + "!dep[name] && (!filter || take[name]) && !seen[$1]++ "
+            + "'BEGIN { while ((getline d < deps) > 0) dep[d] = 1 } "
+            + '{ name = $1; sub(/:.*/, "", name) } !dep[name] && !seen[$1]++ '
             + f'{{ print "{PROTECT_TAG}\\tapt\\t" $1 "\\t" $2 "\\t" $3 "\\t" w }}\'\n'
             + f"xargs -r apt-mark manual < {state('apt-protect-pkgs')} > /dev/null\n"
             + f"LC_ALL=C sort -u -o {state('apt-protected')} {state('apt-protected')} "
@@ -310,8 +315,8 @@ class Apt:
             + "apt-mark auto '.*' > /dev/null\n"
             + f"xargs -r apt-mark manual < {state('apt-remark')} > /dev/null\n"
             # what the purge would take without the protection: only those are reported
-            + f"apt-get -s purge --auto-remove {PURGE_OPTS} 2>/dev/null | {SIMULATED} "
-            + f"> {state('apt-would')} || true\n"
+            + f"rm -f {state('apt-would')}\n"
+            + simulate_sh(f"apt-get -s purge --auto-remove {PURGE_OPTS}")
             + self.protect_sh("final purge")
             + f"rm -f {state('apt-would')}\n"
             + runtime_tools_sh(build_only)

@@ -22,6 +22,18 @@ PURGE_OPTS = (
 SIMULATED = (
     'awk \'$1 == "Purg" || $1 == "Remv" { n = $2; sub(/:.*/, "", n); print n }\' | LC_ALL=C sort -u'
 )
+
+
+def simulate_sh(command: str, pad: str = "") -> str:
+    """sh writing to ``apt-would`` the packages the apt ``command`` (a ``-s`` run) would remove;
+    no file when the simulation fails (then the protection keeps everything needed)."""
+    return (
+        f"{pad}if squasher_sim=$({command} 2>/dev/null); then\n"
+        + f"{pad}\tprintf '%s\\n' \"$squasher_sim\" | {SIMULATED} > {state('apt-would')}\n"
+        + f"{pad}fi\n"
+    )
+
+
 # in a wrapper's protection ($1: the tool, then its arguments): what the command would remove,
 # so that only those packages are reported (dpkg -r/-P removes just the packages it names)
 SIMULATE_WRAPPED = (
@@ -32,8 +44,9 @@ SIMULATE_WRAPPED = (
     + '\tcase "$squasher_tool" in\n'
     + "\tdpkg) printf '%s\\n' \"$@\" | grep -v '^-' | sed 's/:.*//' | LC_ALL=C sort -u "
     + f"> {state('apt-would')} ;;\n"
-    + '\t*) SQUASHER_PROTECTING=1 "$squasher_tool" -s "$@" 2>/dev/null '
-    + f"| {SIMULATED} > {state('apt-would')} ;;\n"
+    + "\t*)\n"
+    + simulate_sh('SQUASHER_PROTECTING=1 "$squasher_tool" -s "$@"', "\t\t")
+    + "\t\t;;\n"
     + "\tesac\n"
     + "fi\n"
 )

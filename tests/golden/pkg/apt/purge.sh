@@ -17,7 +17,10 @@ if command -v apt-mark >/dev/null 2>&1; then
 	} | LC_ALL=C sort -u | awk -v f="$SQUASHER_STATE/apt-installed" 'BEGIN { while ((getline l < f) > 0) s[l] = 1 } $0 in s' - > "$SQUASHER_STATE/apt-remark"
 	apt-mark auto '.*' > /dev/null
 	xargs -r apt-mark manual < "$SQUASHER_STATE/apt-remark" > /dev/null
-	apt-get -s purge --auto-remove -o APT::AutoRemove::RecommendsImportant=false -o APT::AutoRemove::SuggestsImportant=false 2>/dev/null | awk '$1 == "Purg" || $1 == "Remv" { n = $2; sub(/:.*/, "", n); print n }' | LC_ALL=C sort -u > "$SQUASHER_STATE/apt-would" || true
+	rm -f "$SQUASHER_STATE/apt-would"
+	if squasher_sim=$(apt-get -s purge --auto-remove -o APT::AutoRemove::RecommendsImportant=false -o APT::AutoRemove::SuggestsImportant=false 2>/dev/null); then
+		printf '%s\n' "$squasher_sim" | awk '$1 == "Purg" || $1 == "Remv" { n = $2; sub(/:.*/, "", n); print n }' | LC_ALL=C sort -u > "$SQUASHER_STATE/apt-would"
+	fi
 	# squasher apt: keep the packages that files built so far need (final purge)
 	if command -v dpkg-query >/dev/null 2>&1 && [ -e "$SQUASHER_STATE/marker" ]; then
 		squasher_where='final purge'
@@ -113,12 +116,16 @@ if command -v apt-mark >/dev/null 2>&1; then
 				printf '%s\t%s\t%s\n' "$squasher_pkg" "$squasher_f" "$squasher_lib"
 			done
 		done > "$SQUASHER_STATE/apt-protect-new"
+		if [ -e "$SQUASHER_STATE/apt-would" ]; then
+			awk -F '\t' -v would="$SQUASHER_STATE/apt-would" 'BEGIN { while ((getline d < would) > 0) take[d] = 1 } { name = $1; sub(/:.*/, "", name) } take[name]' "$SQUASHER_STATE/apt-protect-new" > "$SQUASHER_STATE/apt-protect-taken"
+			mv "$SQUASHER_STATE/apt-protect-taken" "$SQUASHER_STATE/apt-protect-new"
+		fi
 		cut -f 1 "$SQUASHER_STATE/apt-protect-new" | LC_ALL=C sort -u > "$SQUASHER_STATE/apt-protect-pkgs"
 		xargs -r dpkg-query -W -f="\${Depends}, \${Pre-Depends}\n" < "$SQUASHER_STATE/apt-protect-pkgs" 2>/dev/null \
 			| tr '|' ',' | tr ',' '\n' | sed -e 's/(.*//' -e 's/[[:space:]]//g' -e 's/:any$//' \
 			| LC_ALL=C sort -u > "$SQUASHER_STATE/apt-protect-deps"
 		LC_ALL=C sort -t "$squasher_tab" -k1,1 -k2,2 "$SQUASHER_STATE/apt-protect-new" \
-			| awk -F '\t' -v w="$squasher_where" -v deps="$SQUASHER_STATE/apt-protect-deps" -v would="$SQUASHER_STATE/apt-would" 'BEGIN { while ((getline d < deps) > 0) dep[d] = 1; while ((r = (getline d < would)) > 0) take[d] = 1; filter = (r == 0) } { name = $1; sub(/:.*/, "", name) } !dep[name] && (!filter || take[name]) && !seen[$1]++ { print "squasher-protect\tapt\t" $1 "\t" $2 "\t" $3 "\t" w }'
+			| awk -F '\t' -v w="$squasher_where" -v deps="$SQUASHER_STATE/apt-protect-deps" 'BEGIN { while ((getline d < deps) > 0) dep[d] = 1 } { name = $1; sub(/:.*/, "", name) } !dep[name] && !seen[$1]++ { print "squasher-protect\tapt\t" $1 "\t" $2 "\t" $3 "\t" w }'
 		xargs -r apt-mark manual < "$SQUASHER_STATE/apt-protect-pkgs" > /dev/null
 		LC_ALL=C sort -u -o "$SQUASHER_STATE/apt-protected" "$SQUASHER_STATE/apt-protected" "$SQUASHER_STATE/apt-protect-pkgs"
 	fi
