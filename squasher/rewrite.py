@@ -230,7 +230,9 @@ def rewrite(
             df,
             result.stages,
             report,
-            PurgeOptions(purge, tuple(purge_packages), tuple(keep_packages), exact, no_recommends),
+            PurgeOptions(
+                purge, tuple(purge_packages), tuple(keep_packages), exact, no_recommends, str(ctx)
+            ),
         )
     opts = ScriptOptions(name, builder, "" if strategy == "mount" else STAGE_ROOT, "")
     files, staged, all_paths = _render_scripts(df, result.stages, strategy, opts, hooks, report)
@@ -264,7 +266,16 @@ def _purge_hooks(
     for key, info in sorted(purge_hooks.stages.items()):
         for d in info.decisions:
             report.packages.append(
-                PackageDecision(key, d.manager, d.package, d.build_only, d.reason, d.where)
+                PackageDecision(
+                    key,
+                    d.manager,
+                    d.package,
+                    d.build_only,
+                    d.reason,
+                    d.where,
+                    d.kind,
+                    list(d.commands),
+                )
             )
         for line, why in info.unanalysed:
             report.unanalysed.append(f"{name}:{line}: not analysed (bashlex: {why})")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from squasher.errors import SquasherError
@@ -17,6 +19,7 @@ from squasher.pkg.build_tools import (
     kept,
     parse_directives,
 )
+from squasher.pkg.evidence import Evidence, context_evidence, names
 
 
 def ops(*steps: tuple[int, str]) -> list[PkgOp]:
@@ -49,13 +52,10 @@ def ops(*steps: tuple[int, str]) -> list[PkgOp]:
         "postgresql-server-dev-all",
         "postgresql-devel",
         "linux-headers",
-        "git",
         "dpkg-dev",
         "clang-16",
         "musl-dev",
         "gcc-c++",
-        "python3-pip",
-        "py3-pip",
     ],
 )
 def test_build_tools(name: str) -> None:
@@ -140,10 +140,10 @@ def test_kept_package_installed_with_removed_tools_gets_a_note() -> None:
 
 def test_reinstalled_after_removal_is_not_removed() -> None:
     found = ops(
-        (3, "apt-get install -y wget"), (4, "apt-get purge -y wget"), (5, "apt-get install -y wget")
+        (3, "apt-get install -y jq"), (4, "apt-get purge -y jq"), (5, "apt-get install -y jq")
     )
     (d,) = decide(found)
-    assert d == Decision("apt", "wget", False, "not a build tool", "Dockerfile:3")
+    assert d == Decision("apt", "jq", False, "not a build tool", "Dockerfile:3")
 
 
 def test_no_purge_keeps_everything() -> None:
@@ -161,7 +161,9 @@ def test_pip_and_npm_get_no_decisions() -> None:
 def test_user_named_package_not_installed_by_the_original() -> None:
     found = ops((3, "apt-get install -y gcc"))
     decisions = decide(found, purge=["perl"])
-    assert Decision("apt", "perl", True, "user override (--purge)", "") in decisions
+    assert (
+        Decision("apt", "perl", True, "user override (--purge)", "", "named-by-user") in decisions
+    )
 
 
 def test_purge_and_keep_same_package_is_an_error() -> None:
@@ -208,6 +210,8 @@ def test_protections_override_build_only_and_add_dependencies() -> None:
         "squasher-protect\tapt\tlibpq-dev\t/usr/local/bin/app\t/usr/lib/x/libpq.so\tfinal purge\n"
         "squasher-protect\tapt\tlibpq5:amd64\t/usr/local/bin/app\t/lib/x/libpq.so.5\tDockerfile:9\n"
         "squasher-protect\tapt\tlibpq5:amd64\t/usr/local/bin/app\t/lib/x/libpq.so.5\tDockerfile:9\n"
+        # once per package and step, whatever the file
+        "squasher-protect\tapt\tlibpq5:amd64\t/usr/local/bin/other\t/lib/x/libpq.so.5\tDockerfile:9\n"
         "squasher-protect\tbroken line\n"
     )
     protections = parse_protect_log(log)
@@ -218,7 +222,7 @@ def test_protections_override_build_only_and_add_dependencies() -> None:
     decisions = decide(ops((3, "apt-get install -y gcc libpq-dev")))
     final = apply_protections(decisions, protections)
     assert final == [
-        Decision("apt", "gcc", True, "build-tool list (C compiler)", "Dockerfile:3"),
+        Decision("apt", "gcc", True, "build-tool list (C compiler)", "Dockerfile:3", "build-only"),
         Decision(
             "apt",
             "libpq-dev",
@@ -228,3 +232,55 @@ def test_protections_override_build_only_and_add_dependencies() -> None:
         ),
         Decision("apt", "libpq5", False, "needed by /usr/local/bin/app through /lib/x/libpq.so.5"),
     ]
+
+
+def test_runtime_tools_purged_unless_something_the_image_runs_names_them() -> None:
+    found = ops((3, "apt-get install -y python3-pip git curl gcc"))
+    evidence = [
+        Evidence("Dockerfile:9 CMD", 'sh -c "python3 -m pip install -r req.txt && ./run"'),
+        Evidence("docker-compose.yml", "curl -fsS http://x/ready"),
+    ]
+    table = {d.package: d for d in decide(found, evidence=evidence)}
+    assert not table["python3-pip"].build_only and table["python3-pip"].kind == ""
+    assert table["python3-pip"].reason == "runtime tool (pip, pip3): Dockerfile:9 CMD runs pip"
+    assert table["curl"].reason == "runtime tool (curl): docker-compose.yml runs curl"
+    git = table["git"]
+    assert git.build_only and git.kind == "runtime-tool" and git.commands == ("git",)
+    assert "looked at: Dockerfile:9 CMD, docker-compose.yml" in git.reason
+    assert "'# squasher: keep git'" in git.reason
+    assert table["gcc"].kind == "build-only"
+
+
+def test_runtime_tool_kinds_follow_the_decision() -> None:
+    found = ops((3, "apt-get install -y git wget"), (5, "apt-get purge -y wget"))
+    table = {d.package: d for d in decide(found, keep=["git"])}
+    assert (table["git"].build_only, table["git"].kind) == (False, "")
+    assert table["wget"].kind == "removed-by-original"
+
+
+def test_words_name_commands() -> None:
+    assert names("exec /usr/bin/git pull", "git")
+    assert names("python -m pip install x", "pip")
+    assert not names("gitlab-runner", "git") and not names("pipenv run x", "pip")
+    assert not names("python3-pip", "pip")
+
+
+def test_context_evidence_reads_compose_procfile_and_entrypoints(tmp_path: Path) -> None:
+    (tmp_path / "docker-compose.yml").write_text(
+        "services:\n  web:\n    image: x\n    command:\n      - sh\n      - -c\n"
+        "      - pip install -e .\n    environment:\n      A: git\n"
+    )
+    (tmp_path / "Procfile").write_text("worker: rsync -a a b\n")
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "docker-entrypoint.sh").write_text("#!/bin/sh\nexec wget -q x\n")
+    (tmp_path / "start.sh").write_text("#!/bin/sh\nssh host\n")
+    (tmp_path / "other.sh").write_text("#!/bin/sh\ncurl x\n")
+    found = {e.source: e.text for e in context_evidence(tmp_path, ["./start.sh"])}
+    assert sorted(found) == [
+        "Procfile",
+        "bin/docker-entrypoint.sh",
+        "docker-compose.yml",
+        "start.sh",
+    ]
+    assert "pip install" in found["docker-compose.yml"] and "git" not in found["docker-compose.yml"]
+    assert context_evidence(None) == []

@@ -18,7 +18,7 @@ from squasher.pkg.apt import Apt
 from squasher.pkg.base import Freed, parse_freed_log
 
 GOLDEN = Path(__file__).parent / "golden" / "pkg"
-BUILD_ONLY = ["gcc", "make", "libpq-dev", ".build-deps"]
+BUILD_ONLY = ["gcc", "make", "libpq-dev", ".build-deps", "python3-pip"]
 KEEP = ["libpq5", "ca-certificates"]
 FORCE = ["git"]
 
@@ -47,7 +47,12 @@ def as_script(body: str) -> str:
 
 def test_every_purging_manager_has_all_snippets() -> None:
     for name, m in MANAGERS.items():
-        expected = ["snapshot", "protect", "intercept", "purge", "clean"] if m.purges else ["clean"]
+        # the cache-only managers snapshot the marker (caches in users' homes) and clean
+        expected = (
+            ["snapshot", "protect", "intercept", "purge", "clean"]
+            if m.purges
+            else ["snapshot", "clean"]
+        )
         if name == "apt":
             expected.append("no-recommends")
         have = sorted(k.split("/")[-1][:-3] for k in SNIPPETS if k.startswith(name + "/"))
@@ -98,7 +103,10 @@ def test_shellcheck(key: str, tmp_path: Path) -> None:
 
 
 def test_skip_paths_leave_caches_alone() -> None:
-    assert MANAGERS["apt"].clean_sh(skip=MANAGERS["apt"].cache_paths()) == ""
+    # with every cache skipped only the build's own apt logs are removed
+    no_caches = MANAGERS["apt"].clean_sh(skip=MANAGERS["apt"].cache_paths())
+    assert "apt-get clean" not in no_caches and "/var/lib/apt/lists" not in no_caches
+    assert "/var/log/dpkg.log" in no_caches
     assert "apt-get clean" in MANAGERS["apt"].clean_sh(skip=["/var/lib/apt/lists"])
     assert "/var/lib/apt/lists" not in MANAGERS["apt"].clean_sh(skip=["/var/lib/apt/lists"])
     assert MANAGERS["pip"].clean_sh(skip=["/root/.cache/pip"]) == ""

@@ -31,6 +31,7 @@ from squasher.pkg.common import (
     protect_block_sh,
     state,
 )
+from squasher.pkg.runtime import data_regex
 from squasher.pkg.state import Reclaim, StatePaths
 from squasher.shell.query import SimpleCommand, parse_options
 
@@ -188,7 +189,9 @@ class Apk:
             + f"[ -e {state('apk-world')} ] || : > {state('apk-world')}\n"
             + f"{_WORLD_NAME} /etc/apk/world | LC_ALL=C sort -u > {state('apk-world-now')}\n"
             # kept packages that are in no world entry would go with their virtual group
-            + f"{only_in(state('apk-keep'), state('apk-world-now'))} | "
+            # and so would runtime data (CA store, zoneinfo) that only a deleted package needed
+            + f"{{ cat {state('apk-keep')}; apk info 2>/dev/null | grep -xE '{data_regex()}'; }} "
+            + f"| LC_ALL=C sort -u | {only_in('-', state('apk-world-now'))} | "
             + "while IFS= read -r squasher_p; do\n"
             + '\tif apk info -e "$squasher_p" > /dev/null 2>&1; then echo "$squasher_p"; fi\n'
             + f"done > {state('apk-keep-add')}\n"

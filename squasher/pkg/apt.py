@@ -19,6 +19,15 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
+from squasher.pkg.apt_sh import (
+    BOOKKEEPING_CLEAN,
+    BOOKKEEPING_GLOBS,
+    INSTALLED,
+    PURGE_OPTS,
+    SIMULATE_WRAPPED,
+    runtime_tools_sh,
+    simulate_sh,
+)
 from squasher.pkg.base import FREED_TAG, PROTECT_TAG, WHERE_FROM_ENV, PkgOp, strip_version, where_sh
 from squasher.pkg.common import (
     also_in,
@@ -37,6 +46,7 @@ from squasher.pkg.common import (
     python_imports_sh,
     state,
 )
+from squasher.pkg.runtime import data_regex
 from squasher.pkg.state import Reclaim, StatePaths
 from squasher.shell.query import SimpleCommand, parse_options
 
@@ -188,6 +198,12 @@ class Apt:
             + f"\tapt-mark showmanual | LC_ALL=C sort -u > {state('apt-manual')}\n"
             + f"\t: >> {state('apt-protected')}\n"
             + f"\t{_CONFIG_FILES} > {state('apt-config-files')}\n"
+            # the base's whole installed set, whatever its marks: the purge never removes it
+            + f"\t{INSTALLED} > {state('apt-base')}\n"
+            # the bookkeeping files the base has: only the build's own ones are removed
+            + f"\tfor squasher_p in {BOOKKEEPING_GLOBS}; do\n"
+            + '\t\tif [ -e "$squasher_p" ]; then printf \'%s\\n\' "$squasher_p"; fi\n'
+            + f"\tdone > {state('apt-base-bookkeeping')}\n"
             + "fi\n"
         )
 
@@ -236,6 +252,14 @@ class Apt:
             + '\t\tprintf \'%s\\t%s\\t%s\\n\' "$squasher_pkg" "$squasher_f" "$squasher_lib"\n'
             + "\tdone\n"
             + f"done > {state('apt-protect-new')}\n"
+            # only what the removal would really take (when it was simulated) is protected
+            + f"if [ -e {state('apt-would')} ]; then\n"
+            + f"\tawk -F '\\t' -v would={state('apt-would')} "
+            + "'BEGIN { while ((getline d < would) > 0) take[d] = 1 } "
+            + '{ name = $1; sub(/:.*/, "", name) } take[name]\' '
+            + f"{state('apt-protect-new')} > {state('apt-protect-taken')}\n"
+            + f"\tmv {state('apt-protect-taken')} {state('apt-protect-new')}\n"
+            + "fi\n"
             # mark them all; report each once (its first file), except the ones another
             # protected package depends on (they stay through it: libssl3 through libpq5)
             + f"cut -f 1 {state('apt-protect-new')} | LC_ALL=C sort -u > {state('apt-protect-pkgs')}\n"
@@ -257,7 +281,7 @@ class Apt:
     def intercept_sh(self) -> str:
         return intercept_sh(
             self.name,
-            self.protect_sh(WHERE_FROM_ENV),
+            SIMULATE_WRAPPED + self.protect_sh(WHERE_FROM_ENV) + f"rm -f {state('apt-would')}\n",
             ("apt-get", "apt", "dpkg"),
             (
                 "purge",
@@ -277,32 +301,39 @@ class Apt:
     def purge_sh(
         self, build_only: Sequence[str], keep: Sequence[str], force: Sequence[str] = ()
     ) -> str:
-        opts = (
-            "-o APT::AutoRemove::RecommendsImportant=false "
-            "-o APT::AutoRemove::SuggestsImportant=false"
-        )
         body = (
             # apt-mark prints native packages without ":arch": match both spellings
             list_file_sh("apt-build-only", [*build_only, *(b.split(":")[0] for b in build_only)])
             + list_file_sh("apt-keep", keep)
             + list_file_sh("apt-force", force)
-            + f"[ -e {state('apt-manual')} ] || : > {state('apt-manual')}\n"
-            + f"[ -e {state('apt-protected')} ] || : > {state('apt-protected')}\n"
+            + "".join(
+                f"[ -e {state(f)} ] || : > {state(f)}\n"
+                for f in ("apt-manual", "apt-base", "apt-protected")
+            )
             + f"apt-mark showmanual | LC_ALL=C sort -u > {state('apt-manual-now')}\n"
-            + "dpkg-query -W -f='${db:Status-Status} ${Package}\\n' \\\n"
-            + "\t| awk '$1 == \"installed\" { print $2 }' | LC_ALL=C sort -u > "
-            + f"{state('apt-installed')}\n"
+            + f"{INSTALLED} > {state('apt-installed')}\n"
             + "{\n"
             + f"\t{only_in(state('apt-manual'), state('apt-force'))}\n"
+            # everything the base had installed, whatever its marks, unless the user purges it
+            + f"\t{only_in(state('apt-base'), state('apt-force'))}\n"
             + f"\t{only_in(state('apt-manual-now'), state('apt-build-only'))}\n"
             + f"\tcat {state('apt-keep')}\n"
-            + f"\tsed 's/:.*//' {state('apt-protected')}\n"
+            # runtime data (CA store, zoneinfo ...) never goes as collateral
+            + f"\tgrep -xE '{data_regex()}' {state('apt-installed')}\n"
             + f"}} | LC_ALL=C sort -u | {also_in('-', state('apt-installed'))} "
             + f"> {state('apt-remark')}\n"
             + "apt-mark auto '.*' > /dev/null\n"
             + f"xargs -r apt-mark manual < {state('apt-remark')} > /dev/null\n"
+            # what the purge would take without the protection: only those are reported
+            + f"rm -f {state('apt-would')}\n"
+            + simulate_sh(f"apt-get -s purge --auto-remove {PURGE_OPTS}")
+            + self.protect_sh("final purge")
+            + f"rm -f {state('apt-would')}\n"
+            + runtime_tools_sh(build_only)
+            + f"sed 's/:.*//' {state('apt-protected')} | {also_in('-', state('apt-installed'))} "
+            + "| xargs -r apt-mark manual > /dev/null\n"
             + f"squasher_before=$({_INSTALLED_KIB})\n"
-            + f"apt-get purge -y --auto-remove {opts}\n"
+            + f"apt-get purge -y --auto-remove {PURGE_OPTS}\n"
             # packages the build removed without purging keep their conffiles in /etc:
             # purge those (not the ones the base image already had in that state)
             + f"[ -e {state('apt-config-files')} ] || : > {state('apt-config-files')}\n"
@@ -312,8 +343,11 @@ class Apt:
             + f"squasher_after=$({_INSTALLED_KIB})\n"
             + f"printf '{FREED_TAG}\\tapt\\tpurge\\t%s\\n' "
             + '"$((squasher_before - squasher_after))"\n'
+            # the marks as the build left them: what only squasher marked manual is auto again
+            + f"apt-mark showmanual | {only_in('-', state('apt-manual-now'))} "
+            + "| xargs -r apt-mark auto > /dev/null\n"
         )
-        return self.protect_sh("final purge") + guarded_sh(
+        return guarded_sh(
             "squasher apt: purge the build-only packages and what only they needed",
             "command -v apt-mark >/dev/null 2>&1",
             body,
@@ -325,10 +359,11 @@ class Apt:
             lines.append(freed_paths_sh(self.name, [CACHE_ROOT]) + "apt-get clean\n")
         if CACHE_LISTS not in skip:
             lines.append(freed_paths_sh(self.name, [CACHE_LISTS]) + f"rm -rf {CACHE_LISTS}/*\n")
+        lines.append(BOOKKEEPING_CLEAN)
         if not lines:
             return ""
         return (
-            "# squasher apt: drop the package cache and lists\n"
+            "# squasher apt: drop the package cache and lists, and the build's own apt logs\n"
             + "if command -v apt-get >/dev/null 2>&1; then\n"
             + indent("".join(lines))
             + "fi\n"

@@ -157,9 +157,10 @@ class PackageManager(Protocol):
 
 
 def parse_protect_log(log: str) -> list[Protection]:
-    """The protection lines in a build log (other lines ignored), in order, duplicates dropped."""
+    """The protection lines in a build log (other lines ignored), in order: one per package and
+    step (the first file that needed it)."""
     found: list[Protection] = []
-    seen: set[Protection] = set()
+    seen: set[tuple[str, str, str]] = set()
     for line in log.splitlines():
         start = line.find(PROTECT_TAG + "\t")
         if start < 0:
@@ -169,8 +170,8 @@ def parse_protect_log(log: str) -> list[Protection]:
             continue
         package = fields[2].split(":", 1)[0]  # libpq5:amd64 -> libpq5
         p = Protection(fields[1], package, fields[3], fields[4], fields[5])
-        if p not in seen:
-            seen.add(p)
+        if (p.manager, p.package, p.where) not in seen:
+            seen.add((p.manager, p.package, p.where))
             found.append(p)
     return found
 

@@ -1,10 +1,12 @@
 """Which installed packages are build-only: the known build-tool list and the decision, with reasons.
 
 The rule: build-only are the packages the original itself removes later, the known build
-tools listed in :data:`BUILD_TOOLS`, and what the user says (``--purge PKG`` / ``--keep PKG`` on
-the command line, ``# squasher: purge PKG...`` / ``# squasher: keep PKG...`` comments in the
-Dockerfile). Everything else is kept. Precedence, first match wins: ``--keep``, ``--purge``,
-comment keep, comment purge, removed by the original, build-tool list, kept.
+tools listed in :data:`BUILD_TOOLS`, the runtime tools of :data:`squasher.pkg.runtime.RUNTIME_TOOLS`
+(pip, git, curl ...) that nothing the image runs names (see :mod:`squasher.pkg.evidence`), and what
+the user says (``--purge PKG`` / ``--keep PKG`` on the command line, ``# squasher: purge PKG...`` /
+``# squasher: keep PKG...`` comments in the Dockerfile). Everything else is kept. Precedence,
+first match wins: ``--keep``, ``--purge``, comment keep, comment purge, removed by the original,
+runtime tool, build-tool list, kept. Each decision carries its ``kind`` for the report.
 
 Only managers that purge (apt, apk, dnf) get decisions; pip and npm packages are never removed.
 At build time the protection may still keep a build-only package because a new file needs it:
@@ -21,6 +23,8 @@ from typing import Literal
 
 from squasher.errors import SquasherError
 from squasher.pkg.base import REMOVALS, PkgOp, Protection
+from squasher.pkg.evidence import Evidence, named_by
+from squasher.pkg.runtime import tool_commands
 
 # (pattern, what it is). fnmatch patterns over package names, the ":arch" suffix removed.
 # One list for apt, apk and dnf names; kept here and nowhere else.
@@ -92,15 +96,8 @@ BUILD_TOOLS: tuple[tuple[str, str], ...] = (
     ("abuild", "Alpine packaging tools"),
     ("rpm-build", "rpm packaging tools"),
     ("redhat-rpm-config", "rpm packaging tools"),
-    # package installers the build runs; the packages they installed stay (pip's setuptools
-    # and distutils too, when installed code imports them: see pkg/common.py)
-    ("python3-pip", "Python package installer"),
-    ("python-pip", "Python package installer"),
-    ("py3-pip", "Python package installer"),
-    # version control
-    ("git", "version control"),
-    ("mercurial", "version control"),
-    ("subversion", "version control"),
+    # pip, git and the download tools are runtime tools (squasher.pkg.runtime): purged only when
+    # nothing the image runs names them
     # headers and development files
     ("*-dev", "development files (*-dev)"),
     ("*-dev-*", "development files (*-dev-*)"),
@@ -145,6 +142,10 @@ class Decision:
     build_only: bool
     reason: str
     where: str = ""  # where the original installed it ("Dockerfile:7"), if it did
+    # why it is purged: "build-only", "runtime-tool", "removed-by-original", "named-by-user";
+    # "" when kept
+    kind: str = ""
+    commands: tuple[str, ...] = ()  # a runtime tool's commands (pip, pip3)
 
 
 _DIRECTIVE = re.compile(r"^\s*#\s*squasher\s*:\s*(?P<verb>\S*)(?P<rest>.*)$", re.IGNORECASE)
@@ -195,11 +196,14 @@ def decide(
     directives: Iterable[Directive] = (),
     no_purge: bool = False,
     purging_managers: Iterable[str] = ("apt", "apk", "dnf"),
+    evidence: Sequence[Evidence] = (),
 ) -> list[Decision]:
     """One decision per package the original installs (plus user-named ones), in install order.
 
     ``ops`` are all the Dockerfile's operations in build order (``where`` filled in); ``purge`` and
     ``keep`` are the user's ``--purge`` / ``--keep``; ``directives`` the Dockerfile comments.
+    ``evidence`` is what the image and its context run (CMD, compose files ...): a runtime tool
+    stays when it names one of the tool's commands.
     A package the user names that the original does not install gets a decision for each
     purging manager the Dockerfile uses. An apk ``--virtual`` group is build-only when the
     original deletes it or every package in it is build-only.
@@ -237,32 +241,38 @@ def decide(
             groups.setdefault(key, []).extend(op.packages)
 
     def one(manager: str, package: str, where: str) -> Decision:
-        def made(build_only: bool, reason: str) -> Decision:
-            return Decision(manager, package, build_only, reason, where)
+        def made(build_only: bool, reason: str, kind: str = "") -> Decision:
+            return Decision(manager, package, build_only, reason, where, kind if build_only else "")
 
         if no_purge:
             return made(False, "purging turned off (--no-purge)")
         if package in keep_set:
             return made(False, "user override (--keep)")
         if package in purge_set:
-            return made(True, "user override (--purge)")
+            return made(True, "user override (--purge)", "named-by-user")
         if package in comment_keep:
             return made(False, f"user override ({comment_keep[package]}: # squasher: keep)")
         if package in comment_purge:
-            return made(True, f"user override ({comment_purge[package]}: # squasher: purge)")
+            return made(
+                True,
+                f"user override ({comment_purge[package]}: # squasher: purge)",
+                "named-by-user",
+            )
         if (manager, package) in removed_at:
             at = removed_at[(manager, package)]
-            return made(
-                True, f"removed by the original at {at}" if at else "removed by the original"
-            )
+            why = f"removed by the original at {at}" if at else "removed by the original"
+            return made(True, why, "removed-by-original")
         members = groups.get((manager, package))
         if members is not None:
             if members and all(build_tool(m) for m in members):
-                return made(True, "virtual group of build tools")
+                return made(True, "virtual group of build tools", "build-only")
             return made(False, "virtual group holding runtime packages")
+        commands = tool_commands(package)
+        if commands:
+            return _runtime_tool(made(True, ""), commands, evidence)
         what = build_tool(package)
         if what is not None:
-            return made(True, f"build-tool list ({what})")
+            return made(True, f"build-tool list ({what})", "build-only")
         return made(False, "not a build tool")
 
     decisions = [one(m, p, w) for (m, p), w in installed.items()]
@@ -278,6 +288,36 @@ def decide(
             if (m, p) not in seen:
                 decisions.append(one(m, p, ""))
     return decisions
+
+
+def _runtime_tool(
+    decision: Decision, commands: Sequence[str], evidence: Sequence[Evidence]
+) -> Decision:
+    """A runtime tool: kept when the evidence names one of its commands, else purged, saying
+    what was looked at and how to keep it."""
+    listed = ", ".join(commands)
+    hit = named_by(evidence, commands)
+    if hit is not None:
+        source, command = hit
+        return replace(
+            decision,
+            build_only=False,
+            kind="",
+            reason=f"runtime tool ({listed}): {source} runs {command}",
+        )
+    looked = ", ".join(dict.fromkeys(e.source for e in evidence)) or (
+        "no CMD, ENTRYPOINT or HEALTHCHECK, no compose file, Procfile or entrypoint script"
+    )
+    return replace(
+        decision,
+        kind="runtime-tool",
+        commands=tuple(commands),
+        reason=(
+            f"runtime tool ({listed}) that nothing the image runs names (looked at: {looked}; "
+            f"scripts the build writes are checked when it runs): "
+            f"'# squasher: keep {decision.package}' or --keep {decision.package} keeps it"
+        ),
+    )
 
 
 KEPT_WITH_BUILD_TOOLS = "installed with"
@@ -327,7 +367,9 @@ def apply_protections(
     out = []
     for d in decisions:
         r = reason.pop((d.manager, d.package), None)
-        out.append(replace(d, build_only=False, reason=r) if r is not None and d.build_only else d)
+        if r is not None and d.build_only:
+            d = replace(d, build_only=False, reason=r, kind="", commands=())
+        out.append(d)
     for (m, name), r in reason.items():
         if not any(d.manager == m and d.package == name for d in out):
             out.append(Decision(m, name, False, r))

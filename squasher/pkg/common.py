@@ -168,7 +168,8 @@ def intercept_sh(
     """sh installing wrappers for ``tools`` in ``$SQUASHER_STATE/bin`` that run ``protect`` first.
 
     ``protect`` (a protect snippet) is stored as ``$SQUASHER_STATE/<manager>-protect.sh``; a
-    wrapper runs it when one of its arguments is in ``removal_words``, then execs the real tool
+    wrapper runs it, with the tool's name and the wrapper's arguments (for a simulation of what
+    the command removes), when one of its arguments is in ``removal_words``, then execs the real tool
     (its path as found now). Tools that are not installed get no wrapper. Tools the wrapped one
     runs (apt-get -> dpkg) do not protect again (``SQUASHER_PROTECTING``). The state directory is
     written into the wrappers, so only ``SQUASHER_WHERE`` needs to be in the steps' environment.
@@ -196,7 +197,7 @@ def intercept_sh(
         + f"\t# squasher: protect what the build needs before {manager} removes anything\n"
         + '\tif [ -z "${SQUASHER_PROTECTING:-}" ] && [ -e "$SQUASHER_STATE/marker" ]; then\n'
         + '\t\tcase " $* " in\n'
-        + f'\t\t{pattern}) sh "$SQUASHER_STATE/{manager}-protect.sh" || exit ;;\n'
+        + f'\t\t{pattern}) sh "$SQUASHER_STATE/{manager}-protect.sh" "${{0##*/}}" "$@" || exit ;;\n'
         + "\t\tesac\n"
         + "\tfi\n"
         + "\tSQUASHER_PROTECTING=1\n"
@@ -326,7 +327,8 @@ class CacheOnlyManager:
     cache_comment = ""  # what clean_sh's comment says it drops: "the pip cache"
 
     def snapshot_sh(self) -> str:
-        return ""
+        # the marker tells the caches the build wrote in users' homes from the base's own
+        return f"# squasher {self.name}: record the start of the build\n" + marker_sh()
 
     def protect_sh(self, where: str = "") -> str:
         return ""
@@ -346,8 +348,32 @@ class CacheOnlyManager:
         paths = [p for p in self.cache_paths() if p not in skip]
         if not paths:
             return ""
+        in_home = sorted({p[len("/root/") :] for p in paths if p.startswith("/root/")})
         return (
             f"# squasher {self.name}: drop {self.cache_comment}\n"
             + freed_paths_sh(self.name, paths)
             + f"rm -rf {' '.join(sh_quote(p) for p in paths)}\n"
+            + (home_caches_sh(self.name, in_home) if in_home else "")
         )
+
+
+def home_caches_sh(manager: str, relative: Sequence[str]) -> str:
+    """sh removing the caches at ``relative`` (``.cache/pip``) in every other user's home from
+    /etc/passwd, when the build wrote into them (something in them changed after the marker)."""
+    return (
+        "# the same caches in the other users' homes, when the build wrote them\n"
+        + newer_sh()
+        + "squasher_home_cache() {\n"
+        + '\t[ -d "$1" ] || return 0\n'
+        + f'\t[ -n "$(find "$1" "$squasher_newer" {state("marker")} -print 2>/dev/null '
+        + '| head -n 1)" ] || return 0\n'
+        + f"\tprintf '{FREED_TAG}\\t{manager}\\t%s\\t%s\\n' \"$1\" "
+        + '"$(du -sk "$1" 2>/dev/null | awk \'{ s += $1 } END { print s + 0 }\')"\n'
+        + '\trm -rf "$1"\n'
+        + "}\n"
+        + 'awk -F: \'$6 != "" && $6 != "/" && $6 != "/root" { print $6 }\' /etc/passwd '
+        + "2>/dev/null | LC_ALL=C sort -u \\\n"
+        + "\t| while IFS= read -r squasher_home; do\n"
+        + "".join(f'\tsquasher_home_cache "$squasher_home"/{sh_quote(r)}\n' for r in relative)
+        + "done\n"
+    )

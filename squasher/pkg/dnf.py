@@ -31,6 +31,7 @@ from squasher.pkg.common import (
     python_imports_sh,
     state,
 )
+from squasher.pkg.runtime import data_regex
 from squasher.pkg.state import Reclaim, StatePaths
 from squasher.shell.query import SimpleCommand, parse_options
 
@@ -211,6 +212,15 @@ class Dnf:
             + f"\t| {only_in('-', state('rpm-keep'))} \\\n"
             + f"\t| {only_in('-', state('rpm-protected'))} > {state('rpm-remove')}\n"
             + f'if [ -s {state("rpm-remove")} ] && [ -n "$squasher_pm" ]; then\n'
+            # what the base had and runtime data stay when the removal cleans dependencies
+            + "\t{\n"
+            + f"\t\t{only_in(state('rpm-base'), state('rpm-force'))}\n"
+            + f"\t\tgrep -xE '{data_regex()}' {state('rpm-now')}\n"
+            + f"\t}} | LC_ALL=C sort -u | {also_in('-', state('rpm-now'))} "
+            + f"| {only_in('-', state('rpm-remove'))} > {state('rpm-hold')}\n"
+            + f'\tif [ "$squasher_pm" != microdnf ] && [ -s {state("rpm-hold")} ]; then\n'
+            + f'\t\txargs "$squasher_pm" mark install < {state("rpm-hold")} > /dev/null 2>&1 || true\n'
+            + "\tfi\n"
             + '\tcase "$squasher_pm" in\n'
             + f"\tmicrodnf) xargs microdnf remove -y < {state('rpm-remove')} ;;\n"
             + '\t*) xargs "$squasher_pm" remove -y --setopt=clean_requirements_on_remove=1 '

@@ -24,12 +24,14 @@ import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
 from squasher.parse.model import Dockerfile, Instruction
 from squasher.pkg import MANAGERS, ScriptOps, cleanup_sh, detect_ops
 from squasher.pkg import build_tools as bt
 from squasher.pkg.apt import Apt
 from squasher.pkg.base import PkgOp
+from squasher.pkg.evidence import Evidence, context_evidence
 from squasher.plan.hooks import ScriptHooks
 from squasher.plan.model import CopyOp, RunStep, Segment, StagePlan
 
@@ -48,6 +50,7 @@ class PurgeOptions:
     keep_packages: Sequence[str] = ()  # --keep PKG
     exact: bool = False  # --exact: no protection; reproduce the original's removals
     no_recommends: bool = False  # --no-recommends
+    context: str = ""  # the build context: its compose files, Procfile, entrypoint scripts
 
 
 @dataclass
@@ -108,6 +111,23 @@ def detect_step(text: str, where: str, prefilter: bool = True) -> ScriptOps:
     return ScriptOps(ops, found.error)
 
 
+RUNS_AT_START = ("CMD", "ENTRYPOINT", "HEALTHCHECK")
+
+
+def run_evidence(df: Dockerfile, context: str = "") -> list[Evidence]:
+    """What the image runs (every stage's CMD, ENTRYPOINT, HEALTHCHECK) and what its context
+    runs with it (compose files, Procfile, entrypoint scripts): a runtime tool named there stays."""
+    found: list[Evidence] = []
+    words: list[str] = []
+    for stage in df.stages:
+        for inst in stage.instructions:
+            if inst.keyword in RUNS_AT_START:
+                text = " ".join(inst.args) if inst.json_form else inst.rest
+                found.append(Evidence(f"{_where(df, inst)} {inst.keyword}", text))
+                words.extend(text.split())
+    return found + context_evidence(Path(context) if context else None, words)
+
+
 def _where(df: Dockerfile, inst: Instruction) -> str:
     return f"{df.path.rsplit('/', 1)[-1]}:{inst.start_line}"
 
@@ -125,6 +145,7 @@ class PurgeHooks(ScriptHooks):
         self.options = options
         self.stages: dict[str, StagePackages] = {}
         directives = bt.parse_directives(df.source, df.path)
+        evidence = run_evidence(df, options.context)
         for sp in stages:
             info = StagePackages()
             numbers: list[int] = []
@@ -154,6 +175,7 @@ class PurgeHooks(ScriptHooks):
                 keep=options.keep_packages,
                 directives=directives,
                 no_purge=not options.purge,
+                evidence=evidence,
             )
             self.stages[sp.key] = info
 

@@ -77,7 +77,7 @@ for squasher_tool in apk apk.static; do
 	# squasher: protect what the build needs before apk removes anything
 	if [ -z "${SQUASHER_PROTECTING:-}" ] && [ -e "$SQUASHER_STATE/marker" ]; then
 		case " $* " in
-		*" del "*) sh "$SQUASHER_STATE/apk-protect.sh" || exit ;;
+		*" del "*) sh "$SQUASHER_STATE/apk-protect.sh" "${0##*/}" "$@" || exit ;;
 		esac
 	fi
 	SQUASHER_PROTECTING=1

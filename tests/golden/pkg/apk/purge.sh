@@ -59,12 +59,12 @@ if command -v apk >/dev/null 2>&1 && command -v scanelf >/dev/null 2>&1 && [ -e 
 fi
 # squasher apk: delete the build-only packages and groups
 if command -v apk >/dev/null 2>&1; then
-	printf '%s\n' .build-deps gcc libpq-dev make > "$SQUASHER_STATE/apk-build-only"
+	printf '%s\n' .build-deps gcc libpq-dev make python3-pip > "$SQUASHER_STATE/apk-build-only"
 	printf '%s\n' ca-certificates libpq5 > "$SQUASHER_STATE/apk-keep"
 	printf '%s\n' git > "$SQUASHER_STATE/apk-force"
 	[ -e "$SQUASHER_STATE/apk-world" ] || : > "$SQUASHER_STATE/apk-world"
 	sed -e 's/[=<>~@].*//' /etc/apk/world | LC_ALL=C sort -u > "$SQUASHER_STATE/apk-world-now"
-	awk -v f="$SQUASHER_STATE/apk-world-now" 'BEGIN { while ((getline l < f) > 0) s[l] = 1 } !($0 in s)' "$SQUASHER_STATE/apk-keep" | while IFS= read -r squasher_p; do
+	{ cat "$SQUASHER_STATE/apk-keep"; apk info 2>/dev/null | grep -xE 'ca-certificates|ca-certificates-bundle|ca-certificates-java|glibc-all-langpacks|glibc-langpack-.*|iana-etc|locales|locales-all|mailcap|media-types|mime-support|musl-locales|netbase|setup|shared-mime-info|tzdata'; } | LC_ALL=C sort -u | awk -v f="$SQUASHER_STATE/apk-world-now" 'BEGIN { while ((getline l < f) > 0) s[l] = 1 } !($0 in s)' - | while IFS= read -r squasher_p; do
 		if apk info -e "$squasher_p" > /dev/null 2>&1; then echo "$squasher_p"; fi
 	done > "$SQUASHER_STATE/apk-keep-add"
 	if [ -s "$SQUASHER_STATE/apk-keep-add" ]; then

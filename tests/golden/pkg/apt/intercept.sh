@@ -4,6 +4,19 @@ mkdir -p "$SQUASHER_STATE"
 [ -e "$SQUASHER_STATE/marker" ] || touch "$SQUASHER_STATE/marker"
 mkdir -p "$SQUASHER_STATE/bin"
 cat > "$SQUASHER_STATE/apt-protect.sh" <<'SQUASHER_PROTECT'
+rm -f "$SQUASHER_STATE/apt-would"
+if [ "$#" -gt 1 ]; then
+	squasher_tool=$1
+	shift
+	case "$squasher_tool" in
+	dpkg) printf '%s\n' "$@" | grep -v '^-' | sed 's/:.*//' | LC_ALL=C sort -u > "$SQUASHER_STATE/apt-would" ;;
+	*)
+		if squasher_sim=$(SQUASHER_PROTECTING=1 "$squasher_tool" -s "$@" 2>/dev/null); then
+			printf '%s\n' "$squasher_sim" | awk '$1 == "Purg" || $1 == "Remv" { n = $2; sub(/:.*/, "", n); print n }' | LC_ALL=C sort -u > "$SQUASHER_STATE/apt-would"
+		fi
+		;;
+	esac
+fi
 # squasher apt: keep the packages that files built so far need ($SQUASHER_WHERE)
 if command -v dpkg-query >/dev/null 2>&1 && [ -e "$SQUASHER_STATE/marker" ]; then
 	squasher_where="${SQUASHER_WHERE:-removal}"
@@ -99,6 +112,10 @@ if command -v dpkg-query >/dev/null 2>&1 && [ -e "$SQUASHER_STATE/marker" ]; the
 			printf '%s\t%s\t%s\n' "$squasher_pkg" "$squasher_f" "$squasher_lib"
 		done
 	done > "$SQUASHER_STATE/apt-protect-new"
+	if [ -e "$SQUASHER_STATE/apt-would" ]; then
+		awk -F '\t' -v would="$SQUASHER_STATE/apt-would" 'BEGIN { while ((getline d < would) > 0) take[d] = 1 } { name = $1; sub(/:.*/, "", name) } take[name]' "$SQUASHER_STATE/apt-protect-new" > "$SQUASHER_STATE/apt-protect-taken"
+		mv "$SQUASHER_STATE/apt-protect-taken" "$SQUASHER_STATE/apt-protect-new"
+	fi
 	cut -f 1 "$SQUASHER_STATE/apt-protect-new" | LC_ALL=C sort -u > "$SQUASHER_STATE/apt-protect-pkgs"
 	xargs -r dpkg-query -W -f="\${Depends}, \${Pre-Depends}\n" < "$SQUASHER_STATE/apt-protect-pkgs" 2>/dev/null \
 		| tr '|' ',' | tr ',' '\n' | sed -e 's/(.*//' -e 's/[[:space:]]//g' -e 's/:any$//' \
@@ -108,6 +125,7 @@ if command -v dpkg-query >/dev/null 2>&1 && [ -e "$SQUASHER_STATE/marker" ]; the
 	xargs -r apt-mark manual < "$SQUASHER_STATE/apt-protect-pkgs" > /dev/null
 	LC_ALL=C sort -u -o "$SQUASHER_STATE/apt-protected" "$SQUASHER_STATE/apt-protected" "$SQUASHER_STATE/apt-protect-pkgs"
 fi
+rm -f "$SQUASHER_STATE/apt-would"
 SQUASHER_PROTECT
 for squasher_tool in apt-get apt dpkg; do
 	squasher_real=$(command -v "$squasher_tool" 2>/dev/null) || continue
@@ -122,7 +140,7 @@ for squasher_tool in apt-get apt dpkg; do
 	# squasher: protect what the build needs before apt removes anything
 	if [ -z "${SQUASHER_PROTECTING:-}" ] && [ -e "$SQUASHER_STATE/marker" ]; then
 		case " $* " in
-		*" purge "* | *" remove "* | *" autoremove "* | *" autopurge "* | *" auto-remove "* | *" --auto-remove "* | *" --autoremove "* | *" -P "* | *" --purge "* | *" -r "* | *" --remove "*) sh "$SQUASHER_STATE/apt-protect.sh" || exit ;;
+		*" purge "* | *" remove "* | *" autoremove "* | *" autopurge "* | *" auto-remove "* | *" --auto-remove "* | *" --autoremove "* | *" -P "* | *" --purge "* | *" -r "* | *" --remove "*) sh "$SQUASHER_STATE/apt-protect.sh" "${0##*/}" "$@" || exit ;;
 		esac
 	fi
 	SQUASHER_PROTECTING=1

@@ -93,6 +93,10 @@ if command -v dpkg-query >/dev/null 2>&1 && [ -e "$SQUASHER_STATE/marker" ]; the
 			printf '%s\t%s\t%s\n' "$squasher_pkg" "$squasher_f" "$squasher_lib"
 		done
 	done > "$SQUASHER_STATE/apt-protect-new"
+	if [ -e "$SQUASHER_STATE/apt-would" ]; then
+		awk -F '\t' -v would="$SQUASHER_STATE/apt-would" 'BEGIN { while ((getline d < would) > 0) take[d] = 1 } { name = $1; sub(/:.*/, "", name) } take[name]' "$SQUASHER_STATE/apt-protect-new" > "$SQUASHER_STATE/apt-protect-taken"
+		mv "$SQUASHER_STATE/apt-protect-taken" "$SQUASHER_STATE/apt-protect-new"
+	fi
 	cut -f 1 "$SQUASHER_STATE/apt-protect-new" | LC_ALL=C sort -u > "$SQUASHER_STATE/apt-protect-pkgs"
 	xargs -r dpkg-query -W -f="\${Depends}, \${Pre-Depends}\n" < "$SQUASHER_STATE/apt-protect-pkgs" 2>/dev/null \
 		| tr '|' ',' | tr ',' '\n' | sed -e 's/(.*//' -e 's/[[:space:]]//g' -e 's/:any$//' \

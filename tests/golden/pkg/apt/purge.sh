@@ -1,125 +1,152 @@
-# squasher apt: keep the packages that files built so far need (final purge)
-if command -v dpkg-query >/dev/null 2>&1 && [ -e "$SQUASHER_STATE/marker" ]; then
-	squasher_where='final purge'
-	squasher_tab=$(printf '\t')
-	if find "$SQUASHER_STATE/marker" -maxdepth 0 -cnewer "$SQUASHER_STATE/marker" >/dev/null 2>&1; then
-		squasher_newer=-cnewer
-	else
-		squasher_newer=-newer
-	fi
-	{ cat /var/lib/dpkg/info/*.list; cat "$SQUASHER_STATE/wrappers"; } 2>/dev/null \
-		| awk '{ print } /^\/(bin|sbin|lib[^\/]*)\// { print "/usr" $0 }' \
-		| LC_ALL=C sort -u > "$SQUASHER_STATE/owned"
-	find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /var/lib/dpkg -o -path /var/lib/apt -o -path /lib/apk/db -o -path /var/lib/rpm -o -path /usr/lib/sysimage/rpm -o -path /var/cache -o -path /var/log -o -path "$SQUASHER_STATE" \) -prune \
-		-o -type f "$squasher_newer" "$SQUASHER_STATE/marker" \
-		\( -perm -100 -o -perm -010 -o -perm -001 -o -name '*.so' -o -name '*.so.*' \) \
-		-print 2>/dev/null | LC_ALL=C sort -u > "$SQUASHER_STATE/new"
-	awk -v f="$SQUASHER_STATE/owned" 'BEGIN { while ((getline l < f) > 0) s[l] = 1 } !($0 in s)' "$SQUASHER_STATE/new" > "$SQUASHER_STATE/apt-built"
-	: > "$SQUASHER_STATE/apt-needs"
-	while IFS= read -r squasher_f; do
-		squasher_magic=$(od -An -tx1 -N4 "$squasher_f" 2>/dev/null | tr -d ' \n')
-		case "$squasher_magic" in
-		7f454c46)
-			ldd "$squasher_f" 2>/dev/null | awk -v f="$squasher_f" '$2 == "=>" && $3 ~ /^\// { print f "\t" $3 }' \
-				>> "$SQUASHER_STATE/apt-needs" || true
-			;;
-		2321*)
-			squasher_interp=$(head -n 1 "$squasher_f" | awk '{ sub(/^#![ \t]*/, ""); if ($1 ~ /(^|\/)env$/) { for (i = 2; i <= NF; i++) if ($i !~ /^-/ && $i !~ /=/) { print $i; exit } } else print $1; exit }')
-			case "$squasher_interp" in
-			/*) ;;
-			?*)
-				squasher_found=
-				squasher_ifs=$IFS
-				IFS=:
-				for squasher_dir in $PATH; do
-					if [ -x "$squasher_dir/$squasher_interp" ]; then
-						squasher_found="$squasher_dir/$squasher_interp"
-						break
-					fi
-				done
-				IFS=$squasher_ifs
-				squasher_interp=$squasher_found
-				;;
-			esac
-			[ -z "$squasher_interp" ] || [ -e "$squasher_interp" ] || squasher_interp=
-			if [ -n "$squasher_interp" ]; then
-				printf '%s\t%s\n' "$squasher_f" "$squasher_interp" >> "$SQUASHER_STATE/apt-needs"
-			fi
-			;;
-		esac
-	done < "$SQUASHER_STATE/apt-built"
-	find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /var/lib/dpkg -o -path /var/lib/apt -o -path /lib/apk/db -o -path /var/lib/rpm -o -path /usr/lib/sysimage/rpm -o -path /var/cache -o -path /var/log -o -path "$SQUASHER_STATE" \) -prune \
-		-o -type f -name '*.py' "$squasher_newer" "$SQUASHER_STATE/marker" -print 2>/dev/null \
-		| awk -v f="$SQUASHER_STATE/owned" 'BEGIN { while ((getline l < f) > 0) s[l] = 1 } !($0 in s)' - \
-		| tr '\n' '\0' | xargs -0 -r grep -HoE '^[[:space:]]*(import|from)[[:space:]]+(pkg_resources|setuptools|distutils)([.[:space:],]|$)' 2>/dev/null \
-		| awk '{ f = $0; sub(/:[^:]*$/, "", f); m = $NF; sub(/[.,[:space:]].*/, "", m); if (!seen[m]++) print f "\t" m }' \
-		| while IFS="$squasher_tab" read -r squasher_f squasher_mod; do
-		for squasher_d in /usr/local/lib/python3*/dist-packages /usr/local/lib/python3*/site-packages /usr/lib/python3/dist-packages /usr/lib/python3.* /usr/lib64/python3*/site-packages /usr/lib/python3*/site-packages; do
-			[ -e "$squasher_d/$squasher_mod/__init__.py" ] || continue
-			case "$squasher_d" in
-			/usr/local/*) ;;
-			*) printf '%s\t%s\n' "$squasher_f" "$squasher_d/$squasher_mod/__init__.py" ;;
-			esac
-			break
-		done
-	done >> "$SQUASHER_STATE/apt-needs"
-	: > "$SQUASHER_STATE/apt-protect-new"
-	LC_ALL=C sort -t "$squasher_tab" -k2,2 -k1,1 "$SQUASHER_STATE/apt-needs" \
-		| awk -F '\t' '!seen[$2]++' \
-		| while IFS="$squasher_tab" read -r squasher_f squasher_lib; do
-		squasher_real=$(readlink -f "$squasher_lib" 2>/dev/null || echo "$squasher_lib")
-		squasher_owner=
-		for squasher_p in "$squasher_lib" "$squasher_real"; do
-			case "$squasher_p" in
-			/usr/bin/* | /usr/sbin/* | /usr/lib*) squasher_twin="${squasher_p#/usr}" ;;
-			/bin/* | /sbin/* | /lib*) squasher_twin="/usr$squasher_p" ;;
-			*) squasher_twin="$squasher_p" ;;
-			esac
-			for squasher_q in "$squasher_p" "$squasher_twin"; do
-				squasher_owner=$(dpkg-query --search "$squasher_q" 2>/dev/null \
-					| awk -F ': ' '!/^diversion / { gsub(/, /, " ", $1); print $1; exit }')
-				[ -z "$squasher_owner" ] || break 2
-			done
-		done
-		for squasher_pkg in $squasher_owner; do
-			squasher_base="${squasher_pkg%%:*}"
-			case "$squasher_base" in
-			*-minimal)
-				if dpkg-query -W -f='${db:Status-Status}\n' "${squasher_base%-minimal}" 2>/dev/null | grep -qx installed; then
-					printf '%s\t%s\t%s\n' "${squasher_base%-minimal}" "$squasher_f" "$squasher_lib"
-				fi
-				;;
-			esac
-			printf '%s\t%s\t%s\n' "$squasher_pkg" "$squasher_f" "$squasher_lib"
-		done
-	done > "$SQUASHER_STATE/apt-protect-new"
-	cut -f 1 "$SQUASHER_STATE/apt-protect-new" | LC_ALL=C sort -u > "$SQUASHER_STATE/apt-protect-pkgs"
-	xargs -r dpkg-query -W -f="\${Depends}, \${Pre-Depends}\n" < "$SQUASHER_STATE/apt-protect-pkgs" 2>/dev/null \
-		| tr '|' ',' | tr ',' '\n' | sed -e 's/(.*//' -e 's/[[:space:]]//g' -e 's/:any$//' \
-		| LC_ALL=C sort -u > "$SQUASHER_STATE/apt-protect-deps"
-	LC_ALL=C sort -t "$squasher_tab" -k1,1 -k2,2 "$SQUASHER_STATE/apt-protect-new" \
-		| awk -F '\t' -v w="$squasher_where" -v deps="$SQUASHER_STATE/apt-protect-deps" 'BEGIN { while ((getline d < deps) > 0) dep[d] = 1 } { name = $1; sub(/:.*/, "", name) } !dep[name] && !seen[$1]++ { print "squasher-protect\tapt\t" $1 "\t" $2 "\t" $3 "\t" w }'
-	xargs -r apt-mark manual < "$SQUASHER_STATE/apt-protect-pkgs" > /dev/null
-	LC_ALL=C sort -u -o "$SQUASHER_STATE/apt-protected" "$SQUASHER_STATE/apt-protected" "$SQUASHER_STATE/apt-protect-pkgs"
-fi
 # squasher apt: purge the build-only packages and what only they needed
 if command -v apt-mark >/dev/null 2>&1; then
-	printf '%s\n' .build-deps gcc libpq-dev make > "$SQUASHER_STATE/apt-build-only"
+	printf '%s\n' .build-deps gcc libpq-dev make python3-pip > "$SQUASHER_STATE/apt-build-only"
 	printf '%s\n' ca-certificates libpq5 > "$SQUASHER_STATE/apt-keep"
 	printf '%s\n' git > "$SQUASHER_STATE/apt-force"
 	[ -e "$SQUASHER_STATE/apt-manual" ] || : > "$SQUASHER_STATE/apt-manual"
+	[ -e "$SQUASHER_STATE/apt-base" ] || : > "$SQUASHER_STATE/apt-base"
 	[ -e "$SQUASHER_STATE/apt-protected" ] || : > "$SQUASHER_STATE/apt-protected"
 	apt-mark showmanual | LC_ALL=C sort -u > "$SQUASHER_STATE/apt-manual-now"
-	dpkg-query -W -f='${db:Status-Status} ${Package}\n' \
-		| awk '$1 == "installed" { print $2 }' | LC_ALL=C sort -u > "$SQUASHER_STATE/apt-installed"
+	dpkg-query -W -f='${db:Status-Status} ${Package}\n' | awk '$1 == "installed" { print $2 }' | LC_ALL=C sort -u > "$SQUASHER_STATE/apt-installed"
 	{
 		awk -v f="$SQUASHER_STATE/apt-force" 'BEGIN { while ((getline l < f) > 0) s[l] = 1 } !($0 in s)' "$SQUASHER_STATE/apt-manual"
+		awk -v f="$SQUASHER_STATE/apt-force" 'BEGIN { while ((getline l < f) > 0) s[l] = 1 } !($0 in s)' "$SQUASHER_STATE/apt-base"
 		awk -v f="$SQUASHER_STATE/apt-build-only" 'BEGIN { while ((getline l < f) > 0) s[l] = 1 } !($0 in s)' "$SQUASHER_STATE/apt-manual-now"
 		cat "$SQUASHER_STATE/apt-keep"
-		sed 's/:.*//' "$SQUASHER_STATE/apt-protected"
+		grep -xE 'ca-certificates|ca-certificates-bundle|ca-certificates-java|glibc-all-langpacks|glibc-langpack-.*|iana-etc|locales|locales-all|mailcap|media-types|mime-support|musl-locales|netbase|setup|shared-mime-info|tzdata' "$SQUASHER_STATE/apt-installed"
 	} | LC_ALL=C sort -u | awk -v f="$SQUASHER_STATE/apt-installed" 'BEGIN { while ((getline l < f) > 0) s[l] = 1 } $0 in s' - > "$SQUASHER_STATE/apt-remark"
 	apt-mark auto '.*' > /dev/null
 	xargs -r apt-mark manual < "$SQUASHER_STATE/apt-remark" > /dev/null
+	rm -f "$SQUASHER_STATE/apt-would"
+	if squasher_sim=$(apt-get -s purge --auto-remove -o APT::AutoRemove::RecommendsImportant=false -o APT::AutoRemove::SuggestsImportant=false 2>/dev/null); then
+		printf '%s\n' "$squasher_sim" | awk '$1 == "Purg" || $1 == "Remv" { n = $2; sub(/:.*/, "", n); print n }' | LC_ALL=C sort -u > "$SQUASHER_STATE/apt-would"
+	fi
+	# squasher apt: keep the packages that files built so far need (final purge)
+	if command -v dpkg-query >/dev/null 2>&1 && [ -e "$SQUASHER_STATE/marker" ]; then
+		squasher_where='final purge'
+		squasher_tab=$(printf '\t')
+		if find "$SQUASHER_STATE/marker" -maxdepth 0 -cnewer "$SQUASHER_STATE/marker" >/dev/null 2>&1; then
+			squasher_newer=-cnewer
+		else
+			squasher_newer=-newer
+		fi
+		{ cat /var/lib/dpkg/info/*.list; cat "$SQUASHER_STATE/wrappers"; } 2>/dev/null \
+			| awk '{ print } /^\/(bin|sbin|lib[^\/]*)\// { print "/usr" $0 }' \
+			| LC_ALL=C sort -u > "$SQUASHER_STATE/owned"
+		find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /var/lib/dpkg -o -path /var/lib/apt -o -path /lib/apk/db -o -path /var/lib/rpm -o -path /usr/lib/sysimage/rpm -o -path /var/cache -o -path /var/log -o -path "$SQUASHER_STATE" \) -prune \
+			-o -type f "$squasher_newer" "$SQUASHER_STATE/marker" \
+			\( -perm -100 -o -perm -010 -o -perm -001 -o -name '*.so' -o -name '*.so.*' \) \
+			-print 2>/dev/null | LC_ALL=C sort -u > "$SQUASHER_STATE/new"
+		awk -v f="$SQUASHER_STATE/owned" 'BEGIN { while ((getline l < f) > 0) s[l] = 1 } !($0 in s)' "$SQUASHER_STATE/new" > "$SQUASHER_STATE/apt-built"
+		: > "$SQUASHER_STATE/apt-needs"
+		while IFS= read -r squasher_f; do
+			squasher_magic=$(od -An -tx1 -N4 "$squasher_f" 2>/dev/null | tr -d ' \n')
+			case "$squasher_magic" in
+			7f454c46)
+				ldd "$squasher_f" 2>/dev/null | awk -v f="$squasher_f" '$2 == "=>" && $3 ~ /^\// { print f "\t" $3 }' \
+					>> "$SQUASHER_STATE/apt-needs" || true
+				;;
+			2321*)
+				squasher_interp=$(head -n 1 "$squasher_f" | awk '{ sub(/^#![ \t]*/, ""); if ($1 ~ /(^|\/)env$/) { for (i = 2; i <= NF; i++) if ($i !~ /^-/ && $i !~ /=/) { print $i; exit } } else print $1; exit }')
+				case "$squasher_interp" in
+				/*) ;;
+				?*)
+					squasher_found=
+					squasher_ifs=$IFS
+					IFS=:
+					for squasher_dir in $PATH; do
+						if [ -x "$squasher_dir/$squasher_interp" ]; then
+							squasher_found="$squasher_dir/$squasher_interp"
+							break
+						fi
+					done
+					IFS=$squasher_ifs
+					squasher_interp=$squasher_found
+					;;
+				esac
+				[ -z "$squasher_interp" ] || [ -e "$squasher_interp" ] || squasher_interp=
+				if [ -n "$squasher_interp" ]; then
+					printf '%s\t%s\n' "$squasher_f" "$squasher_interp" >> "$SQUASHER_STATE/apt-needs"
+				fi
+				;;
+			esac
+		done < "$SQUASHER_STATE/apt-built"
+		find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /var/lib/dpkg -o -path /var/lib/apt -o -path /lib/apk/db -o -path /var/lib/rpm -o -path /usr/lib/sysimage/rpm -o -path /var/cache -o -path /var/log -o -path "$SQUASHER_STATE" \) -prune \
+			-o -type f -name '*.py' "$squasher_newer" "$SQUASHER_STATE/marker" -print 2>/dev/null \
+			| awk -v f="$SQUASHER_STATE/owned" 'BEGIN { while ((getline l < f) > 0) s[l] = 1 } !($0 in s)' - \
+			| tr '\n' '\0' | xargs -0 -r grep -HoE '^[[:space:]]*(import|from)[[:space:]]+(pkg_resources|setuptools|distutils)([.[:space:],]|$)' 2>/dev/null \
+			| awk '{ f = $0; sub(/:[^:]*$/, "", f); m = $NF; sub(/[.,[:space:]].*/, "", m); if (!seen[m]++) print f "\t" m }' \
+			| while IFS="$squasher_tab" read -r squasher_f squasher_mod; do
+			for squasher_d in /usr/local/lib/python3*/dist-packages /usr/local/lib/python3*/site-packages /usr/lib/python3/dist-packages /usr/lib/python3.* /usr/lib64/python3*/site-packages /usr/lib/python3*/site-packages; do
+				[ -e "$squasher_d/$squasher_mod/__init__.py" ] || continue
+				case "$squasher_d" in
+				/usr/local/*) ;;
+				*) printf '%s\t%s\n' "$squasher_f" "$squasher_d/$squasher_mod/__init__.py" ;;
+				esac
+				break
+			done
+		done >> "$SQUASHER_STATE/apt-needs"
+		: > "$SQUASHER_STATE/apt-protect-new"
+		LC_ALL=C sort -t "$squasher_tab" -k2,2 -k1,1 "$SQUASHER_STATE/apt-needs" \
+			| awk -F '\t' '!seen[$2]++' \
+			| while IFS="$squasher_tab" read -r squasher_f squasher_lib; do
+			squasher_real=$(readlink -f "$squasher_lib" 2>/dev/null || echo "$squasher_lib")
+			squasher_owner=
+			for squasher_p in "$squasher_lib" "$squasher_real"; do
+				case "$squasher_p" in
+				/usr/bin/* | /usr/sbin/* | /usr/lib*) squasher_twin="${squasher_p#/usr}" ;;
+				/bin/* | /sbin/* | /lib*) squasher_twin="/usr$squasher_p" ;;
+				*) squasher_twin="$squasher_p" ;;
+				esac
+				for squasher_q in "$squasher_p" "$squasher_twin"; do
+					squasher_owner=$(dpkg-query --search "$squasher_q" 2>/dev/null \
+						| awk -F ': ' '!/^diversion / { gsub(/, /, " ", $1); print $1; exit }')
+					[ -z "$squasher_owner" ] || break 2
+				done
+			done
+			for squasher_pkg in $squasher_owner; do
+				squasher_base="${squasher_pkg%%:*}"
+				case "$squasher_base" in
+				*-minimal)
+					if dpkg-query -W -f='${db:Status-Status}\n' "${squasher_base%-minimal}" 2>/dev/null | grep -qx installed; then
+						printf '%s\t%s\t%s\n' "${squasher_base%-minimal}" "$squasher_f" "$squasher_lib"
+					fi
+					;;
+				esac
+				printf '%s\t%s\t%s\n' "$squasher_pkg" "$squasher_f" "$squasher_lib"
+			done
+		done > "$SQUASHER_STATE/apt-protect-new"
+		if [ -e "$SQUASHER_STATE/apt-would" ]; then
+			awk -F '\t' -v would="$SQUASHER_STATE/apt-would" 'BEGIN { while ((getline d < would) > 0) take[d] = 1 } { name = $1; sub(/:.*/, "", name) } take[name]' "$SQUASHER_STATE/apt-protect-new" > "$SQUASHER_STATE/apt-protect-taken"
+			mv "$SQUASHER_STATE/apt-protect-taken" "$SQUASHER_STATE/apt-protect-new"
+		fi
+		cut -f 1 "$SQUASHER_STATE/apt-protect-new" | LC_ALL=C sort -u > "$SQUASHER_STATE/apt-protect-pkgs"
+		xargs -r dpkg-query -W -f="\${Depends}, \${Pre-Depends}\n" < "$SQUASHER_STATE/apt-protect-pkgs" 2>/dev/null \
+			| tr '|' ',' | tr ',' '\n' | sed -e 's/(.*//' -e 's/[[:space:]]//g' -e 's/:any$//' \
+			| LC_ALL=C sort -u > "$SQUASHER_STATE/apt-protect-deps"
+		LC_ALL=C sort -t "$squasher_tab" -k1,1 -k2,2 "$SQUASHER_STATE/apt-protect-new" \
+			| awk -F '\t' -v w="$squasher_where" -v deps="$SQUASHER_STATE/apt-protect-deps" 'BEGIN { while ((getline d < deps) > 0) dep[d] = 1 } { name = $1; sub(/:.*/, "", name) } !dep[name] && !seen[$1]++ { print "squasher-protect\tapt\t" $1 "\t" $2 "\t" $3 "\t" w }'
+		xargs -r apt-mark manual < "$SQUASHER_STATE/apt-protect-pkgs" > /dev/null
+		LC_ALL=C sort -u -o "$SQUASHER_STATE/apt-protected" "$SQUASHER_STATE/apt-protected" "$SQUASHER_STATE/apt-protect-pkgs"
+	fi
+	rm -f "$SQUASHER_STATE/apt-would"
+	# runtime tools that scripts the build wrote run stay
+	squasher_named() {
+		grep -qx "$1" "$SQUASHER_STATE/apt-installed" || return 0
+		if grep -qx "$1" "$SQUASHER_STATE/apt-protected"; then return 0; fi
+		grep -qE "(^|[^[:alnum:]_.-])$2([^[:alnum:]_-]|\$)" "$3" || return 0
+		printf 'squasher-protect\tapt\t%s\t%s\tcommand %s\tfinal purge\n' "$1" "$3" "$2"
+		printf '%s\n' "$1" >> "$SQUASHER_STATE/apt-protected"
+	}
+	while IFS= read -r squasher_f; do
+		case "$squasher_f" in
+		*/node_modules/* | */site-packages/* | */dist-packages/* | */pip | */pip[0-9]*) continue ;;
+		esac
+		[ "$(head -c 2 "$squasher_f" 2>/dev/null)" = '#!' ] || continue
+		squasher_named python3-pip pip "$squasher_f"
+		squasher_named python3-pip pip3 "$squasher_f"
+	done < "$SQUASHER_STATE/apt-built"
+	sed 's/:.*//' "$SQUASHER_STATE/apt-protected" | awk -v f="$SQUASHER_STATE/apt-installed" 'BEGIN { while ((getline l < f) > 0) s[l] = 1 } $0 in s' - | xargs -r apt-mark manual > /dev/null
 	squasher_before=$(dpkg-query -W -f="\${db:Status-Status} \${Installed-Size}\n" 2>/dev/null | awk '$1 == "installed" { s += $2 } END { print s + 0 }')
 	apt-get purge -y --auto-remove -o APT::AutoRemove::RecommendsImportant=false -o APT::AutoRemove::SuggestsImportant=false
 	[ -e "$SQUASHER_STATE/apt-config-files" ] || : > "$SQUASHER_STATE/apt-config-files"
@@ -128,4 +155,5 @@ if command -v apt-mark >/dev/null 2>&1; then
 		| xargs -r dpkg --purge > /dev/null
 	squasher_after=$(dpkg-query -W -f="\${db:Status-Status} \${Installed-Size}\n" 2>/dev/null | awk '$1 == "installed" { s += $2 } END { print s + 0 }')
 	printf 'squasher-freed\tapt\tpurge\t%s\n' "$((squasher_before - squasher_after))"
+	apt-mark showmanual | awk -v f="$SQUASHER_STATE/apt-manual-now" 'BEGIN { while ((getline l < f) > 0) s[l] = 1 } !($0 in s)' - | xargs -r apt-mark auto > /dev/null
 fi

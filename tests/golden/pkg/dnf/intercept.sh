@@ -106,7 +106,7 @@ for squasher_tool in dnf yum microdnf; do
 	# squasher: protect what the build needs before dnf removes anything
 	if [ -z "${SQUASHER_PROTECTING:-}" ] && [ -e "$SQUASHER_STATE/marker" ]; then
 		case " $* " in
-		*" remove "* | *" erase "* | *" autoremove "* | *" rm "*) sh "$SQUASHER_STATE/dnf-protect.sh" || exit ;;
+		*" remove "* | *" erase "* | *" autoremove "* | *" rm "*) sh "$SQUASHER_STATE/dnf-protect.sh" "${0##*/}" "$@" || exit ;;
 		esac
 	fi
 	SQUASHER_PROTECTING=1

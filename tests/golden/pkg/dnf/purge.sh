@@ -93,7 +93,7 @@ if command -v rpm >/dev/null 2>&1; then
 	elif command -v microdnf >/dev/null 2>&1; then squasher_pm=microdnf
 	else squasher_pm=
 	fi
-	printf '%s\n' .build-deps gcc libpq-dev make > "$SQUASHER_STATE/rpm-build-only"
+	printf '%s\n' .build-deps gcc libpq-dev make python3-pip > "$SQUASHER_STATE/rpm-build-only"
 	printf '%s\n' ca-certificates libpq5 > "$SQUASHER_STATE/rpm-keep"
 	printf '%s\n' git > "$SQUASHER_STATE/rpm-force"
 	[ -e "$SQUASHER_STATE/rpm-base" ] || : > "$SQUASHER_STATE/rpm-base"
@@ -105,6 +105,13 @@ if command -v rpm >/dev/null 2>&1; then
 		| awk -v f="$SQUASHER_STATE/rpm-keep" 'BEGIN { while ((getline l < f) > 0) s[l] = 1 } !($0 in s)' - \
 		| awk -v f="$SQUASHER_STATE/rpm-protected" 'BEGIN { while ((getline l < f) > 0) s[l] = 1 } !($0 in s)' - > "$SQUASHER_STATE/rpm-remove"
 	if [ -s "$SQUASHER_STATE/rpm-remove" ] && [ -n "$squasher_pm" ]; then
+		{
+			awk -v f="$SQUASHER_STATE/rpm-force" 'BEGIN { while ((getline l < f) > 0) s[l] = 1 } !($0 in s)' "$SQUASHER_STATE/rpm-base"
+			grep -xE 'ca-certificates|ca-certificates-bundle|ca-certificates-java|glibc-all-langpacks|glibc-langpack-.*|iana-etc|locales|locales-all|mailcap|media-types|mime-support|musl-locales|netbase|setup|shared-mime-info|tzdata' "$SQUASHER_STATE/rpm-now"
+		} | LC_ALL=C sort -u | awk -v f="$SQUASHER_STATE/rpm-now" 'BEGIN { while ((getline l < f) > 0) s[l] = 1 } $0 in s' - | awk -v f="$SQUASHER_STATE/rpm-remove" 'BEGIN { while ((getline l < f) > 0) s[l] = 1 } !($0 in s)' - > "$SQUASHER_STATE/rpm-hold"
+		if [ "$squasher_pm" != microdnf ] && [ -s "$SQUASHER_STATE/rpm-hold" ]; then
+			xargs "$squasher_pm" mark install < "$SQUASHER_STATE/rpm-hold" > /dev/null 2>&1 || true
+		fi
 		case "$squasher_pm" in
 		microdnf) xargs microdnf remove -y < "$SQUASHER_STATE/rpm-remove" ;;
 		*) xargs "$squasher_pm" remove -y --setopt=clean_requirements_on_remove=1 < "$SQUASHER_STATE/rpm-remove" ;;

@@ -1,0 +1,97 @@
+"""apt's longer sh pieces: the installed set, simulation, bookkeeping files, runtime tools.
+
+Read by :mod:`squasher.pkg.apt`; POSIX sh like the rest of the package layer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from squasher.pkg.base import FREED_TAG, PROTECT_TAG
+from squasher.pkg.common import state
+from squasher.pkg.runtime import tool_commands
+
+INSTALLED = (
+    "dpkg-query -W -f='${db:Status-Status} ${Package}\\n' "
+    "| awk '$1 == \"installed\" { print $2 }' | LC_ALL=C sort -u"
+)
+PURGE_OPTS = (
+    "-o APT::AutoRemove::RecommendsImportant=false -o APT::AutoRemove::SuggestsImportant=false"
+)
+# the package names in "apt-get -s" output (Purg NAME [VERSION] / Remv NAME [VERSION])
+SIMULATED = (
+    'awk \'$1 == "Purg" || $1 == "Remv" { n = $2; sub(/:.*/, "", n); print n }\' | LC_ALL=C sort -u'
+)
+
+
+def simulate_sh(command: str, pad: str = "") -> str:
+    """sh writing to ``apt-would`` the packages the apt ``command`` (a ``-s`` run) would remove;
+    no file when the simulation fails (then the protection keeps everything needed)."""
+    return (
+        f"{pad}if squasher_sim=$({command} 2>/dev/null); then\n"
+        + f"{pad}\tprintf '%s\\n' \"$squasher_sim\" | {SIMULATED} > {state('apt-would')}\n"
+        + f"{pad}fi\n"
+    )
+
+
+# in a wrapper's protection ($1: the tool, then its arguments): what the command would remove,
+# so that only those packages are reported (dpkg -r/-P removes just the packages it names)
+SIMULATE_WRAPPED = (
+    f"rm -f {state('apt-would')}\n"
+    + 'if [ "$#" -gt 1 ]; then\n'
+    + "\tsquasher_tool=$1\n"
+    + "\tshift\n"
+    + '\tcase "$squasher_tool" in\n'
+    + "\tdpkg) printf '%s\\n' \"$@\" | grep -v '^-' | sed 's/:.*//' | LC_ALL=C sort -u "
+    + f"> {state('apt-would')} ;;\n"
+    + "\t*)\n"
+    + simulate_sh('SQUASHER_PROTECTING=1 "$squasher_tool" -s "$@"', "\t\t")
+    + "\t\t;;\n"
+    + "\tesac\n"
+    + "fi\n"
+)
+# what apt and dpkg runs write besides the database: removed when the build created them
+BOOKKEEPING_GLOBS = (
+    "/var/log/apt/* /var/log/dpkg.log /var/log/alternatives.log "
+    "/var/lib/dpkg/*-old /var/cache/debconf/*-old"
+)
+BOOKKEEPING_CLEAN = (
+    f"[ -e {state('apt-base-bookkeeping')} ] || : > {state('apt-base-bookkeeping')}\n"
+    + "squasher_kib=0\n"
+    + f"for squasher_p in {BOOKKEEPING_GLOBS}; do\n"
+    + '\t[ -f "$squasher_p" ] || continue\n'
+    + f'\tif grep -qxF "$squasher_p" {state("apt-base-bookkeeping")}; then continue; fi\n'
+    + "\tsquasher_kib=$((squasher_kib + $(du -sk \"$squasher_p\" | awk '{ print $1 + 0 }')))\n"
+    + '\trm -f "$squasher_p"\n'
+    + "done\n"
+    + f"printf '{FREED_TAG}\\tapt\\t%s\\t%s\\n' 'apt and dpkg logs' \"$squasher_kib\"\n"
+)
+
+
+def runtime_tools_sh(build_only: Sequence[str]) -> str:
+    """sh keeping a runtime tool of ``build_only`` (pip, git ...) when a script the build wrote
+    runs one of its commands: printed as a protection, with the script and the command.
+    Needs the final protection's ``apt-built`` list and ``apt-installed``."""
+    pairs = sorted({(p, c) for p in build_only for c in tool_commands(p)})
+    if not pairs:
+        return ""
+    return (
+        "# runtime tools that scripts the build wrote run stay\n"
+        + "squasher_named() {\n"
+        + f'\tgrep -qx "$1" {state("apt-installed")} || return 0\n'
+        + f'\tif grep -qx "$1" {state("apt-protected")}; then return 0; fi\n'
+        + '\tgrep -qE "(^|[^[:alnum:]_.-])$2([^[:alnum:]_-]|\\$)" "$3" || return 0\n'
+        + f"\tprintf '{PROTECT_TAG}\\tapt\\t%s\\t%s\\tcommand %s\\tfinal purge\\n' "
+        + '"$1" "$3" "$2"\n'
+        + f"\tprintf '%s\\n' \"$1\" >> {state('apt-protected')}\n"
+        + "}\n"
+        + "while IFS= read -r squasher_f; do\n"
+        # installed packages' own scripts (pip's console scripts ...) are not the image's
+        + '\tcase "$squasher_f" in\n'
+        + "\t*/node_modules/* | */site-packages/* | */dist-packages/* | */pip | */pip[0-9]*) "
+        + "continue ;;\n"
+        + "\tesac\n"
+        + '\t[ "$(head -c 2 "$squasher_f" 2>/dev/null)" = \'#!\' ] || continue\n'
+        + "".join(f'\tsquasher_named {p} {c} "$squasher_f"\n' for p, c in pairs)
+        + f"done < {state('apt-built')}\n"
+    )

@@ -1,0 +1,70 @@
+"""Packages a purge must treat with care: runtime data, and tools with common run-time uses.
+
+:data:`RUNTIME_DATA` are data and infrastructure packages (the CA store, zoneinfo, /etc/services,
+MIME types, locales): an image's programs read them without naming them, so the final purge never
+removes them as collateral (``--auto-remove`` of a tool that pulled them in). Names for apt, apk
+and dnf; one list, read by each manager's ``purge_sh``.
+
+:data:`RUNTIME_TOOLS` are tools the build often needs (pip, git, curl ...) that images also run:
+``build_tools.decide`` keeps one when anything the image runs names one of its commands, and
+otherwise purges it with a report line naming the evidence looked at and the override.
+"""
+
+from __future__ import annotations
+
+from fnmatch import fnmatchcase
+
+RUNTIME_DATA: tuple[str, ...] = (
+    "ca-certificates",  # apt, apk, dnf
+    "ca-certificates-bundle",  # apk
+    "ca-certificates-java",
+    "tzdata",
+    "netbase",  # /etc/services, /etc/protocols
+    "iana-etc",  # apk's /etc/services
+    "setup",  # dnf's /etc/services
+    "media-types",  # /etc/mime.types
+    "mime-support",
+    "mailcap",  # dnf's /etc/mime.types
+    "shared-mime-info",
+    "locales",
+    "locales-all",
+    "glibc-langpack-*",
+    "glibc-all-langpacks",
+    "musl-locales",
+)
+
+# package -> the commands it provides (the words that name it in what the image runs)
+RUNTIME_TOOLS: dict[str, tuple[str, ...]] = {
+    "python3-pip": ("pip", "pip3"),
+    "python-pip": ("pip", "pip2"),
+    "py3-pip": ("pip", "pip3"),
+    "git": ("git",),
+    "mercurial": ("hg",),
+    "subversion": ("svn",),
+    "curl": ("curl",),
+    "wget": ("wget",),
+    "openssh-client": ("ssh", "scp", "sftp", "ssh-keygen", "ssh-keyscan"),
+    "openssh-clients": ("ssh", "scp", "sftp", "ssh-keygen", "ssh-keyscan"),
+    "openssh-client-default": ("ssh", "scp", "sftp", "ssh-keygen", "ssh-keyscan"),
+    "rsync": ("rsync",),
+}
+
+
+def is_runtime_data(package: str) -> bool:
+    """True for a package of :data:`RUNTIME_DATA` (``:arch`` suffix ignored)."""
+    name = package.split(":", 1)[0].lower()
+    return any(fnmatchcase(name, p) for p in RUNTIME_DATA)
+
+
+def tool_commands(package: str) -> tuple[str, ...]:
+    """The commands of a runtime tool (``pip``, ``pip3``), or () when it is not one."""
+    return RUNTIME_TOOLS.get(package.split(":", 1)[0].lower(), ())
+
+
+def data_regex() -> str:
+    """An extended regular expression matching a whole :data:`RUNTIME_DATA` name (``grep -xE``)."""
+
+    def one(glob: str) -> str:
+        return glob.replace(".", "\\.").replace("+", "\\+").replace("*", ".*")
+
+    return "|".join(one(p) for p in sorted(RUNTIME_DATA))

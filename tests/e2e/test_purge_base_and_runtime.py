@@ -1,0 +1,238 @@
+"""The purge on the real engine: what the base had, runtime data and runtime tools survive.
+
+A base made here has git and make installed and marked automatic (as a Node base has its
+tools). On it, two Dockerfiles share one template: both install python3, python3-pip, gcc and
+libpq-dev, compile two programs and add a test CA to the system trust store; one's CMD runs pip,
+the other's does not. Each is rewritten by squasher and both images are built (classic builder),
+once per module. Then:
+
+- git and make (the base's, automatic) survive; gcc is gone (a build tool);
+- pip is purged where nothing the image runs names it, and kept (and works) where its CMD does;
+- the CA store is intact: the same /etc/ssl/certs, and a TLS handshake against a server in the
+  container, with a certificate of the test CA, verifies with Python's default context;
+- the protection reports libpq5 once, at the final purge that would take it, and never libc6;
+- the apt logs the build wrote are gone, the base's bookkeeping files are left;
+- the pip cache that ``pip install --user`` left in a non-root user's home is gone.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import DEBIAN
+
+from squasher.engine import Scratch
+from squasher.pkg.base import parse_protect_log
+from squasher.rewrite import rewrite
+
+pytestmark = pytest.mark.engine
+
+AUTOBASE = f"""\
+FROM {DEBIAN}
+RUN apt-get update && apt-get install -y --no-install-recommends git make \\
+ && apt-mark auto git make && rm -rf /var/lib/apt/lists/*
+"""
+
+HELLO_C = '#include <stdio.h>\nint main(void) { puts("hello"); return 0; }\n'
+PQVER_C = (
+    "#include <stdio.h>\n#include <libpq-fe.h>\n"
+    'int main(void) { printf("libpq %d\\n", PQlibVersion()); return 0; }\n'
+)
+MAKE_CERTS = (
+    "openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj /CN=squasher-test-ca "
+    "-keyout /srv/ca.key -out /srv/ca.crt 2>/dev/null"
+    " && openssl req -newkey rsa:2048 -nodes -subj /CN=localhost "
+    "-addext subjectAltName=DNS:localhost -keyout /srv/tls.key -out /srv/tls.csr 2>/dev/null"
+    " && openssl x509 -req -in /srv/tls.csr -CA /srv/ca.crt -CAkey /srv/ca.key -CAcreateserial "
+    "-days 30 -copy_extensions copy -out /srv/tls.crt 2>/dev/null"
+    " && cp /srv/ca.crt /usr/local/share/ca-certificates/squasher-test-ca.crt"
+    " && update-ca-certificates > /dev/null && rm -f /srv/tls.csr /srv/ca.key /srv/ca.srl"
+)
+# line numbers matter (the CMD is at Dockerfile:14). The original's purge at line 8 takes only
+# libpq-dev (no --auto-remove: that would take the base's automatic git and make in the original
+# too); the final purge would take libpq5, which pqver needs.
+TEMPLATE = """\
+FROM {base}
+RUN apt-get update && apt-get install -y --no-install-recommends \\
+    python3 python3-pip gcc libc6-dev libpq-dev
+COPY hello.c pqver.c /src/
+RUN gcc -O2 -o /usr/local/bin/hello /src/hello.c \\
+ && gcc -O2 -I/usr/include/postgresql -o /usr/local/bin/pqver /src/pqver.c -lpq
+RUN {certs}
+RUN apt-get purge -y libpq-dev
+RUN useradd -m appuser
+USER appuser
+RUN pip install -q --user --break-system-packages --use-pep517 \\
+    --use-feature=no-binary-enable-wheel-cache --no-binary six six==1.16.0
+USER root
+CMD {cmd}
+"""
+# a TLS server in the container with the test CA's certificate; the client trusts the system store
+TLS_CHECK = """\
+import http.server, ssl, threading, urllib.request
+class Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+srv = http.server.HTTPServer(("127.0.0.1", 0), Quiet)
+server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+server_ctx.load_cert_chain("/srv/tls.crt", "/srv/tls.key")
+srv.socket = server_ctx.wrap_socket(srv.socket, server_side=True)
+threading.Thread(target=srv.serve_forever, daemon=True).start()
+ctx = ssl.create_default_context()
+with urllib.request.urlopen(f"https://localhost:{srv.server_port}/", context=ctx) as r:
+    print("tls", r.status)
+print("cas", len(ctx.get_ca_certs()))
+"""
+
+
+@dataclass
+class Pair:
+    original: str
+    squashed: str
+    log: str  # the squashed build's log
+    report: Any  # the rewrite report
+
+
+def _build_pair(scratch: Scratch, ctx: Path, dockerfile: str) -> Pair:
+    (ctx / "Dockerfile").write_text(dockerfile)
+    (ctx / "hello.c").write_text(HELLO_C)
+    (ctx / "pqver.c").write_text(PQVER_C)
+    original = scratch.build(ctx, "Dockerfile", builder="classic").image_id
+    result = rewrite(ctx / "Dockerfile", context=ctx, builder="classic")
+    result.write()
+    built = scratch.build(ctx, result.output_path.name, builder="classic")
+    return Pair(original, built.image_id, "\n".join(built.log), result.report)
+
+
+@pytest.fixture(scope="module")
+def scratch_module(docker_client: Any) -> Iterator[Scratch]:
+    with Scratch(docker_client) as scratch:
+        yield scratch
+
+
+@pytest.fixture(scope="module")
+def autobase(scratch_module: Scratch, tmp_path_factory: pytest.TempPathFactory) -> str:
+    ctx = tmp_path_factory.mktemp("autobase")
+    (ctx / "Dockerfile").write_text(AUTOBASE)
+    tag = f"squasher-test-autobase:{uuid.uuid4().hex[:12]}"
+    scratch_module.build(ctx, "Dockerfile", tag=tag, builder="classic")
+    return tag
+
+
+@pytest.fixture(scope="module")
+def pip_unused(
+    scratch_module: Scratch, autobase: str, tmp_path_factory: pytest.TempPathFactory
+) -> Pair:
+    text = TEMPLATE.format(base=autobase, certs=MAKE_CERTS, cmd='["hello"]')
+    return _build_pair(scratch_module, tmp_path_factory.mktemp("pip-unused"), text)
+
+
+@pytest.fixture(scope="module")
+def pip_in_cmd(scratch_module: Scratch, tmp_path_factory: pytest.TempPathFactory) -> Pair:
+    cmd = '["sh", "-c", "python3 -m pip --version && hello"]'
+    text = TEMPLATE.format(base=DEBIAN, certs=MAKE_CERTS, cmd=cmd)
+    return _build_pair(scratch_module, tmp_path_factory.mktemp("pip-in-cmd"), text)
+
+
+def _sh(scratch: Scratch, image: str, command: str) -> tuple[int, str]:
+    return scratch.run(image, ["sh", "-c", command], entrypoint=[])
+
+
+def _decision(pair: Pair, package: str) -> Any:
+    (found,) = [p for p in pair.report.packages if p.package == package]
+    return found
+
+
+def test_base_tools_marked_automatic_survive_and_gcc_is_gone(
+    scratch_module: Scratch, pip_unused: Pair
+) -> None:
+    for image in (pip_unused.original, pip_unused.squashed):
+        status, out = _sh(scratch_module, image, "git --version && make --version | head -n 1")
+        assert status == 0, out
+        assert "git version" in out and "GNU Make" in out
+    status, _ = _sh(scratch_module, pip_unused.squashed, "command -v gcc")
+    assert status != 0, "gcc survived the purge"
+    assert _decision(pip_unused, "gcc").kind == "build-only"
+    status, out = _sh(scratch_module, pip_unused.squashed, "hello && pqver")
+    assert status == 0 and "hello" in out and "libpq" in out, out
+
+
+def test_pip_nothing_runs_is_purged_as_a_runtime_tool(
+    scratch_module: Scratch, pip_unused: Pair
+) -> None:
+    pip = _decision(pip_unused, "python3-pip")
+    assert pip.purged and pip.kind == "runtime-tool" and pip.commands == ["pip", "pip3"]
+    assert "Dockerfile:14 CMD" in pip.reason and "# squasher: keep python3-pip" in pip.reason
+    status, _ = _sh(scratch_module, pip_unused.squashed, "python3 -m pip --version")
+    assert status != 0
+    assert _decision(pip_unused, "libpq-dev").kind == "removed-by-original"
+
+
+def test_pip_the_cmd_runs_is_kept_and_works(scratch_module: Scratch, pip_in_cmd: Pair) -> None:
+    pip = _decision(pip_in_cmd, "python3-pip")
+    assert not pip.purged and pip.kind == ""
+    assert pip.reason == "runtime tool (pip, pip3): Dockerfile:14 CMD runs pip"
+    status, out = scratch_module.run(pip_in_cmd.squashed)
+    assert status == 0 and "pip " in out and "hello" in out, out
+
+
+@pytest.mark.parametrize("which", ["pip_unused", "pip_in_cmd"])
+def test_ca_store_intact_and_tls_verifies(
+    which: str, scratch_module: Scratch, request: pytest.FixtureRequest
+) -> None:
+    pair: Pair = request.getfixturevalue(which)
+    results = []
+    for image in (pair.original, pair.squashed):
+        check = (
+            "dpkg-query -W -f='${db:Status-Status}\\n' ca-certificates && "
+            "ls /etc/ssl/certs | wc -l && python3 - <<'EOF'\n" + TLS_CHECK + "EOF\n"
+        )
+        status, out = _sh(scratch_module, image, check)
+        assert status == 0, out
+        assert out.splitlines()[0] == "installed" and "tls 200" in out, out
+        results.append(out)
+    assert results[0] == results[1]
+
+
+def test_protection_reports_only_what_the_removal_takes(pip_unused: Pair) -> None:
+    protections = [(p.package, p.where) for p in parse_protect_log(pip_unused.log)]
+    assert protections == [("libpq5", "final purge")], protections
+
+
+def test_only_the_builds_own_apt_logs_are_removed(
+    scratch_module: Scratch, autobase: str, pip_unused: Pair, pip_in_cmd: Pair
+) -> None:
+    listing = "ls -1 /var/log/apt /var/log /var/lib/dpkg /var/cache/debconf 2>/dev/null"
+    logs = ("dpkg.log", "alternatives.log", "history.log", "term.log")
+    kept = ("eipp.log.xz", "status-old", "templates.dat-old")
+    # on debian:bookworm-slim, which has none of the logs: the build's own ones go
+    _, slim = _sh(scratch_module, DEBIAN, listing)
+    _, original = _sh(scratch_module, pip_in_cmd.original, listing)
+    _, squashed = _sh(scratch_module, pip_in_cmd.squashed, listing)
+    for name in logs:
+        assert name not in slim.split() and name in original.split(), name
+        assert name not in squashed.split(), name
+    for name in kept:
+        assert name in slim.split() and name in squashed.split(), name
+    # on the base made here, whose own apt run wrote them: they are the base's and stay
+    _, base = _sh(scratch_module, autobase, listing)
+    _, squashed = _sh(scratch_module, pip_unused.squashed, listing)
+    assert "dpkg.log" in base.split()
+    for name in (*logs, *kept):
+        assert (name in base.split()) == (name in squashed.split()), name
+
+
+def test_a_non_root_users_pip_cache_is_cleaned(scratch_module: Scratch, pip_unused: Pair) -> None:
+    probe = (
+        "test -d /home/appuser/.cache/pip && echo cache; "
+        "ls /home/appuser/.local/lib/python3*/site-packages/six.py >/dev/null && echo six"
+    )
+    _, original = _sh(scratch_module, pip_unused.original, probe)
+    _, squashed = _sh(scratch_module, pip_unused.squashed, probe)
+    assert original.split() == ["cache", "six"]
+    assert squashed.split() == ["six"]
