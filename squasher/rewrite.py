@@ -28,7 +28,7 @@ from squasher.render.script import ScriptHooks
 from squasher.report.rewrite import FoldedStep, KeptInstruction, PackageDecision, RewriteReport
 
 BUILDERS = ("classic", "buildkit")
-STRATEGIES = ("script", "mount")
+STRATEGIES = ("script", "mount", "stages")
 GENERATED_DIR = ".squasher"
 
 
@@ -174,6 +174,7 @@ def rewrite(
     keep_packages: Sequence[str] = (),
     exact: bool = False,
     no_recommends: bool = False,
+    target: str | None = None,
 ) -> RewriteResult:
     """Plan and render the rewrite of ``dockerfile_path``; nothing is written (see ``write``).
 
@@ -185,7 +186,8 @@ def rewrite(
     ``purge=False`` keeps every package (caches are still cleaned); ``purge_packages`` and
     ``keep_packages`` override the build-tool decision; ``exact`` turns off the protection of
     runtime libraries from the original's own removals; ``no_recommends`` installs no apt
-    Recommends (it changes what gets installed)."""
+    Recommends (it changes what gets installed). ``target`` names the stage that becomes the
+    image for ``strategy="stages"`` (default: the last)."""
     from squasher.parse import parse_file
     from squasher.plan.model import CopyOp, Original, Segment
     from squasher.plan.planner import STAGE_ROOT, PlanOptions, plan
@@ -220,6 +222,16 @@ def rewrite(
             report.output = str(source)
         return RewriteResult(source, out_path, ctx, df.source, {}, report)
 
+    if strategy == "stages":
+        from squasher.plan.purge import PurgeOptions
+        from squasher.rewrite_stages import rewrite_stages
+
+        opts = PurgeOptions(purge, tuple(purge_packages), tuple(keep_packages), exact, no_recommends)
+        text, files = rewrite_stages(
+            df, source, out_path, ctx, report, target=target, base_info=base_info, options=opts,
+            warnings=secret_arg_warnings(df, name),
+        )  # fmt: skip
+        return RewriteResult(source, out_path, ctx, text, files, report)
     result = plan(df, PlanOptions(builder, strategy, ctx, str(source), base_info, name))
     report.warnings.extend(result.notes)
     report.warnings.extend(secret_arg_warnings(df, name))
