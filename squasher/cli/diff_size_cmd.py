@@ -84,7 +84,10 @@ class _Progress:
     help="Builder the rewrite targets and both images are built with.",
 )
 @click.option(
-    "--strategy", type=click.Choice(["script", "mount"]), default="script", show_default=True
+    "--strategy",
+    type=click.Choice(["script", "mount", "stages"]),
+    default="script",
+    show_default=True,
 )
 @click.option(
     "--build-arg",

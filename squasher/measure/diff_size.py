@@ -298,6 +298,11 @@ def _report_dict(rewritten: Any, build_log: Sequence[str] = ()) -> dict[str, Any
     protections = parse_protect_log(log)
     data["protected"] = [asdict(p) for p in protections]
     data["freed"] = [asdict(f) for f in parse_freed_log(log)]
+    if data.get("strategy") == "stages":
+        from squasher.render.stages import parse_delta_log
+
+        delta = parse_delta_log(log)
+        data["delta"] = asdict(delta) if delta is not None else None
     needed = {(p.manager, p.package): p for p in protections}
     for pkg in data.get("packages", []):
         hit = needed.get((pkg["manager"], pkg["package"]))

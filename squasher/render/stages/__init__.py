@@ -220,13 +220,14 @@ def _from_line(stage: Stage, alias: str | None) -> str:
 _NUMERIC_FROM = re.compile(r"(--from=|\bfrom=)(\d+)\b")
 
 
-def _shift_from(text: str, after: int) -> str:
-    """``--from=N`` / ``--mount=...,from=N`` naming a stage past ``after``: one more (the final
-    stage is inserted after it)."""
+def _shift_from(text: str, target: int) -> str:
+    """``--from=N`` / ``--mount=...,from=N`` in a stage after the target: the target's index and
+    the later ones move up by one (the final stage follows the build stage, and takes the
+    target's place as the stage later ones copy from)."""
 
     def bump(m: re.Match[str]) -> str:
         n = int(m.group(2))
-        return f"{m.group(1)}{n + 1 if n > after else n}"
+        return f"{m.group(1)}{n + 1 if n >= target else n}"
 
     return _NUMERIC_FROM.sub(bump, text)
 

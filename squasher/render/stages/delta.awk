@@ -231,9 +231,19 @@ END {
 		print "squasher-removed\t" p > summary
 		removals++
 	}
+	print "rm -rf -- /.squasher-layers" > remove
 	print "rm -f -- \"$0\"" > remove
 	close(remove)
 	print "chmod 0644 -- " q(remove)
+	# one small file per layer, removed with the removals: an empty layer twice in a row makes
+	# the classic builder lose the second ("failed to get layer")
+	for (l = 1; l <= 3; l++) {
+		mark = delta "/" NAME[l] "/.squasher-layers"
+		print "mkdir -p -- " q(mark)
+		print "printf '%s\\n' " NAME[l] " > " q(mark "/" NAME[l])
+		print "chmod 0755 -- " q(mark) " && chmod 0644 -- " q(mark "/" NAME[l])
+		print "touch -h -d @" epoch " -- " q(mark "/" NAME[l]) " " q(mark)
+	}
 	print "touch -h -d @" epoch " -- " q(remove) " " q(delta "/" NAME[3])
 	for (l = 1; l <= 3; l++)
 		printf "squasher-delta\t%s\t%d\t%.0f\n", NAME[l], FILES[l], BYTES[l] > summary
