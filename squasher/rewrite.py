@@ -226,12 +226,14 @@ def rewrite(
         from squasher.plan.purge import PurgeOptions
         from squasher.rewrite_stages import rewrite_stages
 
-        opts = PurgeOptions(purge, tuple(purge_packages), tuple(keep_packages), exact, no_recommends)
-        text, files = rewrite_stages(
+        opts = PurgeOptions(
+            purge, tuple(purge_packages), tuple(keep_packages), exact, no_recommends
+        )
+        text, generated = rewrite_stages(
             df, source, out_path, ctx, report, target=target, base_info=base_info, options=opts,
             warnings=secret_arg_warnings(df, name),
         )  # fmt: skip
-        return RewriteResult(source, out_path, ctx, text, files, report)
+        return RewriteResult(source, out_path, ctx, text, generated, report)
     result = plan(df, PlanOptions(builder, strategy, ctx, str(source), base_info, name))
     report.warnings.extend(result.notes)
     report.warnings.extend(secret_arg_warnings(df, name))

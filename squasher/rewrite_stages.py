@@ -44,7 +44,9 @@ def rewrite_stages(
     report.warnings.extend(warnings)
     for d in rendered.decisions:
         report.packages.append(
-            PackageDecision(rendered.stage_key, d.manager, d.package, d.build_only, d.reason, d.where)
+            PackageDecision(
+                rendered.stage_key, d.manager, d.package, d.build_only, d.reason, d.where
+            )
         )
     for line, why in rendered.unanalysed:
         report.unanalysed.append(f"{name}:{line}: not analysed (bashlex: {why})")

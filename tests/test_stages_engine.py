@@ -37,7 +37,11 @@ def _pair(
     chosen: Any = "auto" if builder == "classic" else "buildkit"
     original = scratch.build(ctx, "Dockerfile", builder=chosen, target=target)
     squashed = scratch.build(
-        ctx, "Dockerfile.squashed", builder=builder, target=target, nocache=nocache  # type: ignore[arg-type]
+        ctx,
+        "Dockerfile.squashed",
+        builder=builder,
+        target=target,
+        nocache=nocache,  # type: ignore[arg-type]
     )
     return original.image_id, squashed.image_id, "\n".join(squashed.log)
 
@@ -184,7 +188,7 @@ def test_apt_compiler_purged_and_equivalent(
     assert "gcc-12" in result.purged_packages or "gcc" in result.purged_packages
     sizes = [docker_client.api.inspect_image(i)["Size"] for i in (original, squashed)]
     assert sizes[1] < sizes[0] * 0.6, sizes
-    code, out = module_scratch.run(squashed, ["sh", "-c", "command -v gcc || echo none"])
+    _code, out = module_scratch.run(squashed, ["sh", "-c", "command -v gcc || echo none"])
     assert out.strip() == "none"
 
 

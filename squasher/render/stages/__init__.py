@@ -185,7 +185,7 @@ def end_sh(name: str, label: str, pkgs: _Packages, options: PurgeOptions) -> str
         f"PATH={STANDARD_PATH}",
         "export PATH",
         "# the time of this step: what it touches gets a fixed time in the delta",
-        f'mkdir -p "$SQUASHER_STATE" && touch "$SQUASHER_STATE/end-marker" || exit 1',
+        'mkdir -p "$SQUASHER_STATE" && touch "$SQUASHER_STATE/end-marker" || exit 1',
     ]
     used = pkgs.managers
     if used:
