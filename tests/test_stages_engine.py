@@ -75,6 +75,8 @@ def test_busybox_steps_verify_equivalent(
     assert result.equivalent, _unexpected(result)
     assert not result.differences
     assert "squasher-removed\t/bin/vi" in log and "squasher-removed\t/home" in log
+    sizes = [docker_client.api.inspect_image(i)["Size"] for i in (original, squashed)]
+    assert sizes[1] <= sizes[0], sizes  # the removal list and the layers' marks weigh nothing
     attrs = docker_client.api.inspect_image(squashed)["Config"]
     assert attrs["User"] == "root:root" and attrs["WorkingDir"] == "/app/sub"
     assert attrs["Shell"] == ["/bin/sh", "-ec"]
@@ -96,7 +98,7 @@ def test_copied_bytes_are_stored_once(
     _squash(tmp_path)
     original, squashed, _log = _pair(module_scratch, tmp_path, builder)
     sizes = [docker_client.api.inspect_image(i)["Size"] for i in (original, squashed)]
-    assert sizes[1] <= sizes[0] + 64 * 1024, sizes
+    assert sizes[1] <= sizes[0], sizes
     result = verify(original, squashed, client=docker_client)
     assert result.equivalent, _unexpected(result)
 

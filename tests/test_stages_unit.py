@@ -3,6 +3,7 @@ awk), the numeric ``--from`` shift, the target stage, refusals, the build-log su
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 from squasher.errors import SquasherError
 from squasher.parse import parse_text
 from squasher.plan.base import BaseImage
-from squasher.render.stages import _shift_from, parse_delta_log, render_stages, sh_file
+from squasher.render.stages import REMOVE_SH, _shift_from, parse_delta_log, render_stages, sh_file
 
 AWKS = [a for a in (["mawk"], ["busybox", "awk"]) if shutil.which(a[0])]
 DIR, FILE, LINK = "41ed", "81a4", "a1ff"
@@ -60,23 +61,23 @@ FINAL = [
 ]
 
 
-def _run_awk(awk: list[str], tmp_path: Path) -> tuple[str, str, str]:
+def _run_awk(awk: list[str], tmp_path: Path) -> tuple[str, str]:
     base, final, owned = tmp_path / "base", tmp_path / "final", tmp_path / "owned"
     base.write_text("\n".join(BASE) + "\n")
     final.write_text("\n".join(FINAL) + "\n")
     owned.write_text("/usr/lib/libpq.so.5\n/usr/lib/libpq.so\n")
     program = tmp_path / "delta.awk"
     program.write_text(sh_file("delta.awk"))
-    remove, summary = tmp_path / "remove.sh", tmp_path / "summary"
+    summary = tmp_path / "summary"
     variables = {
         "owned": owned, "since": 200, "epoch": 315532800, "delta": "/D",
-        "remove": remove, "summary": summary,
+        "removals": "/D/application/.squasher-remove", "summary": summary,
     }  # fmt: skip
     argv = [*awk, *[f"-v{k}={v}" for k, v in variables.items()], "-f", str(program)]
     proc = subprocess.run(
         [*argv, str(base), str(final)], capture_output=True, text=True, check=True
     )
-    return proc.stdout, remove.read_text(), summary.read_text()
+    return proc.stdout, summary.read_text()
 
 
 def _has(script: str, command: str, arg: str, tail: str = "") -> bool:
@@ -89,7 +90,7 @@ def _has(script: str, command: str, arg: str, tail: str = "") -> bool:
 
 @pytest.mark.parametrize("awk", AWKS, ids=[a[0] for a in AWKS])
 def test_delta_awk_lays_out_the_changes(awk: list[str], tmp_path: Path) -> None:
-    script, remove, summary = _run_awk(awk, tmp_path)
+    script, summary = _run_awk(awk, tmp_path)
     # new and changed files, linked into their layer's tree; the unchanged base file is not
     assert "ln -- '/usr/lib/libpq.so.5' '/usr/lib/libpq.so' '/D/packages/usr/lib/'" in script
     assert "ln -- '/etc/passwd' '/D/application/etc/'" in script
@@ -111,9 +112,12 @@ def test_delta_awk_lays_out_the_changes(awk: list[str], tmp_path: Path) -> None:
     assert _has(script, "touch -h -d @150 --", "'/D/application/app'")
     assert _has(script, "touch -h -d @315532800 --", "'/D/packages/usr/lib'")
     assert not _has(script, "touch -h -d @100 --", "'/D/application/app/main.py'")
-    # removals: the topmost removed path only
-    assert "rm -rf -- '/home/old'\n" in remove and "/home/old/file" not in remove
-    assert remove.endswith('rm -f -- "$0"\n')
+    # removals: the topmost removed path only, as an empty file of the list
+    removals = "/D/application/.squasher-remove"
+    assert f"mkdir -p -- '{removals}/home' && : > '{removals}/home/old'" in script
+    assert "/home/old/file" not in script
+    assert _has(script, "touch -h -d @315532800 --", f"'{removals}/home/old'")
+    assert _has(script, "mkdir -p --", "'/D/libraries/.squasher-layers/libraries'")
     report = parse_delta_log(summary)
     assert report is not None and report.removed == ["/home/old"]
     by_layer = {layer.layer: (layer.files, layer.bytes) for layer in report.layers}
@@ -126,11 +130,10 @@ def test_delta_awk_lays_out_the_changes(awk: list[str], tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("awk", AWKS, ids=[a[0] for a in AWKS])
 def test_delta_awk_script_is_valid_sh(awk: list[str], tmp_path: Path) -> None:
-    script, remove, _summary = _run_awk(awk, tmp_path)
-    for text in (script, remove):
-        path = tmp_path / "check.sh"
-        path.write_text(text)
-        subprocess.run(["sh", "-n", str(path)], check=True)
+    script, _summary = _run_awk(awk, tmp_path)
+    path = tmp_path / "check.sh"
+    path.write_text(script)
+    subprocess.run(["sh", "-n", str(path)], check=True)
 
 
 def test_shift_from_moves_the_target_and_later_indexes() -> None:
@@ -166,7 +169,7 @@ def test_a_base_user_is_switched_to_root_and_back() -> None:
     assert build.count("USER root") == 2 and "USER app" in build
     assert final.splitlines()[-3:] == [
         "USER root",
-        'RUN ["/bin/sh", "/.squasher-remove.sh"]',
+        f"RUN {json.dumps(['/bin/sh', '-c', REMOVE_SH])}",
         "USER app",
     ]
 

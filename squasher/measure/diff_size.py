@@ -268,6 +268,13 @@ def diff_size(
                 with contextlib.suppress(ValueError):
                     scratch.images.remove(squashed_id)
         saved = original.size - squashed.size
+        report = _report_dict(rewritten, squashed_log)
+        if strategy == "stages" and report.get("delta") is None:
+            from squasher.render.stages import delta_from_layers
+
+            report["delta"] = delta_from_layers(
+                [(x.size, x.created_by) for x in squashed.layer_sizes]
+            )
         return DiffSizeResult(
             context=str(context_path),
             dockerfile=str(df),
@@ -277,7 +284,7 @@ def diff_size(
             squashed=squashed,
             saved_bytes=saved,
             saved_ratio=round(saved / original.size, 4) if original.size else 0.0,
-            report=_report_dict(rewritten, squashed_log),
+            report=report,
             staging_bytes=rewritten.report.staging_bytes if rewritten.report else None,
             verify=verified,
             tag=tag,

@@ -16,7 +16,8 @@ Dockerfile.squashed, for the stage that becomes the image (the last, or ``target
     COPY --from=<name>-squasher-build /.squasher-delta/packages/ /
     COPY --from=<name>-squasher-build /.squasher-delta/libraries/ /
     COPY --from=<name>-squasher-build /.squasher-delta/application/ /
-    RUN ["/bin/sh", "/.squasher-remove.sh"]           the base paths the build removed
+    RUN ["/bin/sh", "-c", "cd /.squasher-remove && ..."]   removes the base paths the build
+                                                      removed (listed as empty files)
     ...ENV, ARG, WORKDIR, USER, CMD, LABEL ... of the original stage, as written, in order...
 
 The delta's layers go from what changes least (package-manager files and databases) to what
@@ -44,7 +45,12 @@ STATE_DIR = "/.squasher-state"
 SCRIPTS_DIR = "/.squasher-stages"
 DELTA_DIR = "/.squasher-delta"
 LAYERS = ("packages", "libraries", "application")
-REMOVE_SCRIPT = "/.squasher-remove.sh"
+REMOVALS_DIR = "/.squasher-remove"  # an empty file per removed path: /.squasher-remove/etc/motd
+# the final stage's RUN: remove what the list names, then the list and the layers' marks
+REMOVE_SH = (
+    f'cd {REMOVALS_DIR} && find . -type f | while IFS= read -r p; do rm -rf "${{p#.}}"; done'
+    f" && cd / && rm -rf {REMOVALS_DIR} /.squasher-layers"
+)
 STANDARD_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 # instructions that only set the image's configuration (or the build's variables): the final
@@ -298,7 +304,7 @@ def render_stages(
             out.append(f"COPY --from={build} {DELTA_DIR}/{layer}/ /\n")
         if root_switch:
             out.append(_user_line("root"))
-        out.append(f"RUN {json.dumps(['/bin/sh', REMOVE_SCRIPT])}\n")
+        out.append(f"RUN {json.dumps(['/bin/sh', '-c', REMOVE_SH])}\n")
         if root_switch:
             out.append(_user_line(base_user))
         out += [_text(inst) for inst in s.instructions if inst.keyword in METADATA]
@@ -337,3 +343,14 @@ def parse_delta_log(log: str) -> DeltaReport | None:
                 report.removed.append("\t".join(fields[1:]))
                 found = True
     return report if found else None
+
+
+def delta_from_layers(layers: list[tuple[int, str]]) -> dict[str, object]:
+    """The delta per layer from the image's history (a cached build prints no summary): bytes
+    only, the file counts unknown (None)."""
+    found: list[dict[str, object]] = []
+    for size, created_by in layers:
+        for layer in LAYERS:
+            if f"{DELTA_DIR}/{layer}/" in created_by:
+                found.append({"layer": layer, "files": None, "bytes": size})
+    return {"layers": found, "removed": None}

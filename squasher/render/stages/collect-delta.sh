@@ -1,6 +1,6 @@
 # squasher stages: collect the delta, what the build added or changed relative to the base,
-# into one tree per layer under /.squasher-delta, and the removal of the base's paths the build
-# removed into /.squasher-delta/application/.squasher-remove.sh (the final stage runs it)
+# into one tree per layer under /.squasher-delta, and the base's paths the build removed as
+# empty files under /.squasher-delta/application/.squasher-remove (the final stage removes them)
 squasher_check_names
 squasher_list_fs > "$SQUASHER_STATE/final.list" || exit 1
 
@@ -20,7 +20,7 @@ mkdir -p /.squasher-delta/packages /.squasher-delta/libraries /.squasher-delta/a
 # a rebuild that changes only the application makes the same lower layers
 squasher_since=$(stat -c %Y "$SQUASHER_STATE/end-marker") || exit 1
 awk -v owned="$SQUASHER_STATE/owned.list" -v since="$squasher_since" -v epoch=315532800 \
-	-v delta=/.squasher-delta -v remove=/.squasher-delta/application/.squasher-remove.sh \
+	-v delta=/.squasher-delta -v removals=/.squasher-delta/application/.squasher-remove \
 	-v summary="$SQUASHER_STATE/summary" \
 	-f /.squasher-stages/delta.awk "$SQUASHER_STATE/base.list" "$SQUASHER_STATE/final.list" \
 	> "$SQUASHER_STATE/make-delta.sh" || exit 1

@@ -1,5 +1,5 @@
 # delta.awk: what the build changed relative to the base, written as a sh script that lays it
-# out in one tree per layer, plus the removal script and a summary.
+# out in one tree per layer, with the list of removed base paths, and a summary.
 #
 # Input: the base listing, then the final listing (squasher_list_fs lines, sorted by path).
 # Variables:
@@ -7,7 +7,7 @@
 #   since    files modified at or after this time (the final step's) get the time `epoch`
 #   epoch    that fixed time
 #   delta    the root of the layer trees (delta/packages, delta/libraries, delta/application)
-#   remove   the removal script to write (the final stage runs it, and it removes itself)
+#   removals the directory of the removal list (in the application tree)
 #   summary  where the per-layer counts and the removals are written
 #
 # A path is in the delta when it is new or its listing line differs from the base's. Every
@@ -218,8 +218,10 @@ END {
 	}
 	flush()
 
-	print "#!/bin/sh" > remove
-	print "# the base image's paths the build removed (made by squasher's delta.awk)" > remove
+	# the removals: an empty file at <removals>/<path> for each topmost base path the build
+	# removed (empty files and directories weigh nothing in the layer); the final stage's RUN
+	# removes each such path, then the list
+	print "mkdir -p -- " q(removals)
 	for (i = 1; i <= nbase; i++) {
 		p = BASEPATH[i]
 		if (p in IDX)
@@ -227,26 +229,29 @@ END {
 		REMOVED[p] = 1
 		if (parent(p) in REMOVED)
 			continue
-		print "rm -rf -- " q(p) > remove
+		print "mkdir -p -- " q(removals parent(p)) " && : > " q(removals p)
+		STAMP[++nstamp] = removals p
+		for (a = parent(p); a != "/"; a = parent(a))
+			STAMP[++nstamp] = removals a
 		print "squasher-removed\t" p > summary
-		removals++
+		count_removed++
 	}
-	print "rm -rf -- /.squasher-layers" > remove
-	print "rm -f -- \"$0\"" > remove
-	close(remove)
-	print "chmod 0644 -- " q(remove)
-	# one small file per layer, removed with the removals: an empty layer twice in a row makes
-	# the classic builder lose the second ("failed to get layer")
+	STAMP[++nstamp] = removals
+	# one empty directory per layer, removed with the list: an empty layer right after another
+	# makes the classic builder lose the second ("failed to get layer")
 	for (l = 1; l <= 3; l++) {
-		mark = delta "/" NAME[l] "/.squasher-layers"
-		print "mkdir -p -- " q(mark)
-		print "printf '%s\\n' " NAME[l] " > " q(mark "/" NAME[l])
-		print "chmod 0755 -- " q(mark) " && chmod 0644 -- " q(mark "/" NAME[l])
-		print "touch -h -d @" epoch " -- " q(mark "/" NAME[l]) " " q(mark)
+		print "mkdir -p -- " q(delta "/" NAME[l] "/.squasher-layers/" NAME[l])
+		STAMP[++nstamp] = delta "/" NAME[l] "/.squasher-layers/" NAME[l]
+		STAMP[++nstamp] = delta "/" NAME[l] "/.squasher-layers"
 	}
-	print "touch -h -d @" epoch " -- " q(remove) " " q(delta "/" NAME[3])
+	for (i = 1; i <= nstamp; i++)
+		add("chown 0:0 --", "", q(STAMP[i]))
+	flush()
+	for (i = 1; i <= nstamp; i++)
+		add("touch -h -d @" epoch " --", "", q(STAMP[i]))
+	flush()
 	for (l = 1; l <= 3; l++)
 		printf "squasher-delta\t%s\t%d\t%.0f\n", NAME[l], FILES[l], BYTES[l] > summary
-	printf "squasher-removals\t%d\n", removals > summary
+	printf "squasher-removals\t%d\n", count_removed > summary
 	close(summary)
 }
