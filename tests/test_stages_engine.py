@@ -194,6 +194,22 @@ def test_apt_compiler_purged_and_equivalent(
     assert out.strip() == "none"
 
 
+@pytest.fixture(scope="module")
+def apt_built_buildkit(module_scratch: Scratch, apt_case: Path) -> tuple[str, str, str]:
+    return _pair(module_scratch, apt_case, "buildkit")
+
+
+def test_apt_compiler_purged_and_equivalent_buildkit(
+    apt_built_buildkit: tuple[str, str, str], docker_client: Any
+) -> None:
+    original, squashed, log = apt_built_buildkit
+    result = verify(original, squashed, client=docker_client, build_log=log, smoke=["hello"])
+    assert result.equivalent, _unexpected(result)
+    assert result.purged_packages
+    sizes = [docker_client.api.inspect_image(i)["Size"] for i in (original, squashed)]
+    assert sizes[1] < sizes[0] * 0.6, sizes
+
+
 def test_deploy_delta_keeps_lower_layers(
     apt_built: tuple[str, str, str], apt_case: Path, module_scratch: Scratch, docker_client: Any
 ) -> None:
