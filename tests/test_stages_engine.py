@@ -199,6 +199,7 @@ def apt_built_buildkit(module_scratch: Scratch, apt_case: Path) -> tuple[str, st
     return _pair(module_scratch, apt_case, "buildkit")
 
 
+@pytest.mark.slow
 def test_apt_compiler_purged_and_equivalent_buildkit(
     apt_built_buildkit: tuple[str, str, str], docker_client: Any
 ) -> None:
