@@ -40,7 +40,8 @@ def measure(sample: Path, edit: str, builder: str) -> dict[str, Any]:
         ctx = Path(tmp) / sample.name
         shutil.copytree(sample, ctx, ignore=shutil.ignore_patterns(".squasher", "*.squashed*"))
         files = {"original": "Dockerfile"}
-        for form in ("script", "stages"):
+        # stages first: a rewrite removes the build.sh it no longer writes (the script form's)
+        for form in ("stages", "script"):
             name = f"Dockerfile.{form}"
             rewrite(ctx / "Dockerfile", builder=builder, strategy=form, output=ctx / name).write()
             files[form] = name
