@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from squasher.plan.purge import PurgeOptions
     from squasher.render.script import ScriptOptions
 
-STRATEGIES = ("script", "mount")
+STRATEGIES = ("script", "mount", "stages")
 
 
 @dataclass
@@ -175,6 +175,7 @@ def rewrite(
     keep_packages: Sequence[str] = (),
     exact: bool = False,
     no_recommends: bool = False,
+    target: str | None = None,
 ) -> RewriteResult:
     """Plan and render the rewrite of ``dockerfile_path``; nothing is written (see ``write``).
 
@@ -186,7 +187,8 @@ def rewrite(
     ``purge=False`` keeps every package (caches are still cleaned); ``purge_packages`` and
     ``keep_packages`` override the build-tool decision; ``exact`` turns off the protection of
     runtime libraries from the original's own removals; ``no_recommends`` installs no apt
-    Recommends (it changes what gets installed)."""
+    Recommends (it changes what gets installed). ``target`` names the stage that becomes the
+    image for ``strategy="stages"`` (default: the last)."""
     from squasher.parse import parse_file
     from squasher.plan.layout import STAGE_ROOT
     from squasher.plan.planner import PlanOptions, plan
@@ -222,6 +224,19 @@ def rewrite(
             report.output = str(source)
         return RewriteResult(source, out_path, ctx, df.source, {}, report)
 
+    if strategy == "stages":
+        from squasher.plan.purge import PurgeOptions
+        from squasher.rewrite_stages import rewrite_stages
+
+        purge_options = PurgeOptions(
+            purge, tuple(purge_packages), tuple(keep_packages), exact, no_recommends, str(ctx)
+        )
+        text, generated = rewrite_stages(
+            df, source, out_path, ctx, report, target=target, base_info=base_info,
+            options=purge_options,
+            warnings=secret_arg_warnings(df, name),
+        )  # fmt: skip
+        return RewriteResult(source, out_path, ctx, text, generated, report)
     result = plan(df, PlanOptions(builder, strategy, ctx, str(source), base_info, name))
     report.warnings.extend(result.notes)
     report.warnings.extend(secret_arg_warnings(df, name))

@@ -126,7 +126,10 @@ def _run_contexts(
     help="Builder the rewrite targets and both images are built with.",
 )
 @click.option(
-    "--strategy", type=click.Choice(["script", "mount"]), default="script", show_default=True
+    "--strategy",
+    type=click.Choice(["script", "mount", "stages"]),
+    default="script",
+    show_default=True,
 )
 @click.option(
     "--build-arg",

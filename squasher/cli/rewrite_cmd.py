@@ -42,11 +42,17 @@ from squasher.util.builders import BUILDERS
 )
 @click.option(
     "--strategy",
-    type=click.Choice(["script", "mount"]),
+    type=click.Choice(["script", "mount", "stages"]),
     default="script",
     show_default=True,
     help="script: COPY build.sh (+ the files it reads), then RUN it; "
-    "mount: RUN --mount=type=bind (BuildKit only, no staging layer).",
+    "mount: RUN --mount=type=bind (BuildKit only, no staging layer); "
+    "stages: the original stage as a build stage, a final stage copies what it changed.",
+)
+@click.option(
+    "--target",
+    metavar="STAGE",
+    help="--strategy stages: the stage that becomes the image (default: the last).",
 )
 @click.option(
     "--inspect-base",
@@ -64,6 +70,7 @@ def command(
     context: str | None,
     builder: str,
     strategy: str,
+    target: str | None,
     inspect_base: bool,
     check: bool,
     as_json: bool,
@@ -92,6 +99,7 @@ def command(
         strategy=strategy,
         output=None if to_stdout else output,
         base_info=base_info,
+        target=target,
         **purge_kwargs(purge),
     )
     report = result.report

@@ -270,6 +270,13 @@ def diff_size(
                 with contextlib.suppress(ValueError):
                     scratch.images.remove(squashed_id)
         saved = original.size - squashed.size
+        report = _report_dict(rewritten.report, squashed_log)
+        if strategy == "stages" and report.get("delta") is None:
+            from squasher.render.stages import delta_from_layers
+
+            report["delta"] = delta_from_layers(
+                [(x.size, x.created_by) for x in squashed.layer_sizes]
+            )
         return DiffSizeResult(
             context=str(context_path),
             dockerfile=str(df),
@@ -279,7 +286,7 @@ def diff_size(
             squashed=squashed,
             saved_bytes=saved,
             saved_ratio=round(saved / original.size, 4) if original.size else 0.0,
-            report=_report_dict(rewritten.report, squashed_log),
+            report=report,
             staging_bytes=rewritten.report.staging_bytes if rewritten.report else None,
             verify=verified,
             tag=tag,
@@ -299,6 +306,11 @@ def _report_dict(report: RewriteReport | None, build_log: Sequence[str] = ()) ->
     protections = parse_protect_log(log)
     data["protected"] = [asdict(p) for p in protections]
     data["freed"] = [asdict(f) for f in parse_freed_log(log)]
+    if data.get("strategy") == "stages":
+        from squasher.render.stages import parse_delta_log
+
+        delta = parse_delta_log(log)
+        data["delta"] = asdict(delta) if delta is not None else None
     needed = {(p.manager, p.package): p for p in protections}
     for pkg in data["packages"]:
         hit = needed.get((pkg["manager"], pkg["package"]))

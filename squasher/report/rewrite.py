@@ -107,6 +107,12 @@ class RewriteReport:
                 f"staging: {human_bytes(self.staging_bytes)} "
                 f"({len(self.staging_paths)} context path(s) + scripts), removed by the scripts"
             )
+        elif self.strategy == "stages":
+            lines[0] = (
+                f"{self.dockerfile} -> {self.output} ({self.builder}, stages): the original "
+                f"stage builds as written; a final stage copies its delta ({len(self.scripts)} "
+                "script(s))"
+            )
         else:
             lines.append("staging: none (the context is bind-mounted)")
         for k in self.kept:

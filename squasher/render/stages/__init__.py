@@ -1,0 +1,370 @@
+"""``--strategy stages``: the original stage runs as written in a build stage; a final stage
+``FROM`` the same base copies in what the build added or changed (the delta) and carries the
+original's metadata instructions.
+
+Dockerfile.squashed, for the stage that becomes the image (the last, or ``target``)::
+
+    FROM base AS <name>-squasher-build
+    COPY .squasher/<stage>/begin.sh /.squasher-stages/begin.sh
+    RUN ["/bin/sh", "/.squasher-stages/begin.sh"]     records the base's file system, installs
+                                                      the protection wrappers
+    ...every instruction of the original stage, as written...
+    COPY .squasher/<stage>/end.sh .squasher/<stage>/delta.awk /.squasher-stages/
+    RUN ["/bin/sh", "/.squasher-stages/end.sh"]       purges, cleans, lays the delta out
+
+    FROM base AS <name>
+    COPY --from=<name>-squasher-build /.squasher-delta/packages/ /
+    COPY --from=<name>-squasher-build /.squasher-delta/libraries/ /
+    COPY --from=<name>-squasher-build /.squasher-delta/application/ /
+    RUN ["/bin/sh", "-c", "cd /.squasher-remove && ..."]   removes the base paths the build
+                                                      removed (listed as empty files)
+    ...ENV, ARG, WORKDIR, USER, CMD, LABEL ... of the original stage, as written, in order...
+
+The delta's layers go from what changes least (package-manager files and databases) to what
+changes most (the application): a rebuild after a change of application files makes the same
+lower layers (delta.awk fixes the times the final step touches). Other stages stay as written.
+The build log carries what the delta holds (:func:`parse_delta_log`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+
+from squasher.errors import SquasherError
+from squasher.parse.model import Dockerfile, Instruction, Stage
+from squasher.pkg import MANAGERS, cleanup_sh, detect_ops
+from squasher.pkg import build_tools as bt
+from squasher.pkg.apt import Apt
+from squasher.plan.base import BaseInfo
+from squasher.plan.purge import INSTALL_WRAPPERS_SH, REMOVE_WRAPPERS_SH, PurgeOptions, run_text
+from squasher.render.runtime import helpers, needed
+
+STATE_DIR = "/.squasher-state"
+SCRIPTS_DIR = "/.squasher-stages"
+DELTA_DIR = "/.squasher-delta"
+LAYERS = ("packages", "libraries", "application")
+REMOVALS_DIR = "/.squasher-remove"  # an empty file per removed path: /.squasher-remove/etc/motd
+# the final stage's RUN: remove what the list names, then the list and the layers' marks
+REMOVE_SH = (
+    f'cd {REMOVALS_DIR} && find . -type f | while IFS= read -r p; do rm -rf "${{p#.}}"; done'
+    f" && cd / && rm -rf {REMOVALS_DIR} /.squasher-layers"
+)
+STANDARD_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+# instructions that only set the image's configuration (or the build's variables): the final
+# stage repeats them so that its config is the original's
+METADATA = frozenset(
+    {
+        "ENV",
+        "ARG",
+        "WORKDIR",
+        "USER",
+        "CMD",
+        "ENTRYPOINT",
+        "LABEL",
+        "EXPOSE",
+        "VOLUME",
+        "HEALTHCHECK",
+        "STOPSIGNAL",
+        "SHELL",
+        "ONBUILD",
+        "MAINTAINER",
+    }
+)
+_ROOT_USERS = ("", "root", "0", "root:root", "0:0", "root:0", "0:root")
+
+
+def sh_file(name: str) -> str:
+    """One of the sh (or awk) files shipped with this package."""
+    return resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
+
+
+@dataclass
+class StagesOutput:
+    """What the stages renderer makes: the Dockerfile text and the files under .squasher/."""
+
+    dockerfile: str
+    files: dict[str, str] = field(default_factory=dict)  # context-relative path -> text
+    stage_key: str = ""
+    build_stage: str = ""
+    decisions: list[bt.Decision] = field(default_factory=list)
+    unanalysed: list[tuple[int, str]] = field(default_factory=list)  # (line, bashlex's reason)
+
+
+@dataclass
+class _Packages:
+    managers: list[str]
+    decisions: list[bt.Decision]
+    unanalysed: list[tuple[int, str]]
+
+
+def _packages(df: Dockerfile, stage: Stage, name: str, options: PurgeOptions) -> _Packages:
+    """What the stage's RUN steps do with packages, and what the final step purges."""
+    ops = []
+    unanalysed: list[tuple[int, str]] = []
+    for inst in stage.instructions:
+        if inst.keyword != "RUN":
+            continue
+        found = detect_ops(run_text(inst), f"{name}:{inst.start_line}")
+        if found.error is not None:
+            unanalysed.append((inst.start_line, found.error))
+            continue
+        ops.extend(found.ops)
+    decisions = bt.decide(
+        ops,
+        purge=options.purge_packages,
+        keep=options.keep_packages,
+        directives=bt.parse_directives(df.source, df.path),
+        no_purge=not options.purge,
+    )
+    return _Packages(sorted({op.manager for op in ops}), decisions, unanalysed)
+
+
+def target_stage(df: Dockerfile, target: str | None) -> Stage:
+    """The stage that becomes the image: ``target`` (a name or an index), else the last."""
+    if target is None:
+        return df.stages[-1]
+    for stage in df.stages:
+        if stage.name == target.lower() or str(stage.index) == target:
+            return stage
+    raise SquasherError(f"{df.path}: no stage named {target!r} (--target)")
+
+
+def _base_user(stage: Stage, base_info: BaseInfo | None) -> str:
+    if base_info is None:
+        return ""
+    info = base_info(stage.base)
+    return info.user if info is not None else ""
+
+
+def _check_base(stage: Stage, name: str, base_info: BaseInfo | None) -> None:
+    line = stage.from_.start_line
+    if stage.base.lower() == "scratch":
+        raise SquasherError(
+            f"{name}:{line}: FROM scratch has no /bin/sh: --strategy stages runs its own steps "
+            "in the base (use --strategy script, which refuses it too, or add a base)"
+        )
+    info = base_info(stage.base) if base_info is not None else None
+    if info is not None and info.os.lower() == "windows":
+        raise SquasherError(f"{name}:{line}: {stage.base} is a Windows image; squasher needs sh")
+    if info is not None and info.has_sh is False:
+        raise SquasherError(
+            f"{name}:{line}: {stage.base} has no /bin/sh: --strategy stages needs one in the base"
+        )
+
+
+def _header(name: str, label: str, what: str) -> list[str]:
+    return [
+        "#!/bin/sh",
+        f"# Generated by squasher from {name}, {label} (--strategy stages): {what}.",
+        "# Do not edit: re-run `squasher rewrite --strategy stages`.",
+        "",
+        f"SQUASHER_STATE={STATE_DIR}",
+        "",
+        sh_file("list-fs.sh").rstrip("\n"),
+        "",
+    ]
+
+
+def begin_sh(name: str, label: str, pkgs: _Packages, options: PurgeOptions) -> str:
+    """The build stage's first step: record the base, snapshot the packages, install wrappers."""
+    out = _header(name, label, "the build stage's first step")
+    out.append(sh_file("record-base.sh").rstrip("\n"))
+    purging = [m for m in pkgs.managers if MANAGERS[m].purges]
+    for manager in pkgs.managers:
+        out += ["", MANAGERS[manager].snapshot_sh().rstrip("\n")]
+    if options.no_recommends and "apt" in pkgs.managers:
+        out += ["", Apt().no_recommends_sh().rstrip("\n")]
+    if purging and not options.exact:
+        for manager in purging:
+            out += ["", MANAGERS[manager].intercept_sh().rstrip("\n")]
+        out += ["", INSTALL_WRAPPERS_SH.rstrip("\n")]
+    return _with_runtime(out)
+
+
+def end_sh(name: str, label: str, pkgs: _Packages, options: PurgeOptions) -> str:
+    """The build stage's last step: purge, clean, and collect the delta."""
+    out = _header(name, label, "the build stage's last step")
+    out += [
+        f"PATH={STANDARD_PATH}",
+        "export PATH",
+        "# the time of this step: what it touches gets a fixed time in the delta",
+        'mkdir -p "$SQUASHER_STATE" && touch "$SQUASHER_STATE/end-marker" || exit 1',
+    ]
+    used = pkgs.managers
+    if used:
+        if any(MANAGERS[m].purges for m in used) and not options.exact:
+            out += ["", REMOVE_WRAPPERS_SH.rstrip("\n")]
+        if options.purge:
+            for manager in used:
+                if not MANAGERS[manager].purges:
+                    continue
+                purge = MANAGERS[manager].purge_sh(
+                    bt.build_only(pkgs.decisions, manager),
+                    bt.kept(pkgs.decisions, manager),
+                    bt.forced(pkgs.decisions, manager),
+                )
+                out += ["", purge.rstrip("\n")]
+        out += ["", cleanup_sh(used).rstrip("\n")]
+        if options.no_recommends and "apt" in used:
+            out += ["", Apt().no_recommends_end_sh().rstrip("\n")]
+    out += ["", sh_file("collect-delta.sh").rstrip("\n")]
+    return _with_runtime(out)
+
+
+def _with_runtime(lines: list[str]) -> str:
+    """The script ``lines`` with the definitions of the runtime helpers it calls (the package
+    layer's wrappers ...) after its header, so that each step's script stands on its own."""
+    body = "\n".join(lines) + "\n"
+    names = needed([body])
+    if not names:
+        return body
+    table = helpers()
+    at = next((i for i, line in enumerate(lines) if line and not line.startswith("#")), len(lines))
+    defs = "\n\n".join(table[name].text for name in names).split("\n")
+    return "\n".join([*lines[:at], *defs, "", *lines[at:]]) + "\n"
+
+
+def _text(inst: Instruction) -> str:
+    return inst.original if inst.original.endswith("\n") else inst.original + "\n"
+
+
+def _from_line(stage: Stage, alias: str | None) -> str:
+    flags = "".join(f" {f.raw}" for f in stage.from_.flags)
+    return f"FROM{flags} {stage.base}" + (f" AS {alias}" if alias else "") + "\n"
+
+
+_NUMERIC_FROM = re.compile(r"(--from=|\bfrom=)(\d+)\b")
+
+
+def _shift_from(text: str, target: int) -> str:
+    """``--from=N`` / ``--mount=...,from=N`` in a stage after the target: the target's index and
+    the later ones move up by one (the final stage follows the build stage, and takes the
+    target's place as the stage later ones copy from)."""
+
+    def bump(m: re.Match[str]) -> str:
+        n = int(m.group(2))
+        return f"{m.group(1)}{n + 1 if n >= target else n}"
+
+    return _NUMERIC_FROM.sub(bump, text)
+
+
+def _user_line(user: str) -> str:
+    return f"USER {user}\n"
+
+
+def render_stages(
+    df: Dockerfile,
+    *,
+    name: str,
+    output_name: str,
+    marker: str,
+    target: str | None = None,
+    base_info: BaseInfo | None = None,
+    options: PurgeOptions | None = None,
+) -> StagesOutput:
+    """Dockerfile.squashed and the scripts of the stages form (see the module docstring)."""
+    options = options or PurgeOptions()
+    stage = target_stage(df, target)
+    _check_base(stage, name, base_info)
+    key = stage.name or f"stage-{stage.index}"
+    taken = {s.name for s in df.stages if s.name}
+    build = f"{stage.name}-squasher-build" if stage.name else "squasher-build"
+    while build in taken:
+        build += "-1"
+    label = f'stage {stage.index} "{stage.name}"' if stage.name else f"stage {stage.index}"
+    pkgs = _packages(df, stage, name, options)
+    rel = f".squasher/{key}"
+    files = {
+        f"{rel}/begin.sh": begin_sh(name, label, pkgs, options),
+        f"{rel}/end.sh": end_sh(name, label, pkgs, options),
+        f"{rel}/delta.awk": sh_file("delta.awk"),
+    }
+    base_user = _base_user(stage, base_info)
+    root_switch = base_user not in _ROOT_USERS
+
+    out: list[str] = [f"# {k}={v}\n" for k, v in df.directives.items()]
+    out.append(f"{marker}{name} by squasher; build with: docker build -f {output_name} <context>\n")
+    out += [_text(inst) for inst in df.global_args]
+    for s in df.stages:
+        out.append("\n")
+        if s.index != stage.index:
+            shift = s.index > stage.index
+            out.append(_shift_from(_text(s.from_), stage.index) if shift else _text(s.from_))
+            for inst in s.instructions:
+                out.append(_shift_from(_text(inst), stage.index) if shift else _text(inst))
+            continue
+        run = ["/bin/sh", f"{SCRIPTS_DIR}/begin.sh"]
+        out.append(_from_line(s, build))
+        out.append("# squasher: record the base, protect what the build needs\n")
+        if root_switch:
+            out.append(_user_line("root"))
+        out.append(f"COPY {rel}/begin.sh {SCRIPTS_DIR}/begin.sh\n")
+        out.append(f"RUN {json.dumps(run)}\n")
+        if root_switch:
+            out.append(_user_line(base_user))
+        out += [_text(inst) for inst in s.instructions]
+        out.append("# squasher: purge the build tools, clean, collect the delta\n")
+        if root_switch or any(inst.keyword == "USER" for inst in s.instructions):
+            out.append(_user_line("root"))
+        out.append(f"COPY {rel}/end.sh {rel}/delta.awk {SCRIPTS_DIR}/\n")
+        out.append(f"RUN {json.dumps(['/bin/sh', f'{SCRIPTS_DIR}/end.sh'])}\n")
+        out.append("\n")
+        out.append(_from_line(s, s.name))
+        for layer in LAYERS:
+            out.append(f"COPY --from={build} {DELTA_DIR}/{layer}/ /\n")
+        if root_switch:
+            out.append(_user_line("root"))
+        out.append(f"RUN {json.dumps(['/bin/sh', '-c', REMOVE_SH])}\n")
+        if root_switch:
+            out.append(_user_line(base_user))
+        out += [_text(inst) for inst in s.instructions if inst.keyword in METADATA]
+    return StagesOutput("".join(out), files, key, build, pkgs.decisions, pkgs.unanalysed)
+
+
+@dataclass
+class DeltaLayer:
+    layer: str
+    files: int
+    bytes: int
+
+
+@dataclass
+class DeltaReport:
+    """What the build stage's last step printed: the delta per layer and the removals."""
+
+    layers: list[DeltaLayer] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+
+def parse_delta_log(log: str) -> DeltaReport | None:
+    """The ``squasher-delta`` / ``squasher-removed`` lines of a build log; None when absent."""
+    report = DeltaReport()
+    found = False
+    for line in log.splitlines():
+        for tag in ("squasher-delta\t", "squasher-removed\t"):
+            start = line.find(tag)
+            if start < 0:
+                continue
+            fields = line[start:].rstrip("\r").split("\t")
+            if tag.startswith("squasher-delta") and len(fields) == 4 and fields[2].isdigit():
+                report.layers.append(DeltaLayer(fields[1], int(fields[2]), int(fields[3])))
+                found = True
+            elif tag.startswith("squasher-removed") and len(fields) >= 2:
+                report.removed.append("\t".join(fields[1:]))
+                found = True
+    return report if found else None
+
+
+def delta_from_layers(layers: list[tuple[int, str]]) -> dict[str, object]:
+    """The delta per layer from the image's history (a cached build prints no summary): bytes
+    only, the file counts unknown (None)."""
+    found: list[dict[str, object]] = []
+    for size, created_by in layers:
+        for layer in LAYERS:
+            if f"{DELTA_DIR}/{layer}/" in created_by:
+                found.append({"layer": layer, "files": None, "bytes": size})
+    return {"layers": found, "removed": None}

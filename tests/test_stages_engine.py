@@ -1,0 +1,231 @@
+"""``--strategy stages`` on the real engine: the image built from the stages form is the
+original's (``squasher verify``), on both builders; its size is the original's, not the staged
+copy twice; a rebuild after an application change keeps the lower delta layers' digests.
+
+Builds are shared per module (busybox wherever the case allows; one small apt case)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import BUSYBOX, DEBIAN
+
+from squasher.engine import Scratch
+from squasher.inspect.layers import load_final_filesystem
+from squasher.inspect.verify import verify
+from squasher.rewrite import rewrite
+
+pytestmark = pytest.mark.engine
+GOLDEN = Path(__file__).parent / "golden" / "stages"
+BUILDERS = ("classic", "buildkit")
+
+
+def _squash(ctx: Path, **options: Any) -> Path:
+    result = rewrite(ctx / "Dockerfile", strategy="stages", **options)
+    result.write()
+    return ctx / "Dockerfile.squashed"
+
+
+def _pair(
+    scratch: Scratch, ctx: Path, builder: str, target: str | None = None, nocache: bool = False
+) -> tuple[str, str, str]:
+    """(original id, stages id, the stages build's log)."""
+    chosen: Any = "auto" if builder == "classic" else "buildkit"
+    original = scratch.build(ctx, "Dockerfile", builder=chosen, target=target)
+    squashed = scratch.build(
+        ctx,
+        "Dockerfile.squashed",
+        builder=builder,
+        target=target,
+        nocache=nocache,  # type: ignore[arg-type]
+    )
+    return original.image_id, squashed.image_id, "\n".join(squashed.log)
+
+
+def _unexpected(result: Any) -> list[str]:
+    return [f"{d.kind} {d.path}: {d.detail}" for d in result.of("unexpected")]
+
+
+@pytest.fixture(scope="module")
+def module_scratch(docker_client: Any) -> Iterator[Scratch]:
+    with Scratch(docker_client) as scratch:
+        yield scratch
+
+
+@pytest.fixture(scope="module")
+def busybox_steps(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """RUN/ENV/ARG/WORKDIR/SHELL steps, USER set mid-file, a base file and directory removed,
+    a symlink, a hard link, a setuid file, a directory's mode changed."""
+    ctx = tmp_path_factory.mktemp("stages") / "busybox-steps"
+    shutil.copytree(GOLDEN / "busybox-steps", ctx, ignore=shutil.ignore_patterns("expected"))
+    _squash(ctx)
+    return ctx
+
+
+@pytest.mark.parametrize("builder", BUILDERS)
+def test_busybox_steps_verify_equivalent(
+    module_scratch: Scratch, busybox_steps: Path, builder: str, docker_client: Any
+) -> None:
+    original, squashed, log = _pair(module_scratch, busybox_steps, builder, nocache=True)
+    result = verify(original, squashed, client=docker_client, smoke=["cat /app/greeting"])
+    assert result.equivalent, _unexpected(result)
+    assert not result.differences
+    assert "squasher-removed\t/bin/vi" in log and "squasher-removed\t/home" in log
+    sizes = [docker_client.api.inspect_image(i)["Size"] for i in (original, squashed)]
+    assert sizes[1] <= sizes[0], sizes  # the removal list and the layers' marks weigh nothing
+    attrs = docker_client.api.inspect_image(squashed)["Config"]
+    assert attrs["User"] == "root:root" and attrs["WorkingDir"] == "/app/sub"
+    assert attrs["Shell"] == ["/bin/sh", "-ec"]
+
+
+@pytest.mark.parametrize("builder", BUILDERS)
+def test_copied_bytes_are_stored_once(
+    module_scratch: Scratch, tmp_path: Path, builder: str, docker_client: Any
+) -> None:
+    """A 20 MB file COPY'd before a RUN: the stages image is the original's size (the script
+    form stores such a file twice)."""
+    (tmp_path / "assets.bin").write_bytes(os.urandom(20 * 1024 * 1024))
+    (tmp_path / "Dockerfile").write_text(
+        f"FROM {BUSYBOX}\n"
+        "COPY assets.bin /srv/assets.bin\n"
+        "RUN chmod 600 /srv/assets.bin && echo ready > /srv/ready\n"
+        'CMD ["cat", "/srv/ready"]\n'
+    )
+    _squash(tmp_path)
+    original, squashed, _log = _pair(module_scratch, tmp_path, builder)
+    sizes = [docker_client.api.inspect_image(i)["Size"] for i in (original, squashed)]
+    assert sizes[1] <= sizes[0], sizes
+    result = verify(original, squashed, client=docker_client)
+    assert result.equivalent, _unexpected(result)
+
+
+def _caps_tar(path: Path) -> None:
+    """A tar of one executable carrying a security.capability xattr (cap_net_raw, effective),
+    as a pax header: ADD extracts it with the xattr on both builders."""
+    import io
+    import struct
+    import tarfile
+
+    data = b"#!/bin/sh\necho caps\n"
+    value = struct.pack("<IIIII", 0x02000001, 1 << 13, 0, 0, 0)
+    info = tarfile.TarInfo("ping")
+    info.size, info.mode = len(data), 0o755
+    info.pax_headers = {
+        "SCHILY.xattr.security.capability": value.decode("utf-8", "surrogateescape")
+    }
+    with tarfile.open(path, "w", format=tarfile.PAX_FORMAT) as tar:
+        tar.addfile(info, io.BytesIO(data))
+
+
+@pytest.mark.parametrize("builder", BUILDERS)
+def test_security_capability_survives(
+    module_scratch: Scratch, tmp_path: Path, builder: str, docker_client: Any
+) -> None:
+    """A file with a security.capability xattr keeps it through the delta (the build stage's
+    hard link copies it up with its xattrs, COPY --from keeps them)."""
+    _caps_tar(tmp_path / "caps.tar")
+    (tmp_path / "Dockerfile").write_text(
+        f"FROM {BUSYBOX}\nADD caps.tar /usr/local/bin/\nRUN echo done > /done\n"
+    )
+    _squash(tmp_path)
+    original, squashed, _log = _pair(module_scratch, tmp_path, builder)
+    for image in (original, squashed):
+        _image, fs = load_final_filesystem(image, client=docker_client)
+        names = [name for name, _value in fs.entries["/usr/local/bin/ping"].xattrs]
+        assert "security.capability" in names, (image, names)
+    result = verify(original, squashed, client=docker_client)
+    assert result.equivalent, _unexpected(result)
+
+
+@pytest.fixture(scope="module")
+def multistage(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    ctx = tmp_path_factory.mktemp("stages") / "multistage-target"
+    shutil.copytree(GOLDEN / "multistage-target", ctx, ignore=shutil.ignore_patterns("expected"))
+    _squash(ctx, target="app")
+    return ctx
+
+
+@pytest.mark.parametrize("builder", BUILDERS)
+def test_multistage_target_and_later_stage(
+    module_scratch: Scratch, multistage: Path, builder: str, docker_client: Any
+) -> None:
+    """--target app builds the final stage; the later stage copies from it by name and index."""
+    original, squashed, _log = _pair(module_scratch, multistage, builder, target="app")
+    result = verify(original, squashed, client=docker_client, smoke=["cat /opt/both"])
+    assert result.equivalent, _unexpected(result)
+    history = docker_client.api.history(squashed)
+    assert not any("begin.sh" in (h.get("CreatedBy") or "") for h in history)
+    original, squashed, _log = _pair(module_scratch, multistage, builder, target="extra")
+    result = verify(original, squashed, client=docker_client, smoke=["cat /both /artifact"])
+    assert result.equivalent, _unexpected(result)
+
+
+def _layers(client: Any, image: str) -> list[str]:
+    return list(client.api.inspect_image(image)["RootFS"]["Layers"])
+
+
+@pytest.fixture(scope="module")
+def apt_case(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    ctx = tmp_path_factory.mktemp("stages") / "apt-purge"
+    shutil.copytree(GOLDEN / "apt-purge", ctx, ignore=shutil.ignore_patterns("expected"))
+    _squash(ctx)
+    return ctx
+
+
+@pytest.fixture(scope="module")
+def apt_built(module_scratch: Scratch, apt_case: Path) -> tuple[str, str, str]:
+    return _pair(module_scratch, apt_case, "classic")
+
+
+def test_apt_compiler_purged_and_equivalent(
+    apt_built: tuple[str, str, str], docker_client: Any, module_scratch: Scratch
+) -> None:
+    original, squashed, log = apt_built
+    result = verify(original, squashed, client=docker_client, build_log=log, smoke=["hello"])
+    assert result.equivalent, _unexpected(result)
+    assert "gcc-12" in result.purged_packages or "gcc" in result.purged_packages
+    sizes = [docker_client.api.inspect_image(i)["Size"] for i in (original, squashed)]
+    assert sizes[1] < sizes[0] * 0.6, sizes
+    _code, out = module_scratch.run(squashed, ["sh", "-c", "command -v gcc || echo none"])
+    assert out.strip() == "none"
+
+
+@pytest.fixture(scope="module")
+def apt_built_buildkit(module_scratch: Scratch, apt_case: Path) -> tuple[str, str, str]:
+    return _pair(module_scratch, apt_case, "buildkit")
+
+
+@pytest.mark.slow
+def test_apt_compiler_purged_and_equivalent_buildkit(
+    apt_built_buildkit: tuple[str, str, str], docker_client: Any
+) -> None:
+    original, squashed, log = apt_built_buildkit
+    result = verify(original, squashed, client=docker_client, build_log=log, smoke=["hello"])
+    assert result.equivalent, _unexpected(result)
+    assert result.purged_packages
+    sizes = [docker_client.api.inspect_image(i)["Size"] for i in (original, squashed)]
+    assert sizes[1] < sizes[0] * 0.6, sizes
+
+
+def test_deploy_delta_keeps_lower_layers(
+    apt_built: tuple[str, str, str], apt_case: Path, module_scratch: Scratch, docker_client: Any
+) -> None:
+    """Change the application's source, rebuild with the cache: the base and the packages and
+    libraries layers come out with the same digests, the application layer differs."""
+    _original, first, _log = apt_built
+    source = apt_case / "hello.c"
+    source.write_text(source.read_text().replace("hello from C", "hello again from C"))
+    second = module_scratch.build(apt_case, "Dockerfile.squashed", builder="classic").image_id
+    before, after = _layers(docker_client, first), _layers(docker_client, second)
+    assert len(before) == len(after)
+    base = len(_layers(docker_client, DEBIAN))
+    # base layers, then packages, libraries, application, the removals' RUN
+    assert before[: base + 2] == after[: base + 2]
+    assert before[base + 2] != after[base + 2]
+    _code, out = module_scratch.run(second, ["hello"])
+    assert "hello again" in out

@@ -1,0 +1,195 @@
+"""The stages form's logic without an engine: delta.awk over made-up listings (mawk and busybox
+awk), the numeric ``--from`` shift, the target stage, refusals, the build-log summary."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import BUSYBOX
+
+from squasher.errors import SquasherError
+from squasher.parse import parse_text
+from squasher.plan.base import BaseImage
+from squasher.render.stages import REMOVE_SH, _shift_from, parse_delta_log, render_stages, sh_file
+
+AWKS = [a for a in (["mawk"], ["busybox", "awk"]) if shutil.which(a[0])]
+DIR, FILE, LINK = "41ed", "81a4", "a1ff"
+
+
+def _line(mode: str, path: str, *, uid: int = 0, size: int = 0, links: int = 1, ino: int = 1,
+          ctime: int = 100, mtime: int = 100) -> str:  # fmt: skip
+    return f"{mode} {uid} {uid} {size} {links} {ino} {ctime} {mtime} {path}"
+
+
+BASE = [
+    _line(DIR, "/"),
+    _line(DIR, "/etc"),
+    _line(FILE, "/etc/passwd", size=10, ino=2),
+    _line(FILE, "/etc/kept", size=3, ino=3),
+    _line(DIR, "/home"),
+    _line(DIR, "/home/old"),
+    _line(FILE, "/home/old/file", ino=4),
+    _line(DIR, "/usr"),
+    _line(DIR, "/usr/lib"),
+    _line(DIR, "/var"),
+    _line(DIR, "/var/log"),
+]
+FINAL = [
+    _line(DIR, "/"),
+    _line(DIR, "/app", uid=1000, mtime=150),
+    _line(FILE, "/app/main.py", uid=1000, size=20, ino=10, ctime=150, mtime=150),
+    _line(FILE, "/app/same", size=5, links=2, ino=11, ctime=150),
+    _line(FILE, "/app/with space's", size=1, ino=12, ctime=150),
+    _line(DIR, "/etc"),
+    _line(FILE, "/etc/kept", size=3, ino=3),
+    _line(FILE, "/etc/passwd", size=11, ino=20, ctime=150, mtime=150),
+    _line("41c0", "/home"),  # mode 700 now
+    _line(DIR, "/usr"),
+    _line(DIR, "/usr/lib"),
+    _line(FILE, "/usr/lib/libpq.so.5", size=300, ino=13, ctime=150),
+    _line(DIR, "/usr/lib/python3"),
+    _line(DIR, "/usr/lib/python3/site-packages"),
+    _line(FILE, "/usr/lib/python3/site-packages/same", size=5, links=2, ino=11, ctime=150),
+    _line(FILE, "/usr/lib/python3/site-packages/mod.py", size=7, ino=14, ctime=150),
+    _line(LINK, "/usr/lib/libpq.so", size=10, ino=15, ctime=150),
+    _line(DIR, "/var"),
+    _line(DIR, "/var/log"),
+    _line(FILE, "/var/log/dpkg.log", size=50, ino=16, ctime=300, mtime=300),
+]
+
+
+def _run_awk(awk: list[str], tmp_path: Path) -> tuple[str, str]:
+    base, final, owned = tmp_path / "base", tmp_path / "final", tmp_path / "owned"
+    base.write_text("\n".join(BASE) + "\n")
+    final.write_text("\n".join(FINAL) + "\n")
+    owned.write_text("/usr/lib/libpq.so.5\n/usr/lib/libpq.so\n")
+    program = tmp_path / "delta.awk"
+    program.write_text(sh_file("delta.awk"))
+    summary = tmp_path / "summary"
+    variables = {
+        "owned": owned, "since": 200, "epoch": 315532800, "delta": "/D",
+        "removals": "/D/application/.squasher-remove", "summary": summary,
+    }  # fmt: skip
+    argv = [*awk, *[f"-v{k}={v}" for k, v in variables.items()], "-f", str(program)]
+    proc = subprocess.run(
+        [*argv, str(base), str(final)], capture_output=True, text=True, check=True
+    )
+    return proc.stdout, summary.read_text()
+
+
+def _has(script: str, command: str, arg: str, tail: str = "") -> bool:
+    """Whether a (batched) line ``command ... arg ... tail`` is in the script."""
+    return any(
+        line.startswith(command + " ") and f" {arg}" in line and line.endswith(tail)
+        for line in script.splitlines()
+    )
+
+
+@pytest.mark.parametrize("awk", AWKS, ids=[a[0] for a in AWKS])
+def test_delta_awk_lays_out_the_changes(awk: list[str], tmp_path: Path) -> None:
+    script, summary = _run_awk(awk, tmp_path)
+    # new and changed files, linked into their layer's tree; the unchanged base file is not
+    assert "ln -- '/usr/lib/libpq.so.5' '/usr/lib/libpq.so' '/D/packages/usr/lib/'" in script
+    assert "ln -- '/etc/passwd' '/D/application/etc/'" in script
+    assert "'/app/with space'\\''s'" in script
+    assert "/etc/kept" not in script
+    # a hard-linked inode goes whole into the most often changing layer, linked to the first
+    assert (
+        "ln -- '/D/application/app/same' '/D/application/usr/lib/python3/site-packages/same'"
+        in (script)
+    )
+    assert "ln -- '/usr/lib/python3/site-packages/mod.py' '/D/libraries/" in script
+    # a directory whose mode changed is in the delta with it; parents get the build's metadata
+    assert _has(script, "chmod 00700 --", "'/D/application/home'")
+    assert _has(script, "chown 1000:1000 --", "'/D/application/app'")
+    assert _has(script, "chmod 00755 --", "'/D/packages/usr/lib'")
+    # what the final step wrote gets the fixed time; an own directory keeps its time, a parent
+    # only there for what it holds gets the fixed time
+    assert _has(script, "touch -h -d @315532800 --", "'/D/application/var/log/dpkg.log'")
+    assert _has(script, "touch -h -d @150 --", "'/D/application/app'")
+    assert _has(script, "touch -h -d @315532800 --", "'/D/packages/usr/lib'")
+    assert not _has(script, "touch -h -d @100 --", "'/D/application/app/main.py'")
+    # removals: the topmost removed path only, as an empty file of the list
+    removals = "/D/application/.squasher-remove"
+    assert f"mkdir -p -- '{removals}/home' && : > '{removals}/home/old'" in script
+    assert "/home/old/file" not in script
+    assert _has(script, "touch -h -d @315532800 --", f"'{removals}/home/old'")
+    assert _has(script, "mkdir -p --", "'/D/libraries/.squasher-layers/libraries'")
+    report = parse_delta_log(summary)
+    assert report is not None and report.removed == ["/home/old"]
+    by_layer = {layer.layer: (layer.files, layer.bytes) for layer in report.layers}
+    assert by_layer == {
+        "packages": (2, 300),
+        "libraries": (1, 7),
+        "application": (6, 20 + 5 + 1 + 11 + 50),
+    }
+
+
+@pytest.mark.parametrize("awk", AWKS, ids=[a[0] for a in AWKS])
+def test_delta_awk_script_is_valid_sh(awk: list[str], tmp_path: Path) -> None:
+    script, _summary = _run_awk(awk, tmp_path)
+    path = tmp_path / "check.sh"
+    path.write_text(script)
+    subprocess.run(["sh", "-n", str(path)], check=True)
+
+
+def test_shift_from_moves_the_target_and_later_indexes() -> None:
+    text = "COPY --from=0 /a /a\nCOPY --from=1 /b /b\nRUN --mount=type=bind,from=2,target=/m x\n"
+    assert _shift_from(text, 1) == (
+        "COPY --from=0 /a /a\nCOPY --from=2 /b /b\nRUN --mount=type=bind,from=3,target=/m x\n"
+    )
+
+
+def _render(text: str, **kwargs: object) -> str:
+    df = parse_text(text, "Dockerfile")
+    return render_stages(
+        df,
+        name="Dockerfile",
+        output_name="Dockerfile.squashed",
+        marker="# m ",
+        **kwargs,  # type: ignore[arg-type]
+    ).dockerfile
+
+
+def test_refuses_scratch_and_a_base_without_sh() -> None:
+    with pytest.raises(SquasherError, match="Dockerfile:1: FROM scratch"):
+        _render("FROM scratch\nCOPY a /a\n")
+    with pytest.raises(SquasherError, match=r"Dockerfile:1: .*no /bin/sh"):
+        _render("FROM distroless\nCOPY a /a\n", base_info=lambda ref: BaseImage(ref, has_sh=False))
+    with pytest.raises(SquasherError, match="no stage named 'nope'"):
+        _render(f"FROM {BUSYBOX}\nRUN true\n", target="nope")
+
+
+def test_a_base_user_is_switched_to_root_and_back() -> None:
+    text = _render("FROM app-base\nRUN make\n", base_info=lambda ref: BaseImage(ref, user="app"))
+    build, final = text.split("\n\n", 2)[1:]
+    assert build.count("USER root") == 2 and "USER app" in build
+    assert final.splitlines()[-3:] == [
+        "USER root",
+        f"RUN {json.dumps(['/bin/sh', '-c', REMOVE_SH])}",
+        "USER app",
+    ]
+
+
+def test_final_stage_keeps_only_metadata_in_order() -> None:
+    text = _render(
+        f"FROM {BUSYBOX} AS app\nARG V=1\nENV A=$V\nRUN echo\nCOPY x /x\nUSER nobody\n"
+        'WORKDIR /w\nLABEL a=b\nEXPOSE 80\nVOLUME /data\nSTOPSIGNAL SIGINT\nCMD ["x"]\n'
+    )
+    final = text.split(f"FROM {BUSYBOX} AS app\n", 1)[1]
+    assert final.splitlines()[4:] == [
+        "ARG V=1",
+        "ENV A=$V",
+        "USER nobody",
+        "WORKDIR /w",
+        "LABEL a=b",
+        "EXPOSE 80",
+        "VOLUME /data",
+        "STOPSIGNAL SIGINT",
+        'CMD ["x"]',
+    ]
+    assert f"FROM {BUSYBOX} AS app-squasher-build" in text
