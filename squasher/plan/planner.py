@@ -136,6 +136,7 @@ class StageState:
     user_line: str | None = None  # a USER line that sets ``user`` again (its original text)
     shell: list[str] = field(default_factory=lambda: list(DEFAULT_SHELL))
     no_shell: str = ""  # why the image has no /bin/sh (scratch, distroless), "" = it has one
+    switch_tools: frozenset[str] | None = None  # the image's user-switch tools (None: unknown)
 
     def known_names(self) -> frozenset[str]:
         return frozenset(self.env_names | self.args)
@@ -288,6 +289,11 @@ class Planner:
             st.no_shell = f"{ref} is a distroless image without /bin/sh"
         info = self.opt.base_info(ref) if self.opt.base_info is not None else None
         if info is None:
+            self.notes.append(
+                f"{self.opt.dockerfile_path}:{stage.from_.start_line}: {ref} may carry ONBUILD "
+                "triggers, which the builder runs at this FROM in the original and the squashed "
+                "image alike; without the engine (--inspect-base) squasher cannot see what they set"
+            )
             return st
         if info.os.lower() == "windows":
             raise self.refuse(
@@ -303,7 +309,35 @@ class Planner:
         if info.user and info.user not in ("root", "0", "root:root", "0:0"):
             st.user = [Lit(info.user)]
             st.user_line = f"USER {info.user}\n"
+        st.switch_tools = info.switch_tools
+        if info.onbuild:
+            self.base_triggers(stage, ref, info.onbuild, st)
         return st
+
+    def base_triggers(self, stage: Stage, ref: str, triggers: list[str], st: StageState) -> None:
+        """The base image's ONBUILD triggers run at the FROM, before the stage's first step, in
+        the original and (the same FROM) in the squashed build: the builder runs them, never
+        build.sh. The planner only takes over the state they leave (WORKDIR, USER, ENV, ARG,
+        SHELL); what they add to the image stays in their own layers in both images."""
+        from squasher.parse import parse_text
+
+        try:
+            parsed = parse_text("FROM scratch\n" + "\n".join(triggers) + "\n")
+        except SquasherError:
+            parsed = None
+        scratch = Segment(stage_key(stage), 0)
+        for inst in parsed.stages[0].instructions if parsed and parsed.stages else []:
+            if inst.keyword == "ARG":
+                st.args.update(name for name, _ in arg_pairs(inst))
+            elif inst.keyword in ("ENV", "WORKDIR", "USER", "SHELL"):
+                self.metadata(scratch, st, inst)
+        shown = "; ".join(" ".join(t.split()) for t in triggers)
+        self.notes.append(
+            f"{self.opt.dockerfile_path}:{stage.from_.start_line}: {ref} has {len(triggers)} "
+            f"ONBUILD trigger(s) ({shown}): the builder runs them at this FROM before the stage's "
+            "first step, in the original and the squashed build alike (build.sh cannot stop it, "
+            "so they are not folded): their layers are the same in both images"
+        )
 
     def plan_stage(self, stage: Stage) -> StagePlan:
         st = self.initial_state(stage)
@@ -509,12 +543,22 @@ class Planner:
                 why = f"RUN --{flag.name} is not something build.sh can reproduce"
             return self.keep(sp, seg, st, inst, why)
         self.no_shell_check(st, inst)
+        if not _is_root(st.user) and not self.user_switch_ok(st):
+            return self.keep(
+                sp,
+                seg,
+                st,
+                inst,
+                "the image has no setpriv (util-linux), su or nsenter (busybox) that runs it as "
+                f"{(st.user_line or 'USER').strip()} with the builder's uid, gid and groups",
+            )
         seg.folded.append(inst)
         if not _is_root(st.user) and sp.key not in self.user_noted:
             self.user_noted.add(sp.key)
             self.notes.append(
                 f"{self.opt.dockerfile_path}:{inst.start_line}: steps under USER run through the "
-                "image's setpriv (util-linux) or su; the build stops if it has neither"
+                "image's setpriv (util-linux), nsenter and start-stop-daemon (busybox) or su; the "
+                "build stops if it has none (with --inspect-base such steps stay instructions)"
             )
         if inst.json_form:
             if not inst.args:
@@ -541,6 +585,14 @@ class Planner:
             return seg
         seg.ops.append(RunStep(inst, [*st.shell, text]))
         return seg
+
+    def user_switch_ok(self, st: StageState) -> bool:
+        from squasher.plan.base import can_switch
+
+        user = st.user or []
+        text = "".join(p.text for p in user if isinstance(p, Lit))
+        static = all(isinstance(p, Lit) for p in user)
+        return can_switch(st.switch_tools, text if static else None, self.opt.builder)
 
     def copy_add(self, sp: StagePlan, seg: Segment, st: StageState, inst: Instruction) -> Segment:
         from squasher.render import copy as copymod

@@ -26,8 +26,7 @@ from squasher.rewrite import rewrite
 pytestmark = pytest.mark.engine
 
 RECORD = (
-    'echo "$(id -u) $(id -g) [$(grep ^Groups: /proc/self/status | cut -f2)] HOME=$HOME"'
-    " >> /tmp/r"
+    'echo "$(id -u) $(id -g) [$(grep ^Groups: /proc/self/status | cut -f2)] HOME=$HOME" >> /tmp/r'
 )
 
 # app: member of its own group and of extra; bob: no memberships; 4242: no passwd entry
@@ -73,7 +72,9 @@ VARIANTS = [
 ]
 
 
-@pytest.mark.parametrize("base,builder", VARIANTS, ids=[f"{b.split(':')[0]}-{k}" for b, k in VARIANTS])
+@pytest.mark.parametrize(
+    "base,builder", VARIANTS, ids=[f"{b.split(':')[0]}-{k}" for b, k in VARIANTS]
+)
 def test_user_forms_match_the_builder(
     base: str, builder: str, tmp_path: Path, scratch: Scratch, docker_client: Any
 ) -> None:
@@ -92,19 +93,23 @@ def test_user_forms_match_the_builder(
     assert outcome.equivalent, [d for d in outcome.differences if d.category == "unexpected"]
 
 
-def test_buildkit_memberships_without_own_group_on_busybox(tmp_path: Path, scratch: Scratch) -> None:
+def test_buildkit_memberships_without_own_group_on_busybox(
+    tmp_path: Path, scratch: Scratch
+) -> None:
     """BuildKit's groups for a user whose memberships leave out its own gid: no busybox tool sets
     them; su adds that gid (the process's own gid: no access differs) and the log says so."""
     (tmp_path / "Dockerfile").write_text(
         "FROM busybox:latest\n"
         "RUN echo 'carol:x:1700:1700::/home/carol:/bin/sh' >> /etc/passwd"
         " && echo 'extra:x:3000:carol' >> /etc/group && : > /tmp/r && chmod 666 /tmp/r\n"
-        f"USER carol\nRUN {RECORD}\n"
+        f"USER carol\nRUN {RECORD}  # {uuid.uuid4().hex}: no cached build, its log is read\n"
     )
     orig = scratch.build(tmp_path, "Dockerfile", builder="buildkit").image_id
     rewrite(tmp_path / "Dockerfile", builder="buildkit").write()
     squashed = scratch.build(tmp_path, "Dockerfile.squashed", builder="buildkit")
-    assert scratch.run(orig, ["cat", "/tmp/r"], user="0")[1] == "1700 1700 [3000 ] HOME=/home/carol\n"
+    assert (
+        scratch.run(orig, ["cat", "/tmp/r"], user="0")[1] == "1700 1700 [3000 ] HOME=/home/carol\n"
+    )
     assert (
         scratch.run(squashed.image_id, ["cat", "/tmp/r"], user="0")[1]
         == "1700 1700 [1700 3000 ] HOME=/home/carol\n"
@@ -148,9 +153,7 @@ def test_no_switch_tool_keeps_user_steps_as_instructions(
         )
     )
     orig = scratch.build(ctx, "Dockerfile", builder=builder).image_id  # type: ignore[arg-type]
-    result = rewrite(
-        ctx / "Dockerfile", builder=builder, base_info=engine_base_info(docker_client)
-    )
+    result = rewrite(ctx / "Dockerfile", builder=builder, base_info=engine_base_info(docker_client))
     result.write()
     assert result.report is not None
     kept = {k.line: k.reason for k in result.report.kept}
