@@ -248,6 +248,7 @@ def rewrite(
     except ImportError:  # pragma: no cover - D2's module always ships with the package
         pass
     all_paths: list[str] = []
+    script_paths: dict[int, str] = {}
     for sp in result.stages:
         for item in sp.items:
             if isinstance(item, Original):
@@ -272,6 +273,7 @@ def rewrite(
                 copy_runtime,
             )
             files[sf.context_path] = text.encode("utf-8", "surrogateescape")
+            script_paths[id(item)] = sf.context_path
             report.scripts.append(sf.context_path)
             for inst in item.folded:
                 report.folded.append(
@@ -285,13 +287,22 @@ def rewrite(
             for p in item.context_paths:
                 if p not in all_paths:
                     all_paths.append(p)
+    from squasher.plan.context_reads import builder_reads, whole_context_warnings
+    from squasher.plan.purge_split import purge_splits, warning
+
+    report.purge_splits = purge_splits(result.stages, script_paths)
+    report.warnings.extend(warning(split, name) for split in report.purge_splits)
+
+    report.context_paths = sorted({*all_paths, *builder_reads(result.stages, result.triggers)})
+    report.warnings.extend(whole_context_warnings(result.stages, name))
     if all_paths:
         from squasher.render.dockerignore import DockerIgnore
 
         ignore = DockerIgnore.load(ctx)
         ignore_path = out_path.with_name(out_path.name + ".dockerignore")
         rel = os.path.relpath(ignore_path.resolve(), ctx.resolve())
-        files[Path(rel).as_posix()] = ignore.per_dockerfile_ignore(all_paths).encode("utf-8")
+        sent = ignore.per_dockerfile_ignore(report.context_paths)
+        files[Path(rel).as_posix()] = sent.encode("utf-8")
         if builder == "classic" and ignore.excluded(f"{GENERATED_DIR}/x.sh"):
             report.warnings.append(
                 f"{ctx}/.dockerignore excludes {GENERATED_DIR}/: the classic builder will not "
@@ -309,7 +320,7 @@ def rewrite(
                 ".dockerignore) and the script removes it; BuildKit reads "
                 f"{out_path.name}.dockerignore and stages only the files the script reads"
             )
-            unread = _unread_context_files(ctx, all_paths, {source.name, out_path.name})
+            unread = _unread_context_files(ctx, report.context_paths, {source.name, out_path.name})
             if unread:
                 secret = [p for p in unread if _looks_secret_file(p)]
                 shown = ", ".join((secret or unread)[:5]) + (", ..." if len(unread) > 5 else "")

@@ -146,6 +146,7 @@ class StageState:
 class PlanResult:
     stages: list[StagePlan]
     notes: list[str] = field(default_factory=list)  # warnings for the report
+    triggers: list[Instruction] = field(default_factory=list)  # base ONBUILD triggers, parsed
 
 
 def stage_key(stage: Stage) -> str:
@@ -177,6 +178,7 @@ class Planner:
         self.names: dict[str, int] = {}
         self._ignore: DockerIgnore | None = None
         self.user_noted: set[str] = set()
+        self.triggers: list[Instruction] = []
 
     # -- helpers ---------------------------------------------------------------------------
     def refuse(self, inst: Instruction, message: str) -> RewriteRefused:
@@ -216,7 +218,7 @@ class Planner:
             plans.append(self.plan_stage(stage))
             if stage.name:
                 self.names[stage.name] = stage.index
-        return PlanResult(plans, self.notes)
+        return PlanResult(plans, self.notes, self.triggers)
 
     def check_preamble(self) -> None:
         """What the builder refuses before the first FROM: other instructions than ARG, or no
@@ -327,6 +329,7 @@ class Planner:
             parsed = None
         scratch = Segment(stage_key(stage), 0)
         for inst in parsed.stages[0].instructions if parsed and parsed.stages else []:
+            self.triggers.append(inst)
             if inst.keyword == "ARG":
                 st.args.update(name for name, _ in arg_pairs(inst))
             elif inst.keyword in ("ENV", "WORKDIR", "USER", "SHELL"):
