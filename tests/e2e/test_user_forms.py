@@ -179,3 +179,21 @@ def test_no_switch_tool_without_engine_stops_loudly(
     with pytest.raises(BuildFailed) as err:
         scratch.build(ctx, "Dockerfile.squashed", builder="classic")
     assert "squasher: Dockerfile:3: cannot run as USER nobody" in str(err.value)
+
+
+def test_no_switch_tool_split_sized_by_diff_size(
+    base_without_switch: str, tmp_path: Path, docker_client: Any
+) -> None:
+    """diff-size sees the base's tools by itself and gives each kept step its layer's bytes."""
+    from squasher.measure.diff_size import diff_size
+
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    (ctx / "Dockerfile").write_text(
+        f"FROM {base_without_switch}\nRUN chmod 1777 /tmp\nUSER nobody\n"
+        "RUN head -c 300000 /dev/zero > /tmp/big\nUSER root\nRUN echo done > /done\n"
+    )
+    result = diff_size(ctx, builder="buildkit", verify=True, client=docker_client)
+    (kept,) = result.report["kept"]
+    assert kept["line"] == 4 and kept["layer_bytes"] >= 300_000
+    assert result.verify is not None and result.verify["equivalent"], result.verify
