@@ -31,6 +31,7 @@ from squasher.parse.model import Dockerfile
 from squasher.plan.base import BaseInfo
 from squasher.plan.hooks import ScriptHooks
 from squasher.plan.layout import GENERATED_DIR
+from squasher.plan.state import PlanResult
 from squasher.report.rewrite import FoldedStep, KeptInstruction, PackageDecision, RewriteReport
 from squasher.util.builders import BUILDERS
 
@@ -251,13 +252,15 @@ def rewrite(
         )
     opts = ScriptOptions(name, builder, "" if strategy == "mount" else STAGE_ROOT, "")
     files, staged, all_paths = _render_scripts(df, result.stages, strategy, opts, hooks, report)
+    _report_builder_steps(report, result, strategy, all_paths, name)
     if all_paths:
         from squasher.context.dockerignore import DockerIgnore
 
         ignore = DockerIgnore.load(ctx)
         ignore_path = out_path.with_name(out_path.name + ".dockerignore")
         rel = os.path.relpath(ignore_path.resolve(), ctx.resolve())
-        files[Path(rel).as_posix()] = ignore.per_dockerfile_ignore(all_paths).encode("utf-8")
+        sent = ignore.per_dockerfile_ignore(report.context_paths)
+        files[Path(rel).as_posix()] = sent.encode("utf-8")
         if builder == "classic" and ignore.excluded(f"{GENERATED_DIR}/x.sh"):
             report.warnings.append(
                 f"{ctx}/.dockerignore excludes {GENERATED_DIR}/: the classic builder will not "
@@ -268,6 +271,28 @@ def rewrite(
         _account_staging(report, files, staged, all_paths, ctx, builder, source, out_path)
     text = render_dockerfile(df, result.stages, strategy, name, out_path.name)
     return RewriteResult(source, out_path, ctx, text, files, report)
+
+
+def _report_builder_steps(
+    report: RewriteReport, result: PlanResult, strategy: str, all_paths: list[str], name: str
+) -> None:
+    """What the builder does itself around the scripts: purges a kept instruction cuts off from
+    the layers they would free, and the context files kept COPY/ADD and base triggers read."""
+    from squasher.plan.context_reads import builder_reads, whole_context_warnings
+    from squasher.plan.model import Segment
+    from squasher.plan.purge_split import purge_splits, warning
+    from squasher.render.dockerfile import segment_files
+
+    script_paths = {
+        id(item): segment_files(item, strategy).context_path
+        for sp in result.stages
+        for item in sp.items
+        if isinstance(item, Segment) and item.has_steps
+    }
+    report.purge_splits = purge_splits(result.stages, script_paths)
+    report.warnings.extend(warning(split, name) for split in report.purge_splits)
+    report.context_paths = sorted({*all_paths, *builder_reads(result.stages, result.triggers)})
+    report.warnings.extend(whole_context_warnings(result.stages, name))
 
 
 def _purge_hooks(
@@ -381,7 +406,7 @@ def _account_staging(
             ".dockerignore) and the script removes it; BuildKit reads "
             f"{out_path.name}.dockerignore and stages only the files the script reads"
         )
-        unread = unread_context_files(ctx, all_paths, {source.name, out_path.name})
+        unread = unread_context_files(ctx, report.context_paths, {source.name, out_path.name})
         if unread:
             secret = [p for p in unread if looks_secret_file(p)]
             shown = ", ".join((secret or unread)[:5]) + (", ..." if len(unread) > 5 else "")

@@ -2,8 +2,10 @@
 the engine, and measure both (size, layers, build time, per-layer sizes).
 
 The user's tree is never written to: the rewrite goes to a temporary directory that becomes the
-squashed build's exact context (only build.sh and the context files the folded steps read), so
-the staging layer carries nothing else.
+squashed build's exact context (build.sh, the context files the folded steps read, and what kept
+COPY/ADD instructions and base ONBUILD triggers read: ``report.context_paths``), so the staging
+layer carries nothing else. The base images' USER, WORKDIR, ENV, ONBUILD triggers and user-switch
+tools are read from the engine, as ``--inspect-base`` does.
 """
 
 from __future__ import annotations
@@ -117,9 +119,10 @@ def _copy_context_paths(context: Path, paths: Sequence[str], dest: Path) -> None
 
     for rel in sorted(set(paths)):
         rel = rel.strip("/")
-        if rel in ("", "."):
+        if rel in ("", "."):  # the whole context, but the files a rewrite generates
             for child in sorted(context.iterdir()):
-                place(child, child.name)
+                if child.name != ".squasher" and not child.name.startswith("Dockerfile.squashed"):
+                    place(child, child.name)
         else:
             place(context / rel, rel)
 
@@ -144,7 +147,7 @@ def prepare_squashed_context(
     squashed_name = "Dockerfile.squashed"
     try:
         exact.mkdir()
-        _copy_context_paths(context, report.staging_paths if report else [], exact)
+        _copy_context_paths(context, report.context_paths if report else [], exact)
         for rel, data in sorted(result.files.items()):
             if rel.startswith("..") or rel.endswith(".dockerignore"):
                 continue  # the exact context needs no ignore file
@@ -244,8 +247,13 @@ def diff_size(
         tempfile.TemporaryDirectory(prefix="squasher-diff-") as tmp,
         Scratch(client, keep=keep_images) as scratch,
     ):
+        options = dict(rewrite_options or {})
+        if options.get("base_info") is None:  # the engine is here: read the bases as --inspect-base
+            from squasher.plan.base import engine_base_info
+
+            options["base_info"] = engine_base_info(client)
         exact, squashed_df, rewritten = prepare_squashed_context(
-            df, context_path, Path(tmp), builder=builder, strategy=strategy, options=rewrite_options
+            df, context_path, Path(tmp), builder=builder, strategy=strategy, options=options
         )
         original_builder = "buildkit" if builder == "buildkit" else "auto"
         original, original_id, _log = _build_and_measure(
@@ -277,6 +285,14 @@ def diff_size(
             report["delta"] = delta_from_layers(
                 [(x.size, x.created_by) for x in squashed.layer_sizes]
             )
+        if report:  # the bytes of the layers the builder makes itself (kept steps, ONBUILD)
+            from squasher.measure.builder_layers import complete
+
+            complete(
+                report, client=client, dockerfile=df, original=original.layer_sizes,
+                squashed=squashed.layer_sizes, log="\n".join(squashed_log),
+                base_info=options["base_info"],
+            )  # fmt: skip
         return DiffSizeResult(
             context=str(context_path),
             dockerfile=str(df),

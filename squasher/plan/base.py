@@ -25,6 +25,10 @@ class BaseImage:
     workdir: str = ""
     env: dict[str, str] = field(default_factory=dict)
     has_sh: bool | None = None  # None: not checked
+    # the tools build.sh can switch users with (see squasher.render.runtime): "setpriv"
+    # (util-linux), "nsenter" and "start-stop-daemon" (busybox's), "su"; None: not checked
+    switch_tools: frozenset[str] | None = None
+    onbuild: list[str] = field(default_factory=list)  # the image's ONBUILD triggers, in order
 
 
 BaseInfo = Callable[[str], "BaseImage | None"]
@@ -43,6 +47,7 @@ def from_inspect(ref: str, attrs: dict[str, Any]) -> BaseImage:
         user=str(conf.get("User") or ""),
         workdir=str(conf.get("WorkingDir") or ""),
         env=env,
+        onbuild=[str(t) for t in conf.get("OnBuild") or []],
     )
 
 
@@ -67,6 +72,69 @@ def has_bin_sh(client: Any, ref: str) -> bool | None:
             client.api.remove_container(cid, force=True)
 
 
+_TOOL_DIRS = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
+
+
+def switch_tools(client: Any, ref: str) -> frozenset[str] | None:
+    """Which of build.sh's user-switch tools the image has, read from a created (never started)
+    container: util-linux ``setpriv`` (busybox's has no ``--reuid``), busybox's ``nsenter`` and
+    ``start-stop-daemon`` (the flags build.sh uses are busybox's), any ``su``. A busybox applet is
+    a link to busybox or a file of busybox's size. None when the engine cannot tell."""
+    import docker.errors
+
+    try:
+        cid = client.api.create_container(ref, command=["/bin/sh"], network_disabled=True)["Id"]
+    except docker.errors.DockerException:
+        return None
+
+    def stat(path: str) -> dict[str, Any] | None:
+        try:
+            stream, info = client.api.get_archive(cid, path)
+        except docker.errors.NotFound:
+            return None
+        stream.close()
+        return dict(info)
+
+    try:
+        busybox = [s for s in (stat(d + "/busybox") for d in _TOOL_DIRS) if s is not None]
+        sizes = {int(s.get("size", -1)) for s in busybox}
+        found: set[str] = set()
+        for name in ("setpriv", "nsenter", "start-stop-daemon", "su"):
+            for d in _TOOL_DIRS:
+                info = stat(f"{d}/{name}")
+                if info is None:
+                    continue
+                target = str(info.get("linkTarget") or "")
+                is_busybox = target.endswith("busybox") or int(info.get("size", -2)) in sizes
+                if name == "su" or is_busybox == (name != "setpriv"):
+                    found.add(name)
+                break
+        return frozenset(found)
+    except docker.errors.DockerException:
+        return None
+    finally:
+        with contextlib.suppress(docker.errors.DockerException):
+            client.api.remove_container(cid, force=True)
+
+
+def can_switch(tools: frozenset[str] | None, user: str | None, builder: str) -> bool:
+    """Whether build.sh can run a step as ``user`` (its literal USER value, None when it is known
+    only at build time) with the builder's exact credentials, given the image's ``tools``
+    (None: not known, assumed yes; the script stops loudly if not)."""
+    if tools is None or "setpriv" in tools:
+        return True
+    # no supplementary groups (BuildKit): nsenter; the gid alone (classic): + start-stop-daemon
+    no_entry = "nsenter" in tools and (builder == "buildkit" or "start-stop-daemon" in tools)
+    if user is None:
+        return no_entry and "su" in tools
+    name, colon, _group = user.partition(":")
+    if colon:
+        return no_entry
+    if name.isdigit():  # with or without a passwd entry: either may be needed
+        return no_entry and "su" in tools
+    return "su" in tools
+
+
 def engine_base_info(client: Any, *, check_sh: bool = True) -> BaseInfo:
     """Look base images up on an engine (local images only: nothing is pulled)."""
     cache: dict[str, BaseImage | None] = {}
@@ -80,6 +148,7 @@ def engine_base_info(client: Any, *, check_sh: bool = True) -> BaseInfo:
                 return None
             if check_sh and info.os.lower() != "windows":
                 info.has_sh = has_bin_sh(client, ref)
+                info.switch_tools = switch_tools(client, ref)
             cache[ref] = info
         return cache[ref]
 

@@ -64,6 +64,7 @@ class Planner:
         self.names: dict[str, int] = {}
         self._ignore: DockerIgnore | None = None
         self.user_noted: set[str] = set()
+        self.triggers: list[Instruction] = []
         self._lexed: dict[str, tuple[Part, ...]] = {}  # word -> its template (Parts are frozen)
 
     # -- helpers ---------------------------------------------------------------------------
@@ -110,7 +111,7 @@ class Planner:
             plans.append(self.plan_stage(stage))
             if stage.name:
                 self.names[stage.name] = stage.index
-        return PlanResult(plans, self.notes)
+        return PlanResult(plans, self.notes, self.triggers)
 
     def check_preamble(self) -> None:
         """What the builder refuses before the first FROM: other instructions than ARG, or no
@@ -183,6 +184,11 @@ class Planner:
             st.no_shell = f"{ref} is a distroless image without /bin/sh"
         info = self.opt.base_info(ref) if self.opt.base_info is not None else None
         if info is None:
+            self.notes.append(
+                f"{self.opt.dockerfile_path}:{stage.from_.start_line}: {ref} may carry ONBUILD "
+                "triggers, which the builder runs at this FROM in the original and the squashed "
+                "image alike; without the engine (--inspect-base) squasher cannot see what they set"
+            )
             return st
         if info.os.lower() == "windows":
             raise self.refuse(
@@ -198,7 +204,37 @@ class Planner:
         if info.user and info.user not in ("root", "0", "root:root", "0:0"):
             st.user = [Lit(info.user)]
             st.user_line = f"USER {info.user}\n"
+        st.switch_tools = info.switch_tools
+        if info.onbuild:
+            self.base_triggers(stage, ref, info.onbuild, st)
         return st
+
+    def base_triggers(self, stage: Stage, ref: str, triggers: list[str], st: StageState) -> None:
+        """The base image's ONBUILD triggers run at the FROM, before the stage's first step, in
+        the original and (the same FROM) in the squashed build: the builder runs them, never
+        build.sh. The planner only takes over the state they leave (WORKDIR, USER, ENV, ARG,
+        SHELL); what they add to the image stays in their own layers in both images."""
+        from squasher.parse import parse_text
+
+        try:
+            parsed = parse_text("FROM scratch\n" + "\n".join(triggers) + "\n")
+        except SquasherError:
+            parsed = None
+        scratch_plan = StagePlan(stage, stage_key(stage))
+        scratch = Segment(stage_key(stage), 0)
+        for inst in parsed.stages[0].instructions if parsed and parsed.stages else []:
+            self.triggers.append(inst)
+            if inst.keyword == "ARG":
+                st.args.update(name for name, _ in arg_pairs(inst))
+            elif inst.keyword in ("ENV", "WORKDIR", "USER", "SHELL"):
+                HANDLERS[inst.keyword](self, scratch_plan, scratch, st, inst)
+        shown = "; ".join(" ".join(t.split()) for t in triggers)
+        self.notes.append(
+            f"{self.opt.dockerfile_path}:{stage.from_.start_line}: {ref} has {len(triggers)} "
+            f"ONBUILD trigger(s) ({shown}): the builder runs them at this FROM before the stage's "
+            "first step, in the original and the squashed build alike (build.sh cannot stop it, "
+            "so they are not folded): their layers are the same in both images"
+        )
 
     def plan_stage(self, stage: Stage) -> StagePlan:
         st = self.initial_state(stage)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from squasher.parse.model import Stage
+from squasher.parse.model import Instruction, Stage
 from squasher.parse.words import Lit, Part, Var
 from squasher.plan.base import BaseInfo
 from squasher.plan.model import StagePlan
@@ -43,6 +43,7 @@ class StageState:
     user_line: str | None = None  # a USER line that sets ``user`` again (its original text)
     shell: list[str] = field(default_factory=lambda: list(DEFAULT_SHELL))
     no_shell: str = ""  # why the image has no /bin/sh (scratch, distroless), "" = it has one
+    switch_tools: frozenset[str] | None = None  # the image's user-switch tools (None: unknown)
 
     def known_names(self) -> frozenset[str]:
         return frozenset(self.env_names | self.args)
@@ -52,6 +53,7 @@ class StageState:
 class PlanResult:
     stages: list[StagePlan]
     notes: list[str] = field(default_factory=list)  # warnings for the report
+    triggers: list[Instruction] = field(default_factory=list)  # base ONBUILD triggers, parsed
 
 
 def stage_key(stage: Stage) -> str:

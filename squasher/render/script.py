@@ -36,6 +36,7 @@ from squasher.plan.model import (
 from squasher.render.placement import copy_sh
 from squasher.render.sh import Renderer, quote, squote
 from squasher.util.builders import Builder
+from squasher.util.text import describe
 
 
 class HookFunctions:
@@ -66,12 +67,6 @@ class ScriptOptions:
     stage_root: str  # staging directory removed at the end ("" = nothing staged: mount strategy)
     stage_label: str  # "stage 0", "stage \"build\""
     runtime_path: str = "/.squasher/runtime.sh"  # where build.sh finds runtime.sh in the image
-
-
-def describe(text: str, limit: int = 200) -> str:
-    """An instruction on one line for messages."""
-    one = " ".join(text.split())
-    return one if len(one) <= limit else one[: limit - 3] + "..."
 
 
 def render_script(

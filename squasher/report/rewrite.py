@@ -56,6 +56,22 @@ class PackageDecision:
 
 
 @dataclass
+class PurgeSplit:
+    """Packages installed in a script before an instruction that must stay: the stage's purge and
+    cleanup run in a later script, a later layer, and free none of the bytes the earlier layer
+    holds (``--strategy stages`` builds in a stage of its own and copies only the result)."""
+
+    stage: str
+    kept_line: int  # the instruction that cuts the stage
+    kept_instruction: str
+    install_lines: list[int]  # where the packages were installed
+    script: str  # the script whose layer holds them
+    purge_script: str  # the script that purges, later
+    layer_bytes: int | None = None  # diff-size: the size of ``script``'s layer
+    purge_freed_bytes: int | None = None  # diff-size: what the purge removed, from view only
+
+
+@dataclass
 class RewriteReport:
     dockerfile: str
     output: str
@@ -67,10 +83,14 @@ class RewriteReport:
     kept: list[KeptInstruction] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     staging_paths: list[str] = field(default_factory=list)  # context paths the scripts read
+    # every context path the squashed build reads: the staging's, and what kept COPY/ADD and the
+    # base images' ONBUILD triggers read ("." for the whole context)
+    context_paths: list[str] = field(default_factory=list)
     staging_bytes: int = 0  # size of the staging layer's content (0 with the mount strategy)
     unchanged: bool = False  # the input already was squasher's output
     packages: list[PackageDecision] = field(default_factory=list)
     unanalysed: list[str] = field(default_factory=list)  # RUN steps bashlex could not read
+    purge_splits: list[PurgeSplit] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

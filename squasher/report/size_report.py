@@ -84,6 +84,13 @@ def render_table(result: DiffSizeResult, *, colour: bool = False, layers: bool =
         ]
     for line in result.report.get("unanalysed", []):
         out += [f"warning: {line}"]
+    for k in result.report.get("kept", []):  # the layers the builder still makes itself
+        size = k.get("layer_bytes")
+        cost = f": its layer {human_bytes(size)}" if size is not None else ""
+        out += [f"kept line {k['line']}: {k['instruction']} ({k['reason']}){cost}"]
+    for line in result.report.get("warnings", []):
+        if "ONBUILD" in line or "frees nothing" in line:
+            out += [f"note: {line}"]
     if result.staging_bytes is not None:
         out += ["", f"staging layer: {human_bytes(result.staging_bytes)}"]
     if result.tag:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from squasher.parse.words import Lit
 from squasher.plan.model import RunStep
 from squasher.plan.state import is_root
 
@@ -59,12 +60,32 @@ def plan_run(p: Planner, sp: StagePlan, seg: Segment, st: StageState, inst: Inst
         return p.keep(sp, seg, st, inst, why)
     if st.no_shell:
         raise p.refuse(inst, f"cannot squash: {st.no_shell} to run build.sh")
+    if not is_root(st.user) and not user_switch_ok(p, st):
+        return p.keep(
+            sp,
+            seg,
+            st,
+            inst,
+            "the image has no setpriv (util-linux), su or nsenter (busybox) that runs it as "
+            f"{(st.user_line or 'USER').strip()} with the builder's uid, gid and groups",
+        )
     seg.folded.append(inst)
     if not is_root(st.user) and sp.key not in p.user_noted:
         p.user_noted.add(sp.key)
         p.notes.append(
             f"{p.opt.dockerfile_path}:{inst.start_line}: steps under USER run through the "
-            "image's setpriv (util-linux) or su; the build stops if it has neither"
+            "image's setpriv (util-linux), nsenter and start-stop-daemon (busybox) or su; the "
+            "build stops if it has none (with --inspect-base such steps stay instructions)"
         )
     seg.ops.append(run_argv(p, st, inst))
     return seg
+
+
+def user_switch_ok(p: Planner, st: StageState) -> bool:
+    """Whether build.sh can run a step as the USER in force (unknown tools: assumed it can)."""
+    from squasher.plan.base import can_switch
+
+    user = st.user or []
+    text = "".join(part.text for part in user if isinstance(part, Lit))
+    static = all(isinstance(part, Lit) for part in user)
+    return can_switch(st.switch_tools, text if static else None, p.opt.builder)

@@ -3,12 +3,18 @@
 #
 # A step runs in a subshell that changes to the WORKDIR in force (created like the runtime does
 # when a step removed it), drops the variables the script's own shell added (PWD, OLDPWD, SHLVL
-# unless the Dockerfile set them), switches to the USER in force with the image's own tools
-# (util-linux setpriv; busybox/shadow su for a named user without an explicit group; nothing
-# else: the step fails loudly rather than run as root), and execs the shell (/bin/sh -c or the
-# SHELL argv) with the RUN text, or the exec-form argv as written. The classic builder adds the
-# primary group to the supplementary groups, BuildKit does not; su always sets the groups with
-# initgroups(3), the classic builder's list. HOME comes from passwd unless an ENV set it.
+# unless the Dockerfile set them), switches to the USER in force with the image's own tools, and
+# execs the shell (/bin/sh -c or the SHELL argv) with the RUN text, or the exec-form argv as
+# written. The classic builder adds the primary group to the supplementary groups, BuildKit does
+# not. The switch (__sq_as_user) takes the first tool that gives exactly the builder's uid, gid
+# and group list: util-linux setpriv (any list); busybox nsenter -S UID -G GID (no supplementary
+# groups); busybox start-stop-daemon -c :GID then nsenter -S UID (the gid as the only
+# supplementary group); su NAME (initgroups: the primary gid plus the memberships). The one list
+# no busybox tool gives is BuildKit's for a user whose memberships leave out its own primary
+# group: su then runs the step with that gid among the supplementary groups too (no access check
+# differs) and says so. With none of these tools the step stops loudly rather than run as root;
+# the planner keeps such steps as instructions when it knows the image lacks them. HOME comes
+# from passwd unless an ENV set it.
 
 # __sq_start DOCKERFILE BUILDER STAGING HOME_ENV UNSET_VARS: the script's own state (the file
 # named in messages, whose rules apply, the staging directory removed at the end, whether ENV set
@@ -29,7 +35,7 @@ __sq_start() {
 }
 
 # __sq_child ARGV...: the process the builder would start for a RUN (run in a subshell)
-# uses: __sq_tool __sq_resolve __sq_find __sq_die
+# uses: __sq_tool __sq_resolve __sq_as_user
 __sq_child() {
 	if [ ! -d "$__sq_wd" ]; then
 		__sq_tool mkdir
@@ -46,28 +52,62 @@ __sq_child() {
 		HOME=$__sq_rhome
 		export HOME
 	fi
-	if __sq_find setpriv && "$__sq_found" --help 2>&1 | {
+	__sq_as_user "$@"
+}
+
+# __sq_has TOOL WORD: $__sq_found = TOOL, whose --help mentions WORD
+# uses: __sq_find
+__sq_has() {
+	__sq_find "$1" && "$__sq_found" --help 2>&1 | {
 		while read -r __sq_l; do
-			case $__sq_l in *--reuid*) exit 0 ;; esac
+			case $__sq_l in *"$2"*) exit 0 ;; esac
 		done
 		exit 1
-	}; then
-		if [ "$__sq_builder" = classic ]; then
-			# the classic builder also lists the primary group among the supplementary ones
-			case ,$__sq_rsg, in
-			*,"$__sq_rgid",*) ;;
-			*) __sq_rsg=$__sq_rgid${__sq_rsg:+,}$__sq_rsg ;;
-			esac
-		fi
-		if [ -n "$__sq_rsg" ]; then
-			exec "$__sq_found" --reuid="$__sq_ruid" --regid="$__sq_rgid" --groups="$__sq_rsg" -- "$@"
+	}
+}
+
+# __sq_as_user ARGV...: exec ARGV as the resolved user with the builder's uid, gid and
+# supplementary groups ($__sq_want: the classic builder lists the primary group too, BuildKit
+# only the memberships), with the first of the image's tools that sets exactly these
+# uses: __sq_has __sq_find __sq_die
+__sq_as_user() {
+	__sq_want=$__sq_rsg
+	if [ "$__sq_builder" = classic ]; then
+		case ,$__sq_want, in
+		*,"$__sq_rgid",*) ;;
+		*) __sq_want=$__sq_rgid${__sq_want:+,}$__sq_want ;;
+		esac
+	fi
+	# util-linux setpriv: any uid, gid and group list
+	if __sq_has setpriv --reuid; then
+		if [ -n "$__sq_want" ]; then
+			exec "$__sq_found" --reuid="$__sq_ruid" --regid="$__sq_rgid" --groups="$__sq_want" -- "$@"
 		fi
 		exec "$__sq_found" --reuid="$__sq_ruid" --regid="$__sq_rgid" --clear-groups -- "$@"
 	fi
+	# busybox nsenter: -G sets the gid and drops every supplementary group, -S alone keeps them
+	if [ -z "$__sq_want" ] && __sq_has nsenter BusyBox; then
+		exec "$__sq_found" -F -S "$__sq_ruid" -G "$__sq_rgid" -- "$@"
+	fi
+	# busybox start-stop-daemon -c :GID sets the gid and the groups to that gid alone, as root;
+	# nsenter -S then sets the uid (the pid file exists nowhere: no process matches, it starts)
+	if [ "$__sq_want" = "$__sq_rgid" ] && __sq_has nsenter BusyBox; then
+		__sq_ns=$__sq_found
+		if __sq_has start-stop-daemon BusyBox; then
+			exec "$__sq_found" -S -p /.squasher-no-pid-file -c ":$__sq_rgid" -x "$__sq_ns" -- \
+				-F -S "$__sq_ruid" -- "$@"
+		fi
+	fi
+	# su: the passwd entry's uid and gid and initgroups(3): that gid plus the memberships
 	if [ -n "$__sq_rname" ] && [ -z "$__sq_garg" ] && __sq_find su; then
+		case ,$__sq_want, in
+		*,"$__sq_rgid",*) ;;
+		*) printf 'squasher: %s:%s: USER %s runs with its primary group %s also among its supplementary groups (%s leaves it out; no file access differs): the image has no util-linux setpriv\n' \
+			"$__sq_df" "$__sq_line" "$__sq_user" "$__sq_rgid" "$__sq_builder" >&2 ;;
+		esac
 		exec "$__sq_found" -m -s /bin/sh -c "unset $__sq_unset_vars; exec \"\$@\"" "$__sq_rname" sh "$@"
 	fi
-	__sq_die "cannot run as USER $__sq_user: the image has no setpriv (util-linux) or su for this user"
+	__sq_die "cannot run as USER $__sq_user: the image has no setpriv (util-linux), busybox nsenter or su that sets its uid $__sq_ruid, gid $__sq_rgid and groups '$__sq_want'"
 }
 
 # __sq_run LINE TEXT ARGV...: one step; stops the script when it fails
