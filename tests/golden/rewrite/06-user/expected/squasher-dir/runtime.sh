@@ -20,6 +20,10 @@
 
 # <runtime helper __sq_child>
 
+# <runtime helper __sq_has>
+
+# <runtime helper __sq_as_user>
+
 # <runtime helper __sq_run>
 
 # <runtime helper __sq_fail>
