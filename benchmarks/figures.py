@@ -104,6 +104,8 @@ def fmt_bytes(size: int | None) -> str:
     """Sizes from bytes to hundreds of MB: KB below 1 MB."""
     if size is None:
         return "—"
+    if size < 1000:
+        return f"{size} B"
     return f"{size / 1e3:.1f} KB" if size < 1e6 else f"{mb(size)} MB"
 
 
@@ -130,6 +132,21 @@ def fmt_ms(value: float | None) -> str:
 
 def ran(samples: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [s for s in samples if not s.get("skipped")]
+
+
+UNAVAILABLE = "strategy not available"  # the error of a variant whose strategy is not built yet
+
+
+def failed(sample: dict[str, Any], key: str) -> str | None:
+    """Why a variant that was attempted has no image (None: it has one, or was not attempted, or
+    its strategy does not exist in this squasher yet)."""
+    variant = sample.get(key)
+    if not isinstance(variant, dict) or size_of(sample, key) is not None:
+        return None
+    error = variant.get("error")
+    if not error or str(error).startswith((UNAVAILABLE, "not built: the run's time cap")):
+        return None
+    return str(error)
 
 
 def broken(sample: dict[str, Any], key: str) -> bool | None:

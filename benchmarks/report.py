@@ -14,6 +14,7 @@ from benchmarks.figures import (
     SHORT_TITLES,
     VARIANT_KEYS,
     VARIANT_TITLES,
+    failed,
     fmt_bytes,
     fmt_pct,
     fmt_ratio,
@@ -53,7 +54,7 @@ def _table(header: list[str], rows: list[list[str]], align: str = "") -> str:
 def _probe_cell(sample: dict[str, Any], key: str) -> str:
     variant = sample.get(key)
     if not isinstance(variant, dict) or variant.get("size") is None:
-        return "—"
+        return "did not build" if failed(sample, key) else "—"
     if variant.get("broken") is None:
         return "no probe"
     if variant.get("broken"):

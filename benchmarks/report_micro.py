@@ -20,8 +20,8 @@ def _analyze_line(t: dict[str, Any]) -> str:
         f"the run ({t['image_sample']}/{t['image_variant']}, {mb(t['size'])} MB): squasher "
         f"{fmt_seconds(t['squasher_analyze']['median_seconds'])}, dive "
         f"{fmt_seconds(t['dive_ci']['median_seconds'])}{save_text} (medians of "
-        f"{len(t['dive_ci']['runs'])} alternated runs) → {fmt_ratio(t.get('speedup'))} faster "
-        f"than dive. Efficiency: squasher {t.get('squasher_efficiency')}, dive "
+        f"{len(t['dive_ci']['runs'])} alternated runs): dive's time over squasher's "
+        f"{fmt_ratio(t.get('speedup'))}. Efficiency: squasher {t.get('squasher_efficiency')}, dive "
         f"{t.get('dive_efficiency')}; wasted bytes: squasher "
         f"{t.get('squasher_wasted_bytes')}, dive {t.get('dive_wasted_bytes')}."
         + (f" Error: {t['error']}" if t.get("error") else "")

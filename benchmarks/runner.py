@@ -349,8 +349,11 @@ class _Missing(Exception):
 
 
 def _one_line(text: str, limit: int = 600) -> str:
+    """The last lines of an error, squasher's own messages (``squasher: Dockerfile:N: ...``)
+    first: the engine's lines after them say less."""
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    joined = " | ".join(lines[-6:])
+    own = [line for line in lines if "squasher: " in line][:3]
+    joined = " | ".join(own + [line for line in lines[-6:] if line not in own])
     return joined if len(joined) <= limit else "..." + joined[-limit:]
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from benchmarks.figures import (
     SHORT_TITLES,
     broken,
+    failed,
     field_of,
     fmt_bytes,
     fmt_ratio,
@@ -60,6 +61,18 @@ def _pairs(
                 yield s, key
 
 
+def _failures(
+    samples: list[dict[str, Any]], keys: Iterable[str], exempt: frozenset[str] = frozenset()
+) -> list[str]:
+    """The variants that were built and failed: a miss of every size target."""
+    return [
+        f"{s['name']}/{SHORT_TITLES[key]} did not build"
+        for s in samples
+        for key in keys
+        if s["name"] not in exempt and failed(s, key)
+    ]
+
+
 def never_larger(samples: list[dict[str, Any]]) -> Target:
     misses, measured = [], 0
     for s, key in _pairs(samples, NEVER_LARGER):
@@ -70,10 +83,11 @@ def never_larger(samples: list[dict[str, Any]]) -> Target:
         measured += 1
         if size > original:
             misses.append(f"{s['name']}/{SHORT_TITLES[key]} +{fmt_bytes(size - original)}")
+    failures = _failures(samples, NEVER_LARGER)
     return _judge(
         "never larger than the original (every squasher variant but classic script, every sample)",
-        misses,
-        measured,
+        misses + failures,
+        measured + len(failures),
     )
 
 
@@ -89,11 +103,12 @@ def at_reference(samples: list[dict[str, Any]]) -> Target:
             misses.append(
                 f"{s['name']}/{SHORT_TITLES[key]} {fmt_ratio(ratio)} (+{fmt_bytes(size - reference)})"
             )
+    failures = _failures(samples, DEFAULT_AND_STAGES, REFERENCE_EXEMPT)
     return _judge(
         "≤ 1.00x the expert reference, default form and stages, every sample but node-gyp "
         "(documented design choice)",
-        misses,
-        measured,
+        misses + failures,
+        measured + len(failures),
     )
 
 
@@ -122,11 +137,12 @@ def versus_docker_squash(samples: list[dict[str, Any]]) -> Target:
             misses.append(f"{where} +{fmt_bytes(size - peer)} ({fmt_ratio(size / peer)})")
         elif size == peer and something_to_clean(s):
             misses.append(f"{where} equal, with something to purge or clean")
+    failures = _failures(samples, DEFAULT_AND_STAGES[:2])
     target = _judge(
         "at most base-kept docker-squash's size on every sample, smaller wherever there is "
         "anything to purge or clean (and working where its image does not)",
-        misses,
-        measured,
+        misses + failures,
+        measured + len(failures),
     )
     detail = target.detail
     if works_where:
@@ -179,6 +195,10 @@ def _timings(results: dict[str, Any]) -> tuple[list[dict[str, Any]], bool]:
     return ([largest] if largest else []), False
 
 
+def _s(value: float) -> str:
+    return f"{value:.2f} s"
+
+
 def _seconds(timing: dict[str, Any], name: str) -> float | None:
     value = (timing.get(name) or {}).get("median_seconds")
     return value if isinstance(value, (int, float)) else None
@@ -196,9 +216,7 @@ def analyze_vs_save(results: dict[str, Any]) -> Target:
         where = f"{t.get('which', 'largest')} ({t.get('image_sample')}, {mb(t.get('size'))} MB)"
         shown.append(f"{where} {ours / save:.2f}x")
         if ours > ANALYZE_VS_SAVE * save:
-            misses.append(
-                f"{where} {fmt_seconds(ours)} vs {fmt_seconds(save)} ({ours / save:.2f}x)"
-            )
+            misses.append(f"{where} {_s(ours)} vs {_s(save)} ({ours / save:.2f}x)")
     target = _judge(name, misses, measured, "sizes")
     if target.met:
         return Target(name, True, f"met at {measured} sizes: {', '.join(shown)}")
@@ -215,9 +233,9 @@ def analyze_vs_dive(results: dict[str, Any]) -> Target:
             continue
         measured += 1
         where = f"{t.get('which', 'largest')} ({t.get('image_sample')}, {mb(t.get('size'))} MB)"
-        shown.append(f"{where} {fmt_seconds(ours)} vs {fmt_seconds(dive)}")
+        shown.append(f"{where} {_s(ours)} vs {_s(dive)}")
         if ours >= dive:
-            misses.append(f"{where} {fmt_seconds(ours)} vs dive {fmt_seconds(dive)}")
+            misses.append(f"{where} {_s(ours)} vs dive {_s(dive)}")
     if not every_size:
         seen = f": {shown[0]}" if shown else ""
         return Target(name, None, f"not measured at every size (only the largest image{seen})")

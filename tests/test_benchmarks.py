@@ -372,13 +372,13 @@ def test_analyze_targets_at_three_sizes() -> None:
     found = report.targets(results(micro_data=micro_data))
     save = _by_name(found, "analyze ≤ 1.1x")
     assert save.met is False
-    assert "smallest (s, 2.00 MB) 0.3 s vs 0.2 s (1.50x)" in save.detail
-    assert "median (s, 90.0 MB) 2.2 s vs 1.6 s (1.40x)" in save.detail
+    assert "smallest (s, 2.00 MB) 0.30 s vs 0.20 s (1.50x)" in save.detail
+    assert "median (s, 90.0 MB) 2.19 s vs 1.56 s (1.40x)" in save.detail
     assert "largest" not in save.detail  # 1.07x: within
     dive = _by_name(found, "analyze faster than dive")
     assert (
         dive.met is False
-        and dive.detail == "missed on 1 of 3: median (s, 90.0 MB) 2.2 s vs dive 1.4 s"
+        and dive.detail == "missed on 1 of 3: median (s, 90.0 MB) 2.19 s vs dive 1.42 s"
     )
 
 
@@ -704,3 +704,17 @@ def test_a_real_run_of_one_cheap_sample(tmp_path: Path, docker_client: Any) -> N
     assert leftover_bench_images(docker_client) == []
     pushed = [t for i in docker_client.api.images() for t in i.get("RepoTags") or []]
     assert not [t for t in pushed if "/bench/" in t]
+
+
+def test_a_variant_that_did_not_build_misses_the_size_targets() -> None:
+    s = sample_json("busybox-user", original=6 * MB, reference=2 * MB, docker_squash_base=2 * MB)
+    s["squashed"] = variant(None, error="squasher: Dockerfile:17: cannot run as USER 2000:2000")
+    s["squashed_stages"] = variant(None, error="strategy not available: no --strategy stages")
+    found = report.targets(results(s))
+    for start in ("never larger", "≤ 1.00x", "at most base-kept"):
+        target = _by_name(found, start)
+        assert target.met is False, start
+        assert target.detail == "missed on 1 of 1: busybox-user/squashed did not build"
+    assert "| busybox-user | — | — | — | — | — | did not build | works |" in report.ratios_table(
+        [s]
+    )
