@@ -140,7 +140,8 @@ def test_a_strategy_this_squasher_lacks_is_recorded_not_raised(
     seed = next(s for s in samples.discover() if s.name == "seed")
     wanted = [variants.BY_KEY["squashed_stages"], variants.BY_KEY["squashed_stages_classic"]]
     logged: list[str] = []
-    run = SampleRun(None, seed, wanted, Options(warm=False, deploy=False), tmp_path, logged.append)  # type: ignore[arg-type]
+    options = Options(warm=False, deploy=False)
+    run = SampleRun(None, seed, wanted, options, tmp_path, logged.append)
     result = run.run()
     for key in ("squashed_stages", "squashed_stages_classic"):
         error = result.variants[key].error or ""
