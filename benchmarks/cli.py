@@ -135,6 +135,7 @@ def run(args: argparse.Namespace, save: Callable[[dict[str, Any]], None]) -> dic
         warm_variants=frozenset(warm_keys) if warm_keys else None,
         analyze=not args.no_analyze,
         deploy=not args.no_deploy,
+        keep_for_micro=not args.skip_micro,
         max_warm_seconds=args.max_warm_seconds,
     )
     max_seconds = args.max_minutes * 60 if args.max_minutes is not None else None
