@@ -288,7 +288,11 @@ def results_md(results: dict[str, Any], notes: str = "") -> str:
         "## Ratios first",
         "",
         "`squashed` is `squasher rewrite` with its defaults (script strategy, BuildKit). "
-        "A ratio below 1.00x means squasher's image is smaller. Saved is against the original.",
+        "A ratio below 1.00x means squasher's image is smaller. Saved is against the original. "
+        "docker-squash base kept is `docker-squash -f <the base's top layer id>` (only the "
+        "layers the Dockerfile added are squashed, the base layer stays shared, as squasher "
+        "keeps it); flatten squashes every layer, the base's too, and is shown for information. "
+        "`stages` is squasher's `--strategy stages`.",
         "",
         ratios_table(samples),
         "",
