@@ -18,6 +18,9 @@ COLOURS = {
     "squashed": "#1565c0",
     "squashed_classic": "#42a5f5",
     "squashed_mount": "#26a69a",
+    "squashed_stages": "#2e7d32",
+    "squashed_stages_classic": "#81c784",
+    "docker_squash_base": "#ffa726",
     "docker_squash": "#ef6c00",
     "reference": "#6a1b9a",
 }
@@ -48,6 +51,20 @@ def _text(x: float, y: float, text: str, **attrs: str) -> str:
     return f'<text x="{x:.1f}" y="{y:.1f}"{extra}>{escape(text)}</text>'
 
 
+def _legend(keys: list[str]) -> list[list[tuple[float, str]]]:
+    """The legend's entries (x, key), in rows that fit the chart's width."""
+    rows: list[list[tuple[float, str]]] = [[]]
+    lx = float(LEFT)
+    for key in keys:
+        width = 22 + 5.8 * len(VARIANT_TITLES[key])
+        if rows[-1] and lx + width > WIDTH:
+            rows.append([])
+            lx = float(LEFT)
+        rows[-1].append((lx, key))
+        lx += width
+    return rows
+
+
 def render_svg(results: dict[str, Any]) -> str:
     samples = [s for s in results.get("samples", []) if not s.get("skipped")]
     keys = [k for k in VARIANT_KEYS if any(size_of(s, k) for s in samples)] or list(VARIANT_KEYS)
@@ -57,7 +74,9 @@ def render_svg(results: dict[str, Any]) -> str:
     axis_mb = step * max(1, -(-top_mb // step))
     plot_w = WIDTH - LEFT - RIGHT
     group_h = len(keys) * (BAR + GAP) - GAP
-    height = TOP + len(samples) * (group_h + GROUP_GAP) + 40
+    legend = _legend(keys)
+    top = TOP + 16 * (len(legend) - 1)
+    height = top + len(samples) * (group_h + GROUP_GAP) + 40
 
     def x_of(size_mb: float) -> float:
         return LEFT + plot_w * size_mb / axis_mb if axis_mb else LEFT
@@ -68,24 +87,25 @@ def render_svg(results: dict[str, Any]) -> str:
         f'<rect width="{WIDTH}" height="{height}" fill="#ffffff"/>',
         _text(LEFT, 18, TITLE, font_size="14", font_weight="bold"),
     ]
-    # legend
-    lx = float(LEFT)
-    for key in keys:
-        out.append(f'<rect x="{lx:.1f}" y="30" width="12" height="12" fill="{COLOURS[key]}"/>')
-        out.append(_text(lx + 16, 40, VARIANT_TITLES[key]))
-        lx += 22 + 5.8 * len(VARIANT_TITLES[key])
+    for row, entries in enumerate(legend):
+        ly = 30 + 16 * row
+        for lx, key in entries:
+            out.append(
+                f'<rect x="{lx:.1f}" y="{ly}" width="12" height="12" fill="{COLOURS[key]}"/>'
+            )
+            out.append(_text(lx + 16, ly + 10, VARIANT_TITLES[key]))
     # grid
     bottom = height - 30
     tick = 0.0
     while tick <= axis_mb + 1e-9:
         x = x_of(tick)
         out.append(
-            f'<line x1="{x:.1f}" y1="{TOP - 6}" x2="{x:.1f}" y2="{bottom}" stroke="#e0e0e0"/>'
+            f'<line x1="{x:.1f}" y1="{top - 6}" x2="{x:.1f}" y2="{bottom}" stroke="#e0e0e0"/>'
         )
         out.append(_text(x, bottom + 14, f"{tick:,.0f}", text_anchor="middle", fill="#555"))
         tick += step
     # bars
-    y = float(TOP)
+    y = float(top)
     for s in samples:
         out.append(
             _text(LEFT - 8, y + group_h / 2 + 4, s["name"], text_anchor="end", font_weight="bold")
@@ -108,6 +128,6 @@ def render_svg(results: dict[str, Any]) -> str:
                 out.append(_text(LEFT + 4, y + BAR - 2, "not built", fill="#999"))
             y += BAR + GAP
         y += GROUP_GAP - GAP
-    out.append(f'<line x1="{LEFT}" y1="{TOP - 6}" x2="{LEFT}" y2="{bottom}" stroke="#333"/>')
+    out.append(f'<line x1="{LEFT}" y1="{top - 6}" x2="{LEFT}" y2="{bottom}" stroke="#333"/>')
     out.append("</svg>")
     return "\n".join(out) + "\n"

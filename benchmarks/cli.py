@@ -44,7 +44,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--variants",
         help="comma-separated: original, squashed, squashed_classic, squashed_mount, "
-        "docker_squash, reference (default: all)",
+        "squashed_stages, squashed_stages_classic, docker_squash_base, docker_squash, "
+        "reference (default: all)",
+    )
+    p.add_argument(
+        "--no-deploy",
+        action="store_true",
+        help="skip the deploy deltas (pushes to a loopback docker-registry)",
     )
     p.add_argument("--no-warm", action="store_true", help="skip the warm rebuilds")
     p.add_argument(
@@ -67,11 +73,6 @@ def parser() -> argparse.ArgumentParser:
         help="start no new sample after this many minutes (the rest are reported as skipped)",
     )
     p.add_argument("--repeat", type=int, default=5, help="runs per micro-benchmark timing")
-    p.add_argument(
-        "--analyze-sizes",
-        default="20,90,1500",
-        help="MB sizes of the analyze-vs-docker-save images ('' skips them)",
-    )
     p.add_argument(
         "--analyze-repeat", type=int, default=2, help="alternated runs of analyze and dive"
     )
@@ -133,10 +134,12 @@ def run(args: argparse.Namespace, save: Callable[[dict[str, Any]], None]) -> dic
         warm=not args.no_warm,
         warm_variants=frozenset(warm_keys) if warm_keys else None,
         analyze=not args.no_analyze,
+        deploy=not args.no_deploy,
+        keep_for_micro=not args.skip_micro,
         max_warm_seconds=args.max_warm_seconds,
     )
     max_seconds = args.max_minutes * 60 if args.max_minutes is not None else None
-    results, kept = run_all(client, chosen, wanted, options, max_seconds=max_seconds)
+    results, keeper = run_all(client, chosen, wanted, options, max_seconds=max_seconds)
     data: dict[str, Any] = {
         "command": "python -m benchmarks " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
         "started": started,
@@ -151,21 +154,13 @@ def run(args: argparse.Namespace, save: Callable[[dict[str, Any]], None]) -> dic
     save(data)  # the builds are the expensive part: keep them even if the micro runs fail
     try:
         if not args.skip_micro:
-            largest = None
-            if kept.ref is not None:
-                largest = (kept.ref, kept.sample, kept.variant, kept.size)
+            images = [(which, i.ref, i.sample, i.variant, i.size) for which, i in keeper.three()]
             data["micro"] = run_micro(
-                largest,
-                repeat=args.repeat,
-                analyze_repeat=args.analyze_repeat,
-                analyze_sizes=[int(s) for s in args.analyze_sizes.split(",") if s.strip()],
-                client=client,
-                log=stderr_log,
+                images, repeat=args.repeat, analyze_repeat=args.analyze_repeat, log=stderr_log
             )
             data["finished"] = _utc()
     finally:
-        if kept.ref is not None:
-            remove_images(client, [kept.ref])
+        remove_images(client, keeper.refs())
     return data
 
 

@@ -52,6 +52,10 @@ class VariantResult:
     warm_note: str | None = None  # why there is no warm time
     rewrite_seconds: float | None = None  # squasher rewrite (squashed variants)
     squash_seconds: float | None = None  # docker-squash itself (docker_squash)
+    squash_from: str | None = None  # docker-squash's -f argument (docker_squash_base)
+    push_bytes: int | None = None  # blobs the registry received on the first push
+    deploy_delta_bytes: int | None = None  # blobs it received on the push after the change
+    deploy_note: str | None = None  # why there is no deploy delta
     efficiency: float | None = None  # dive's efficiency score (squasher analyze)
     wasted_bytes: int | None = None
     reclaimable_bytes: int | None = None  # bytes dive cannot see (caches, build-only packages)
@@ -186,16 +190,20 @@ def docker_squash_cli() -> list[str] | None:
     return [found] if found else None
 
 
-def run_docker_squash(image: str, tag: str, timeout: int = 3600) -> Built:
-    """Squash every layer of ``image`` with docker-squash into ``tag`` (on DOCKER_HOST)."""
+def run_docker_squash(
+    image: str, tag: str, from_layer: str | None = None, timeout: int = 3600
+) -> Built:
+    """Squash ``image`` with docker-squash into ``tag`` (on DOCKER_HOST): every layer, or with
+    ``from_layer`` (docker-squash's ``-f``) only the layers above that one."""
     from squasher.errors import BuildFailed
 
     cli = docker_squash_cli()
     if cli is None:
         raise BuildFailed("docker-squash is not installed (pip install docker-squash)")
+    extra = ["-f", from_layer] if from_layer is not None else []
     started = time.monotonic()
     proc = subprocess.run(
-        [*cli, "-t", tag, image],
+        [*cli, *extra, "-t", tag, image],
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -207,6 +215,43 @@ def run_docker_squash(image: str, tag: str, timeout: int = 3600) -> Built:
         tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-5:])
         raise BuildFailed(f"docker-squash failed (exit {proc.returncode}): {tail}")
     return Built(tag, round(seconds, 2), "docker-squash")
+
+
+def final_base(dockerfile: Path) -> str:
+    """The image the Dockerfile's last stage starts from, following ``FROM <stage>``."""
+    from squasher.errors import SquasherError
+    from squasher.parse import parse_file
+
+    stages = parse_file(dockerfile).stages
+    if not stages:
+        raise SquasherError(f"{dockerfile.name}: no FROM")
+    by_name = {s.name: s for s in stages if s.name}
+    stage = stages[-1]
+    while stage.base.lower() in by_name and by_name[stage.base.lower()] is not stage:
+        stage = by_name[stage.base.lower()]
+    if "$" in stage.base:
+        raise SquasherError(f"{dockerfile.name}: the last stage's base {stage.base} uses an ARG")
+    return stage.base
+
+
+def base_kept_from_layer(client: docker.DockerClient, image: str, base: str) -> str:
+    """docker-squash's ``-f`` argument that squashes only what was added on top of ``base``:
+    the id of the base's top history entry as ``image``'s history shows it, or, when the
+    engine shows no id there (BuildKit builds), the number of entries above it."""
+    from squasher.errors import BuildFailed
+
+    ours = client.api.history(image)  # newest first
+    theirs = client.api.history(base)
+    added = len(ours) - len(theirs)
+    tail = [h.get("CreatedBy") for h in ours[added:]]
+    if added < 0 or tail != [h.get("CreatedBy") for h in theirs]:
+        raise BuildFailed(f"the image's history does not end with its base {base}'s")
+    if added < 2:
+        raise BuildFailed(
+            f"docker-squash has nothing to squash: {added} step(s) over the base {base}"
+        )
+    top = ours[added].get("Id") or "<missing>"
+    return top if top != "<missing>" else str(added)
 
 
 def remove_images(client: docker.DockerClient, refs: list[str]) -> None:

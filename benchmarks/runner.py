@@ -1,39 +1,50 @@
 """One benchmark run: every selected sample, every variant, built sequentially on one engine.
 
-Per sample the sample is copied to a temporary directory (the repository is never written to),
-every variant is built cold (no cache), measured, analysed and probed; then one source file is
-changed and every variant is rebuilt warm (with the cache of the cold build). All images the
-sample made are removed before the next sample starts, except the largest image of the run,
-kept until the micro-benchmarks have timed ``squasher analyze`` against ``dive`` on it.
+Per sample the sample is copied to a temporary directory (the repository is never written to;
+a sample's ``make-assets.sh`` writes its generated files into the copy), every variant is built
+cold (no cache), measured, analysed, probed and pushed to a loopback registry; then one source
+file is changed and every variant is rebuilt warm (with the cache of the cold build) and pushed
+again: what the registry received the second time is the deploy delta. All images the sample
+made are removed before the next sample starts, except those ``benchmarks.keep`` holds for the
+analyze timings at the end.
 """
 
 from __future__ import annotations
 
+import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from benchmarks.deploy import LoopbackRegistry, RegistryError, delta_bytes
 from benchmarks.engine_run import (
     Built,
     VariantResult,
     analyze_into,
+    base_kept_from_layer,
     build_image,
+    final_base,
     measure_into,
     remove_images,
     run_docker_squash,
     run_probe,
     tag_for,
 )
+from benchmarks.keep import Keeper, KeptImage
+from benchmarks.sample_result import SampleResult, judge_probes
 from benchmarks.samples import Sample
 from benchmarks.variants import Variant
 
 if TYPE_CHECKING:
     import docker
+
+__all__ = ["Options", "SampleResult", "SampleRun", "judge_probes", "run_all", "stderr_log"]
 
 Log = Callable[[str], None]
 
@@ -43,56 +54,23 @@ def stderr_log(message: str) -> None:
 
 
 @dataclass
-class SampleResult:
-    name: str
-    readme: str = ""
-    slow: bool = False
-    missing: list[str] = field(default_factory=list)
-    touched: str | None = None  # the file changed before the warm rebuilds
-    skipped: str | None = None  # why the sample was not run
-    variants: dict[str, VariantResult] = field(default_factory=dict)
-    rewrite_warnings: list[str] = field(default_factory=list)
-    seconds: float | None = None  # wall time of the whole sample
-
-    def to_json(self) -> dict[str, Any]:
-        from benchmarks.report import ratios
-
-        data: dict[str, Any] = {
-            "name": self.name,
-            "readme": self.readme,
-            "slow": self.slow,
-            "missing": self.missing,
-            "touched": self.touched,
-            "skipped": self.skipped,
-            "seconds": self.seconds,
-        }
-        for key, result in self.variants.items():
-            data[key] = result.to_json()
-        data["ratios"] = ratios(data)
-        data["rewrite_warnings"] = self.rewrite_warnings
-        return data
-
-
-@dataclass
 class Options:
     warm: bool = True
     warm_variants: frozenset[str] | None = None  # None: every variant built cold
     analyze: bool = True
-    keep_largest: bool = True
+    keep_for_micro: bool = True
+    deploy: bool = True  # push cold and warm images to a loopback registry
     deadline: float | None = None  # time.monotonic() after which no build starts
     # a squashed image's warm rebuild reruns its whole script (any staged file changed); when
     # its cold build took longer than this, it is not rebuilt and the warm time is left empty
     max_warm_seconds: float | None = None
 
 
-@dataclass
-class Kept:
-    """The largest image of the run so far, kept for the analyze-vs-dive timing."""
+def available_strategies() -> tuple[str, ...]:
+    """The ``--strategy`` values this squasher's rewrite accepts."""
+    from squasher import rewrite as rewrite_module
 
-    size: int = -1
-    ref: str | None = None
-    sample: str = ""
-    variant: str = ""
+    return tuple(getattr(rewrite_module, "STRATEGIES", ("script", "mount")))
 
 
 def _copy_context(src: Path, dest: Path, *, skip_reference: bool) -> None:
@@ -113,6 +91,17 @@ def _touch(path: Path) -> bool:
     return True
 
 
+def _prepare(context: Path) -> None:
+    """Run the context's ``make-assets.sh`` (it writes the generated files next to itself)."""
+    script = context / "make-assets.sh"
+    if script.is_file():
+        proc = subprocess.run(
+            ["sh", str(script)], capture_output=True, text=True, check=False, timeout=600
+        )
+        if proc.returncode != 0:
+            raise _Missing(f"make-assets.sh failed: {_one_line(proc.stderr or proc.stdout)}")
+
+
 class SampleRun:
     """The builds of one sample; ``images`` lists every ref to remove afterwards."""
 
@@ -124,6 +113,8 @@ class SampleRun:
         options: Options,
         workdir: Path,
         log: Log,
+        registry: LoopbackRegistry | None = None,
+        registry_error: str | None = None,
     ) -> None:
         self.client = client
         self.sample = sample
@@ -131,6 +122,8 @@ class SampleRun:
         self.options = options
         self.workdir = workdir
         self.log = log
+        self.registry = registry
+        self.registry_error = registry_error
         self.images: list[str] = []
         self.context = workdir / "context"
         self.reference = workdir / "reference"
@@ -138,6 +131,7 @@ class SampleRun:
             sample.name, sample.readme, sample.slow, sample.missing(), sample.touch_file()
         )
         self.cold: dict[str, Built] = {}
+        self.warm_original: Built | None = None
 
     # -- building
 
@@ -146,23 +140,16 @@ class SampleRun:
         self.images.append(tag)
         nocache = phase == "cold"
         out = self.result.variants[variant.key]
-        if variant.kind == "original":
+        if variant.kind in ("original", "reference"):
+            context = self.context
+            if variant.kind == "reference":
+                if self.sample.reference is None:
+                    raise _Missing("no reference/Dockerfile in this sample")
+                context = self.reference
             built = build_image(
                 self.client,
-                self.context,
-                self.context / "Dockerfile",
-                builder=variant.builder,
-                tag=tag,
-                nocache=nocache,
-                log=self.log,
-            )
-        elif variant.kind == "reference":
-            if self.sample.reference is None:
-                raise _Missing("no reference/Dockerfile in this sample")
-            built = build_image(
-                self.client,
-                self.reference,
-                self.reference / "Dockerfile",
+                context,
+                context / "Dockerfile",
                 builder=variant.builder,
                 tag=tag,
                 nocache=nocache,
@@ -170,24 +157,33 @@ class SampleRun:
             )
         elif variant.kind == "squashed":
             built = self._build_squashed(variant, phase, tag, nocache, out)
-        elif phase == "cold":  # docker_squash: the original image, squashed
-            original = self.cold.get("original")
-            if original is None:
-                raise _Missing("the original image did not build")
-            squashed = run_docker_squash(original.image, tag)
-            out.squash_seconds = squashed.seconds
-            built = Built(tag, round(original.seconds + squashed.seconds, 2), "docker-squash")
         else:
-            # warm: the original's warm rebuild plus the squash time measured on the cold image
-            # (squashing again takes as long: docker-squash has no cache)
-            if self.warm_original is None or out.squash_seconds is None:
-                raise _Missing("the original image did not rebuild")
-            seconds = round(self.warm_original.seconds + out.squash_seconds, 2)
-            return Built(self.cold["docker_squash"].image, seconds, "docker-squash")
+            return self._docker_squash(variant, phase, tag, out)
         self.images.append(built.image)
         return built
 
-    warm_original: Built | None = None
+    def _docker_squash(self, variant: Variant, phase: str, tag: str, out: VariantResult) -> Built:
+        """The original image (cold or warm), squashed; its time includes the original's build.
+
+        Without deploy deltas the warm time is the original's warm rebuild plus the squash time
+        measured on the cold image (squashing again takes as long: docker-squash has no cache)."""
+        original = self.cold.get("original") if phase == "cold" else self.warm_original
+        if original is None:
+            raise _Missing(
+                f"the original image did not {'build' if phase == 'cold' else 'rebuild'}"
+            )
+        if phase == "warm" and not self.options.deploy:
+            if out.squash_seconds is None:
+                raise _Missing("docker-squash did not run on the cold image")
+            seconds = round(original.seconds + out.squash_seconds, 2)
+            return Built(self.cold[variant.key].image, seconds, "docker-squash")
+        if variant.keep_base and phase == "cold":
+            base = final_base(self.context / "Dockerfile")
+            out.squash_from = base_kept_from_layer(self.client, original.image, base)
+        squashed = run_docker_squash(original.image, tag, out.squash_from)
+        if phase == "cold":
+            out.squash_seconds = squashed.seconds
+        return Built(tag, round(original.seconds + squashed.seconds, 2), "docker-squash")
 
     def _build_squashed(
         self, variant: Variant, phase: str, tag: str, nocache: bool, out: VariantResult
@@ -195,6 +191,12 @@ class SampleRun:
         from squasher.measure.diff_size import prepare_squashed_context
 
         assert variant.strategy is not None
+        strategies = available_strategies()
+        if variant.strategy not in strategies:
+            raise _Missing(
+                f"strategy not available: this squasher's rewrite has no --strategy "
+                f"{variant.strategy} (it has {', '.join(strategies)})"
+            )
         target = self.workdir / f"{variant.key}-{phase}"
         target.mkdir()
         started = time.monotonic()
@@ -211,6 +213,7 @@ class SampleRun:
             report = getattr(rewritten, "report", None)
             if variant.key == "squashed" and report is not None:
                 self.result.rewrite_warnings = list(report.warnings)
+                self.result.purged = [p.package for p in report.packages if p.purged]
         built = build_image(
             self.client,
             exact,
@@ -224,6 +227,27 @@ class SampleRun:
     def _past_deadline(self) -> bool:
         deadline = self.options.deadline
         return deadline is not None and time.monotonic() > deadline
+
+    def _push(self, variant: Variant, out: VariantResult, image: str, phase: str) -> None:
+        """Push ``image`` to the variant's repository; record the bytes the registry received."""
+        if not self.options.deploy:
+            return
+        if self.registry is None:
+            out.deploy_note = self.registry_error or "no registry"
+            return
+        name = re.sub(r"[^a-z0-9._-]", "-", f"{self.sample.name}-{variant.key}".lower())
+        try:
+            before = self.registry.blobs(name)
+            self.registry.push(self.client, image, name, phase)
+            received = delta_bytes(before, self.registry.blobs(name))
+        except RegistryError as err:
+            out.deploy_note = _one_line(str(err))
+            return
+        if phase == "cold":
+            out.push_bytes = received
+        else:
+            out.deploy_delta_bytes = received
+            out.deploy_note = None
 
     # -- phases
 
@@ -256,6 +280,9 @@ class SampleRun:
                 probe = run_probe(self.client, built.image, self.sample.probe)
                 out.probe_status = probe.status
                 out.probe_output = probe.output if probe.error is None else probe.error
+            self._push(variant, out, built.image, "cold")
+            if out.push_bytes is not None:
+                out.deploy_note = "not rebuilt warm"
             self.log(
                 f"{self.sample.name}: {variant.key}: {out.size} bytes, {out.layers} layers, "
                 f"{out.build_seconds} s, probe exit {out.probe_status}"
@@ -269,6 +296,7 @@ class SampleRun:
         if touched is not None:
             _touch(self.context / touched)
             _touch(self.reference / touched)
+            self.result.touched_bytes = (self.context / touched).stat().st_size
         for variant in self.variants:
             out = self.result.variants[variant.key]
             if variant.key not in self.cold:
@@ -292,6 +320,7 @@ class SampleRun:
             if variant.kind == "original":
                 self.warm_original = built
             out.warm_seconds = built.seconds
+            self._push(variant, out, built.image, "warm")
 
     def run(self) -> SampleResult:
         started = time.monotonic()
@@ -302,6 +331,12 @@ class SampleRun:
         _copy_context(self.sample.path, self.context, skip_reference=True)
         if self.sample.reference is not None:
             _copy_context(self.sample.reference, self.reference, skip_reference=False)
+        try:
+            _prepare(self.context)
+            _prepare(self.reference)
+        except _Missing as err:
+            self.result.skipped = str(err)
+            return self.result
         self.cold_phase()
         if self.options.warm:
             self.warm_phase()
@@ -314,41 +349,52 @@ class _Missing(Exception):
 
 
 def _one_line(text: str, limit: int = 600) -> str:
+    """The last lines of an error, squasher's own messages (``squasher: Dockerfile:N: ...``)
+    first: the engine's lines after them say less."""
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    joined = " | ".join(lines[-6:])
+    own = [line for line in lines if "squasher: " in line][:3]
+    joined = " | ".join(own + [line for line in lines[-6:] if line not in own])
     return joined if len(joined) <= limit else "..." + joined[-limit:]
 
 
-def judge_probes(result: SampleResult, sample: Sample) -> None:
-    """Mark each variant broken or not by comparing its probe with the expected output.
-
-    The expected output is the reference's when the reference works, else the original's when
-    the sample does not document the original as broken. A variant is broken when its probe
-    fails or prints something else."""
-    if sample.probe is None:
-        return
-    variants = result.variants
-    expected: str | None = None
-    ref = variants.get("reference")
-    orig = variants.get("original")
-    if ref is not None and ref.probe_status == 0:
-        expected = ref.probe_output
-    elif orig is not None and orig.probe_status == 0 and sample.original_fails_with is None:
-        expected = orig.probe_output
-    for key, out in variants.items():
-        if out.size is None:
-            continue
-        if key == "original" and sample.original_fails_with is not None:
-            out.expected_broken = True
-        if out.probe_status != 0:
-            out.broken = True
-            tail = (out.probe_output or "").strip().splitlines()[-1:] or [""]
-            out.broken_reason = f"probe exits {out.probe_status}: {tail[0][:200]}"
-        elif expected is not None and out.probe_output != expected:
-            out.broken = True
-            out.broken_reason = "probe output differs from the expected output"
-        else:
-            out.broken = False
+def _run_sample(
+    client: docker.DockerClient,
+    sample: Sample,
+    variants: list[Variant],
+    options: Options,
+    tmp: Path,
+    log: Log,
+    keeper: Keeper,
+) -> SampleResult:
+    registry: LoopbackRegistry | None = None
+    error: str | None = None
+    if options.deploy:
+        try:
+            registry = LoopbackRegistry(tmp / "registry").__enter__()
+        except RegistryError as err:
+            error = str(err)
+            log(f"{sample.name}: no deploy deltas: {error}")
+    run = SampleRun(client, sample, variants, options, tmp / "run", log, registry, error)
+    (tmp / "run").mkdir()
+    try:
+        return run.run()
+    finally:
+        if registry is not None:
+            registry.__exit__(None, None, None)
+        dropped: list[KeptImage] = []
+        if options.keep_for_micro:
+            dropped = keeper.offer(
+                [
+                    KeptImage(
+                        out.image, tag_for(sample.name, key, "cold"), sample.name, key, out.size
+                    )
+                    for key, out in run.result.variants.items()
+                    if out.size is not None and out.image
+                ]
+            )
+        held = keeper.held()
+        remove_images(client, [ref for ref in run.images if ref not in held])
+        remove_images(client, [i.ref for i in dropped])
 
 
 def run_all(
@@ -359,14 +405,14 @@ def run_all(
     *,
     max_seconds: float | None,
     log: Log = stderr_log,
-) -> tuple[list[SampleResult], Kept]:
+) -> tuple[list[SampleResult], Keeper]:
     """Run every sample in turn; after ``max_seconds`` no build starts (the rest is reported as
-    skipped or not built)."""
+    skipped or not built). The keeper holds the images kept for the analyze timings."""
     started = time.monotonic()
     if max_seconds is not None:
         options.deadline = started + max_seconds
     results: list[SampleResult] = []
-    kept = Kept()
+    keeper = Keeper()
     for sample in samples:
         elapsed = time.monotonic() - started
         if max_seconds is not None and elapsed > max_seconds:
@@ -376,26 +422,5 @@ def run_all(
             results.append(skipped)
             continue
         with tempfile.TemporaryDirectory(prefix=f"squasher-bench-{sample.name}-") as tmp:
-            run = SampleRun(client, sample, variants, options, Path(tmp), log)
-            try:
-                results.append(run.run())
-            finally:
-                keep = _largest_to_keep(run, kept) if options.keep_largest else set()
-                remove_images(client, [ref for ref in run.images if ref not in keep])
-    return results, kept
-
-
-def _largest_to_keep(run: SampleRun, kept: Kept) -> set[str]:
-    """Keep this sample's largest cold image when it beats the one kept so far (freed then).
-
-    Returns the refs (tag and id) not to remove now."""
-    best: tuple[int, str, str] | None = None
-    for key, out in run.result.variants.items():
-        if out.size is not None and out.image and (best is None or out.size > best[0]):
-            best = (out.size, key, out.image)
-    if best is None or best[0] <= kept.size:
-        return set()
-    if kept.ref is not None:
-        remove_images(run.client, [kept.ref])
-    kept.size, kept.variant, kept.ref, kept.sample = best[0], best[1], best[2], run.sample.name
-    return {best[2], tag_for(run.sample.name, best[1], "cold")}
+            results.append(_run_sample(client, sample, variants, options, Path(tmp), log, keeper))
+    return results, keeper

@@ -13,25 +13,42 @@ REPO = Path(__file__).resolve().parents[1]
 SAMPLES_DIR = REPO / "samples"
 
 # the samples whose builds take minutes each (big apt installs, pip/npm builds, toolchains)
-SLOW = frozenset({"onelove", "python-psycopg2", "node-gyp", "go"})
+SLOW = frozenset({"onelove", "python-psycopg2", "node-gyp", "go", "webapp", "node-build"})
 
 # the order of a run: cheap first (they validate the harness), then the seed's own project
 ORDER = (
     "seed",
     "interleaved",
+    "busybox-user",
     "c-make",
     "c-libpq",
     "multistage",
+    "assets",
     "onelove",
     "python-psycopg2",
     "go",
     "node-gyp",
+    "webapp",
+    "node-build",
 )
 
 # files that describe a sample rather than feed its build
-_META = frozenset({"Dockerfile", "README.md", "probe", "probe.original-fails", ".dockerignore"})
+_META = frozenset(
+    {
+        "Dockerfile",
+        "README.md",
+        "probe",
+        "probe.original-fails",
+        ".dockerignore",
+        ".gitignore",
+        "make-assets.sh",
+    }
+)
 # which file a developer edits between two builds, by preference
 _SOURCE_SUFFIXES = (".c", ".cc", ".go", ".js", ".py", ".h", ".conf", ".ini")
+# where the rule above would pick a file developers seldom touch: the web application's views
+# change far more often than its C extension
+TOUCH = {"webapp": "webapp/views.py"}
 
 
 @dataclass(frozen=True)
@@ -81,7 +98,7 @@ class Sample:
 
     def touch_file(self) -> str | None:
         """The context-relative file a warm rebuild changes: the first source file by preference."""
-        return choose_touch_file(self.path)
+        return TOUCH.get(self.name) or choose_touch_file(self.path)
 
 
 def _first_line(path: Path) -> str:

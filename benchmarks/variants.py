@@ -15,6 +15,7 @@ class Variant:
     builder: str  # "auto" (classic unless the Dockerfile needs BuildKit), "classic", "buildkit"
     strategy: str | None = None  # squasher's --strategy for kind "squashed"
     label: str = ""  # column title in RESULTS.md and the chart
+    keep_base: bool = False  # docker_squash: squash only the layers the Dockerfile added
 
 
 # build order: what the headline ratios need first, so that a run cut by its time cap still has
@@ -22,10 +23,21 @@ class Variant:
 VARIANTS: tuple[Variant, ...] = (
     Variant("original", "original", "auto", label="original"),
     Variant("squashed", "squashed", "buildkit", "script", "squashed (script, BuildKit)"),
-    Variant("docker_squash", "docker_squash", "auto", label="docker-squash"),
+    Variant(
+        "docker_squash_base",
+        "docker_squash",
+        "auto",
+        label="docker-squash (base kept)",
+        keep_base=True,
+    ),
     Variant("reference", "reference", "auto", label="expert reference"),
+    Variant("squashed_stages", "squashed", "buildkit", "stages", "squashed (stages, BuildKit)"),
     Variant("squashed_mount", "squashed", "buildkit", "mount", "squashed (mount, BuildKit)"),
     Variant("squashed_classic", "squashed", "classic", "script", "squashed (script, classic)"),
+    Variant(
+        "squashed_stages_classic", "squashed", "classic", "stages", "squashed (stages, classic)"
+    ),
+    Variant("docker_squash", "docker_squash", "auto", label="docker-squash (flatten)"),
 )
 BY_KEY = {v.key: v for v in VARIANTS}
 
@@ -38,6 +50,6 @@ def select_variants(keys: list[str] | None) -> tuple[list[Variant], list[str]]:
         return list(VARIANTS), []
     unknown = [k for k in keys if k not in BY_KEY]
     wanted = set(keys)
-    if "docker_squash" in wanted:
+    if any(BY_KEY[k].kind == "docker_squash" for k in wanted if k in BY_KEY):
         wanted.add("original")
     return [v for v in VARIANTS if v.key in wanted], unknown

@@ -13,7 +13,7 @@ cd "$here"
 export DOCKER_BUILDKIT=0
 
 if [ "$#" -eq 0 ]; then
-	set -- seed c-make c-libpq python-psycopg2 node-gyp go onelove multistage interleaved
+	set -- seed c-make c-libpq python-psycopg2 node-gyp go onelove multistage interleaved busybox-user assets webapp node-build
 fi
 
 mb() {
@@ -23,6 +23,10 @@ mb() {
 echo "| sample | variant | size (bytes) | size | layers | probe |"
 echo "|---|---|---:|---:|---:|---|"
 for name in "$@"; do
+	if [ -f "$name/make-assets.sh" ]; then # generated assets, in .gitignore
+		sh "$name/make-assets.sh"
+		sh "$name/reference/make-assets.sh"
+	fi
 	for variant in original reference; do
 		context=$name
 		[ "$variant" = reference ] && context=$name/reference

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 
 from benchmarks.analyze_speed import dockerfile_for, markdown
-from benchmarks.cli import parser
 
 
 def test_the_recipe_adds_the_asked_megabytes_in_big_and_small_files() -> None:
@@ -33,8 +32,3 @@ def test_the_table_shows_medians_and_the_ratio() -> None:
     }
     table = markdown([row])
     assert "| 22 MB | 0.50 s | 0.55 s | — | 1.10x |" in table
-
-
-def test_the_harness_takes_the_sizes() -> None:
-    assert parser().parse_args([]).analyze_sizes == "20,90,1500"
-    assert parser().parse_args(["--analyze-sizes", ""]).analyze_sizes == ""

@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import BUSYBOX, DEBIAN
 
 from squasher.parse import parse_text
 from squasher.plan.base import BaseImage, can_switch
@@ -17,7 +16,7 @@ BUSYBOX = frozenset({"nsenter", "start-stop-daemon", "su"})
 
 
 def _inst(line: str):  # type: ignore[no-untyped-def]
-    return parse_text(f"FROM {BUSYBOX}\n{line}\n").stages[0].instructions[0]
+    return parse_text(f"FROM busybox\n{line}\n").stages[0].instructions[0]
 
 
 @pytest.mark.parametrize(
@@ -96,13 +95,13 @@ def test_onbuild_state_taken_over_and_reads_counted(tmp_path: Path) -> None:
 
 
 def test_without_engine_a_warning_about_triggers(tmp_path: Path) -> None:
-    report = _rewrite(tmp_path, f"FROM {BUSYBOX}\nRUN true\n")
+    report = _rewrite(tmp_path, "FROM busybox\nRUN true\n")
     assert any("may carry ONBUILD triggers" in w for w in report.warnings)
 
 
 def test_kept_copy_reads_enter_the_per_dockerfile_ignore(tmp_path: Path) -> None:
     (tmp_path / "conf").mkdir()
-    text = f"FROM {BUSYBOX}\nARG D=/d\nCOPY f.txt /f\nWORKDIR $D\nCOPY conf ./conf\n"
+    text = "FROM busybox\nARG D=/d\nCOPY f.txt /f\nWORKDIR $D\nCOPY conf ./conf\n"
     (tmp_path / "Dockerfile").write_text(text)
     (tmp_path / "f.txt").write_text("f\n")
     result = rewrite(tmp_path / "Dockerfile")
@@ -114,8 +113,8 @@ def test_kept_copy_reads_enter_the_per_dockerfile_ignore(tmp_path: Path) -> None
 def test_purge_cut_off_by_a_kept_instruction(tmp_path: Path) -> None:
     report = _rewrite(
         tmp_path,
-        f"FROM {DEBIAN}\nRUN apt-get update && apt-get install -y gcc\n"
-        f"COPY --from={BUSYBOX} /bin/busybox /bb\nRUN gcc --version\n",
+        "FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y gcc\n"
+        "COPY --from=busybox /bin/busybox /bb\nRUN gcc --version\n",
     )
     (split,) = report.purge_splits
     assert (split.kept_line, split.install_lines, split.purge_script) == (
@@ -130,7 +129,7 @@ def test_purge_cut_off_by_a_kept_instruction(tmp_path: Path) -> None:
 def test_no_purge_split_when_nothing_is_installed_before(tmp_path: Path) -> None:
     report = _rewrite(
         tmp_path,
-        f"FROM {DEBIAN}\nRUN echo a\nCOPY --from={BUSYBOX} /bin/busybox /bb\n"
+        "FROM debian:bookworm-slim\nRUN echo a\nCOPY --from=busybox /bin/busybox /bb\n"
         "RUN apt-get update && apt-get install -y gcc\n",
     )
     assert report.purge_splits == []

@@ -32,8 +32,12 @@ EXPECTED = (
     "onelove",
     "multistage",
     "interleaved",
+    "busybox-user",
+    "assets",
+    "webapp",
+    "node-build",
 )
-CHEAP = ("seed", "interleaved", "c-make")
+CHEAP = ("seed", "interleaved", "c-make", "busybox-user")
 HEAVY = tuple(name for name in EXPECTED if name not in CHEAP)
 
 

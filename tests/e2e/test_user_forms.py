@@ -66,11 +66,7 @@ def _dockerfile(base: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-VARIANTS = [
-    (base, builder)
-    for base in (BUSYBOX, DEBIAN)
-    for builder in ("classic", "buildkit")
-]
+VARIANTS = [(base, builder) for base in (BUSYBOX, DEBIAN) for builder in ("classic", "buildkit")]
 
 
 @pytest.mark.parametrize(
