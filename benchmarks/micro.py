@@ -251,7 +251,7 @@ class RewriteTiming:
 def rewrite_timing(instructions: int, repeat: int) -> RewriteTiming:
     """``squasher.rewrite`` in this process (imports already done) and ``squasher rewrite -o -``."""
     from squasher.errors import SquasherError
-    from squasher.rewrite import rewrite
+    from squasher.rewriting import rewrite
 
     result = RewriteTiming(instructions, Timing(), Timing())
     text, files = generated_dockerfile(instructions)

@@ -32,7 +32,7 @@ def _layers(client: Any, image: str) -> dict[str, int]:
 def measure(sample: Path, edit: str, builder: str) -> dict[str, Any]:
     from squasher.engine import Scratch, connect, inspect_image
     from squasher.inspect.verify import verify
-    from squasher.rewrite import rewrite
+    from squasher.rewriting import rewrite
 
     client = connect()
     out: dict[str, Any] = {"sample": sample.name, "builder": builder, "forms": {}}

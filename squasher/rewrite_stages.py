@@ -1,5 +1,5 @@
 """``rewrite(..., strategy="stages")``: the result of :mod:`squasher.render.stages` as a
-:class:`squasher.rewrite.RewriteResult` with its report."""
+:class:`squasher.rewriting.RewriteResult` with its report."""
 
 from __future__ import annotations
 

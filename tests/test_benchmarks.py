@@ -134,10 +134,10 @@ def test_a_strategy_this_squasher_lacks_is_recorded_not_raised(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Until the rewrite knows a strategy, its variants record why and the run goes on."""
-    import squasher.rewrite
+    import squasher.rewriting
     from benchmarks.runner import Options, SampleRun
 
-    monkeypatch.setattr(squasher.rewrite, "STRATEGIES", ("script", "mount"))
+    monkeypatch.setattr(squasher.rewriting, "STRATEGIES", ("script", "mount"))
     seed = next(s for s in samples.discover() if s.name == "seed")
     wanted = [variants.BY_KEY["squashed_stages"], variants.BY_KEY["squashed_stages_classic"]]
     logged: list[str] = []
@@ -507,7 +507,7 @@ def test_generated_dockerfile_has_exactly_n_instructions(n: int) -> None:
 
 
 def test_generated_dockerfile_rewrites(tmp_path: Path) -> None:
-    from squasher.rewrite import rewrite
+    from squasher.rewriting import rewrite
 
     text, files = micro.generated_dockerfile(100)
     (tmp_path / "Dockerfile").write_text(text)

@@ -10,7 +10,7 @@ import pytest
 from squasher.parse import parse_text
 from squasher.plan.base import BaseImage, can_switch
 from squasher.plan.context_reads import instruction_reads
-from squasher.rewrite import rewrite
+from squasher.rewriting import rewrite
 
 BUSYBOX = frozenset({"nsenter", "start-stop-daemon", "su"})
 

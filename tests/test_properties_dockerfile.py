@@ -310,7 +310,7 @@ def test_rewrite_reads_back_and_passes_sh_n_or_refuses_located(
     if strategy == "mount" and builder == "classic":
         strategy = "script"
     from squasher.parse import parse_file
-    from squasher.rewrite import rewrite
+    from squasher.rewriting import rewrite
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)

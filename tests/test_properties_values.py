@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from squasher.engine import Scratch
-from squasher.rewrite import rewrite
+from squasher.rewriting import rewrite
 
 pytestmark = pytest.mark.engine
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from squasher.plan import purge
 from squasher.plan.purge import detect_step, names_a_package_tool
-from squasher.rewrite import rewrite
+from squasher.rewriting import rewrite
 
 SAMPLES = Path(__file__).parent.parent / "samples"
 GOLDEN = Path(__file__).parent / "golden" / "rewrite"

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from squasher.errors import SquasherError
 from squasher.parse import parse_text
-from squasher.rewrite import rewrite
+from squasher.rewriting import rewrite
 
 WORDS = st.sampled_from(
     ["a", "$A", "${B:-x}", "'q q'", '"d $A"', "\\$", "$(x)", "`y`", "é", "*", "a=b", "/abs", "rel"]

@@ -24,7 +24,7 @@ import pytest
 import required_tools
 
 from squasher.errors import SquasherError
-from squasher.rewrite import rewrite
+from squasher.rewriting import rewrite
 
 GOLDEN = Path(__file__).parent / "golden" / "rewrite"
 CASES = sorted(p.name for p in GOLDEN.iterdir() if (p / "Dockerfile").is_file())

@@ -16,7 +16,7 @@ import pytest
 import required_tools
 
 from squasher.parse import parse_text
-from squasher.rewrite import rewrite
+from squasher.rewriting import rewrite
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 DOCKERFILES = sorted(p for p in SAMPLES.glob("*/Dockerfile"))

@@ -18,7 +18,7 @@ from conftest import BUSYBOX, DEBIAN
 from squasher.engine import Scratch
 from squasher.inspect.layers import load_final_filesystem
 from squasher.inspect.verify import verify
-from squasher.rewrite import rewrite
+from squasher.rewriting import rewrite
 
 pytestmark = pytest.mark.engine
 GOLDEN = Path(__file__).parent / "golden" / "stages"

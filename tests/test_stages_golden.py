@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from squasher.rewrite import rewrite
+from squasher.rewriting import rewrite
 
 GOLDEN = Path(__file__).parent / "golden" / "stages"
 CASES = sorted(p.name for p in GOLDEN.iterdir() if (p / "Dockerfile").is_file())

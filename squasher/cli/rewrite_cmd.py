@@ -83,7 +83,7 @@ def command(
     import sys
 
     from squasher.errors import CheckFailed
-    from squasher.rewrite import rewrite
+    from squasher.rewriting import rewrite
 
     to_stdout = output == "-"
     base_info = None

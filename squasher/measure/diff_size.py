@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
     from squasher.engine import BuildProgress, ImageInfo, Scratch
     from squasher.report.rewrite import RewriteReport
-    from squasher.rewrite import RewriteResult
+    from squasher.rewriting import RewriteResult
 
 Which = Literal["original", "squashed"]
 #: Each build of a run is tagged TEMP_REPOSITORY/<random>:original|squashed and removed by that
@@ -137,7 +137,7 @@ def prepare_squashed_context(
     options: Mapping[str, Any] | None = None,
 ) -> tuple[Path, str, RewriteResult]:
     """Rewrite ``dockerfile`` into ``workdir`` (an exact context). Returns (context, dockerfile, result)."""
-    from squasher.rewrite import rewrite
+    from squasher.rewriting import rewrite
 
     result = rewrite(
         dockerfile, context=context, builder=builder, strategy=strategy, **dict(options or {})

@@ -21,7 +21,7 @@ from conftest import BUSYBOX, DEBIAN
 
 from squasher.engine import Scratch
 from squasher.errors import BuildFailed
-from squasher.rewrite import rewrite
+from squasher.rewriting import rewrite
 
 pytestmark = pytest.mark.engine
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from squasher.rewrite import rewrite
+from squasher.rewriting import rewrite
 
 REPO = Path(__file__).resolve().parents[2]
 

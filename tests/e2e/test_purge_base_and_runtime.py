@@ -28,7 +28,7 @@ from conftest import DEBIAN
 
 from squasher.engine import Scratch
 from squasher.pkg.base import parse_protect_log
-from squasher.rewrite import rewrite
+from squasher.rewriting import rewrite
 
 pytestmark = pytest.mark.engine
 

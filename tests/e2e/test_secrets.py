@@ -27,7 +27,7 @@ import pytest
 from conftest import BUSYBOX
 
 from squasher.engine import Scratch
-from squasher.rewrite import rewrite
+from squasher.rewriting import rewrite
 
 pytestmark = pytest.mark.engine
 

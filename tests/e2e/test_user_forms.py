@@ -22,7 +22,7 @@ from squasher.engine import Scratch
 from squasher.errors import BuildFailed
 from squasher.inspect.verify import verify
 from squasher.plan.base import engine_base_info
-from squasher.rewrite import rewrite
+from squasher.rewriting import rewrite
 
 pytestmark = pytest.mark.engine
 

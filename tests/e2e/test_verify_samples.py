@@ -19,7 +19,7 @@ from conftest import sample_copy
 
 from squasher.inspect.classify import UNEXPECTED
 from squasher.inspect.verify import VerifyResult, verify
-from squasher.rewrite import rewrite
+from squasher.rewriting import rewrite
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLES = REPO / "samples"

@@ -1,4 +1,4 @@
-"""``squasher.rewrite``: a Dockerfile folded into one COPY + one RUN of a generated build.sh per stage.
+"""``squasher.rewrite()``: a Dockerfile folded into one COPY + one RUN of a generated build.sh per stage.
 
     result = squasher.rewrite("Dockerfile", builder="buildkit", strategy="script")
     result.dockerfile      # the text of Dockerfile.squashed
@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sys
-import types
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from squasher.context.staging import (
     looks_secret,
@@ -439,14 +437,3 @@ def secret_arg_warnings(df: Dockerfile, name: str) -> list[str]:
                     "RUN --mount=type=secret instead"
                 )
     return warnings
-
-
-class _CallableModule(types.ModuleType):
-    """``squasher.rewrite`` is both this module and the function: importing the submodule makes
-    the package attribute the module, so the module itself forwards calls to :func:`rewrite`."""
-
-    def __call__(self, dockerfile_path: str | os.PathLike[str], **kwargs: Any) -> RewriteResult:
-        return rewrite(dockerfile_path, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
