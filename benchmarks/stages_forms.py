@@ -24,7 +24,7 @@ FORMS = ("original", "script", "stages")
 
 
 def _layers(client: Any, image: str) -> dict[str, int]:
-    from squasher.inspect.layers import read_image
+    from squasher.inspect.streaming import read_image
 
     return {layer.diff_id: layer.size for layer in read_image(image, client=client).layers}
 

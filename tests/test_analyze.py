@@ -24,7 +24,7 @@ from squasher.inspect.analysis import (
     parse_bytes,
     render_text,
 )
-from squasher.inspect.layers import read_image_archive
+from squasher.inspect.saved import read_image_archive
 
 LAYERS = [
     [d("app"), f("app/a", b"a" * 1000), f("app/b", b"b" * 500), d("cfg"), f("cfg/x", "x"),

@@ -14,7 +14,7 @@ import pytest
 from test_inspect_helpers import Item, d, f, hard, opq, save_archive, sym, wh
 
 from squasher.inspect.efficiency import Efficiency, efficiency
-from squasher.inspect.layers import read_image_archive
+from squasher.inspect.saved import read_image_archive
 
 
 def measure(layers: list[list[Item]]) -> Efficiency:

@@ -16,9 +16,9 @@ from squasher.inspect.layers import (
     ImageArchiveError,
     final_filesystem,
     normalize_path,
-    read_image_archive,
     read_layer_tar,
 )
+from squasher.inspect.saved import read_image_archive
 
 
 def read(layers: list[list[Item]], **kw: Any) -> Image:

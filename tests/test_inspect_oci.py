@@ -15,8 +15,8 @@ import pytest
 from test_inspect_helpers import Item, d, f, hard, layer_tar, save_archive, sym, wh
 
 from squasher.inspect.analysis import analyze
-from squasher.inspect.layers import ImageArchiveError, final_filesystem, read_image_archive
-from squasher.inspect.saved import is_archive_path, read_archive_files
+from squasher.inspect.layers import ImageArchiveError, final_filesystem
+from squasher.inspect.saved import is_archive_path, read_archive_files, read_image_archive
 
 LAYERS: list[list[Item]] = [
     [d("etc"), f("etc/passwd", "root:x:0:0\n"), f("bin/tool", b"\x7fELF" * 50, mode=0o755)],

@@ -7,7 +7,7 @@ import io
 from test_inspect_helpers import Item, d, f, hard, save_archive, sym, wh
 
 from squasher.inspect import pkgdb
-from squasher.inspect.layers import final_filesystem, read_image_archive
+from squasher.inspect.layers import final_filesystem
 from squasher.inspect.reclaimable import (
     BUILD_PACKAGES,
     category_of,
@@ -15,6 +15,7 @@ from squasher.inspect.reclaimable import (
     owners_from,
     reclaimable,
 )
+from squasher.inspect.saved import read_image_archive
 
 STATUS = (
     "Package: gcc-12\nStatus: install ok installed\nVersion: 12.2.0-14\n\n"

@@ -16,7 +16,8 @@ import pytest
 from conftest import BUSYBOX, DEBIAN
 
 from squasher.engine import Scratch
-from squasher.inspect.layers import load_final_filesystem
+from squasher.inspect.layers import final_filesystem
+from squasher.inspect.streaming import read_image
 from squasher.inspect.verify import verify
 from squasher.rewriting import rewrite
 
@@ -135,7 +136,7 @@ def test_security_capability_survives(
     _squash(tmp_path)
     original, squashed, _log = _pair(module_scratch, tmp_path, builder)
     for image in (original, squashed):
-        _image, fs = load_final_filesystem(image, client=docker_client)
+        fs = final_filesystem(read_image(image, client=docker_client))
         names = [name for name, _value in fs.entries["/usr/local/bin/ping"].xattrs]
         assert "security.capability" in names, (image, names)
     result = verify(original, squashed, client=docker_client)

@@ -19,9 +19,9 @@ from squasher.inspect.layers import (
     Image,
     MergedTree,
     final_filesystem,
-    read_image,
 )
 from squasher.inspect.reclaimable import Reclaimable, owners_from, reclaimable
+from squasher.inspect.streaming import read_image
 from squasher.util.units import human_bytes
 
 # dive's CI rule names and defaults (dive 0.13 ``--ci`` flags)
@@ -200,7 +200,7 @@ def analyze_image(
     image: Image,
     build_packages: Collection[str] | Callable[[str], bool] | None = None,
 ) -> Analysis:
-    """The analysis of an image already read (``layers.read_image`` / ``read_image_archive``)."""
+    """The analysis of an image already read (``streaming.read_image`` / ``saved.read_image_archive``)."""
     figures = efficiency(image.layers)
     reports = layer_reports(image)
     fs = final_filesystem(image)

@@ -306,35 +306,6 @@ def read_layer_tar(fileobj: Readable, keep: KeepContent | None = None) -> _Parse
 
 
 # ---------------------------------------------------------------------------------------------
-# reading saved images (inspect.saved, inspect.streaming; here for the callers that import them
-# from layers)
-
-
-def read_image_archive(
-    fileobj: Readable,
-    ref: str = "",
-    keep: KeepContent | None = None,
-    image_index: int = 0,
-) -> Image:
-    """Read a saved image (docker-archive or OCI image layout) from a stream."""
-    from squasher.inspect.saved import read_image_archive as read
-
-    return read(fileobj, ref=ref, keep=keep, image_index=image_index)
-
-
-def read_image(
-    ref: str,
-    client: Any = None,
-    keep: KeepContent | None = None,
-    progress: Callable[[int, int], None] | None = None,
-) -> Image:
-    """Read image ``ref``: an image archive file, or a name the engine knows (``docker save``)."""
-    from squasher.inspect.streaming import read_image as read
-
-    return read(ref, client=client, keep=keep, progress=progress)
-
-
-# ---------------------------------------------------------------------------------------------
 # the merged view
 
 
@@ -426,11 +397,3 @@ def final_filesystem(source: Image | Sequence[Layer]) -> FinalFilesystem:
         layer_of=dict(sorted(tree.layer_of.items())),
         hardlink_groups=hardlink_groups,
     )
-
-
-def load_final_filesystem(
-    ref: str, client: Any = None, keep: KeepContent | None = None
-) -> tuple[Image, FinalFilesystem]:
-    """Read image ``ref`` from the engine and merge its layers (convenience for verify)."""
-    image = read_image(ref, client=client, keep=keep)
-    return image, final_filesystem(image)

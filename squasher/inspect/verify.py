@@ -1,6 +1,6 @@
 """``squasher verify``: prove the squashed image is the original minus what was meant to go.
 
-Both images are streamed out of the engine (``layers.read_image``; only per-path metadata and the
+Both images are streamed out of the engine (``streaming.read_image``; only per-path metadata and the
 package-database files are kept), merged into their final filesystems (whiteouts, opaque
 directories, hard-link groups), and compared path by path — type, mode, owner, size, content hash,
 symlink target, device numbers, xattrs, hard-link partners; timestamps ignored — and key by key on
@@ -219,7 +219,8 @@ def _load(
 ) -> _Loaded:
     """Stream one image; with ``base_layers``, also the package database of its lowest layers."""
     from squasher.inspect import pkgdb
-    from squasher.inspect.layers import final_filesystem, read_image
+    from squasher.inspect.layers import final_filesystem
+    from squasher.inspect.streaming import read_image
 
     def progress(_done: int, _total: int) -> None:
         if cancel is not None and cancel.is_set():

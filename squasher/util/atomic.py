@@ -15,25 +15,7 @@ from squasher.errors import SquasherError
 
 
 def write_bytes_atomic(path: str | os.PathLike[str], data: bytes, mode: int | None = None) -> None:
-    target = Path(path)
-    directory = target.parent if str(target.parent) else Path(".")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
-    except OSError as err:
-        raise SquasherError(f"cannot write {target}: {err.strerror}") from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if mode is None and target.exists():
-            mode = target.stat().st_mode & 0o7777
-        os.chmod(tmp, mode if mode is not None else 0o644)
-        os.replace(tmp, target)
-    except OSError as err:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise SquasherError(f"cannot write {target}: {err.strerror}") from None
+    write_all_atomic([(Path(path), data, mode)])
 
 
 def write_text_atomic(path: str | os.PathLike[str], text: str, mode: int | None = None) -> None:

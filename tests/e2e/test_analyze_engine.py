@@ -19,7 +19,8 @@ from conftest import BUSYBOX, DEBIAN
 from squasher.cli import cli
 from squasher.engine import Scratch
 from squasher.inspect.analysis import Analysis, analyze, evaluate_ci
-from squasher.inspect.layers import final_filesystem, read_image
+from squasher.inspect.layers import final_filesystem
+from squasher.inspect.streaming import read_image
 
 pytestmark = pytest.mark.engine
 

@@ -17,7 +17,7 @@ from conftest import BUSYBOX, DEBIAN
 
 from squasher.engine import Scratch
 from squasher.inspect.classify import EXPECTED, NOISE, PROTECTED, UNEXPECTED
-from squasher.inspect.layers import read_image
+from squasher.inspect.streaming import read_image
 from squasher.inspect.verify import VerifyResult, verify
 
 pytestmark = pytest.mark.engine
