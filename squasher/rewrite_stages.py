@@ -54,6 +54,7 @@ def rewrite_stages(
     report.scripts = sorted(rel for rel in files if rel.endswith(".sh"))
     # the original's instructions read the context as they always did: all of it
     report.staging_paths = ["."]
+    report.context_paths = ["."]
     report.staging_bytes = 0
     ignore = DockerIgnore.load(context)
     if any(ignore.excluded(rel) for rel in files):
