@@ -49,7 +49,7 @@ def _pair(
 
 
 def _unexpected(result: Any) -> list[str]:
-    return [f"{d.kind} {d.path}: {d.detail}" for d in result.of("unexpected")]
+    return [f"{d.change} {d.path}: {', '.join(d.details)}" for d in result.of("unexpected")]
 
 
 @pytest.fixture(scope="module")

@@ -52,6 +52,7 @@ from squasher.inspect.verify_readback import (
     purged_but_needed,
     pyc_noise,
     read_files,
+    shadow_noise,
 )
 from squasher.inspect.verify_result import ImageSide, VerifyResult, human_bytes
 from squasher.inspect.verify_smoke import (
@@ -382,6 +383,7 @@ def verify(
     evidence.noise = {
         **pyc_noise(client, orig_id, sq_id, raw, orig.fs, sq.fs),
         **host_noise(client, orig_id, sq_id, raw, owners.owned_in_either),
+        **shadow_noise(client, orig_id, sq_id, raw),
     }
     if rebuilt is not None:
         evidence.not_reproducible = frozenset(

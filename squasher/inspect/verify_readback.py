@@ -26,7 +26,12 @@ from squasher.inspect.classify import (
     Difference,
 )
 from squasher.inspect.layers import FinalFilesystem
-from squasher.inspect.verify_rules import HOST_REASON, host_file_shape
+from squasher.inspect.verify_rules import (
+    HOST_REASON,
+    SHADOW_FILES,
+    SHADOW_REASON,
+    host_file_shape,
+)
 
 # ---------------------------------------------------------------- purged libraries still needed
 
@@ -281,6 +286,45 @@ def host_noise(
         a, b = before.get(path), after.get(path)
         if a is not None and b is not None and _has_shape(shape, a, b) and _has_shape(shape, b, a):
             out[path] = HOST_REASON
+    return out
+
+
+def _without_change_dates(data: bytes) -> list[list[bytes]] | None:
+    """The shadow file's entries with the last-change day blanked (None: not a shadow file)."""
+    entries = []
+    for line in data.splitlines():
+        fields = line.split(b":")
+        if len(fields) != 9 or (fields[2] != b"" and not fields[2].isdigit()):
+            return None
+        entries.append([*fields[:2], b"", *fields[3:]])
+    return entries
+
+
+def shadow_noise(
+    client: Any, original: str, squashed: str, diffs: Sequence[Difference]
+) -> dict[str, str]:
+    """Changed shadow files whose entries are the same but for the day of the last password
+    change (field 3, written from the build host's clock): read back from both images."""
+    paths = sorted(
+        d.path
+        for d in diffs
+        if d.change == CHANGED
+        and d.path in SHADOW_FILES
+        and all(x == "content" or x.startswith("size ") for x in d.details)
+        and max(d.original_size or 0, d.squashed_size or 0) <= _HOST_MAX_SIZE
+    )
+    if not paths:
+        return {}
+    before = read_files(client, original, paths)
+    after = read_files(client, squashed, paths)
+    out: dict[str, str] = {}
+    for path in paths:
+        a, b = before.get(path), after.get(path)
+        if a is None or b is None:
+            continue
+        entries = _without_change_dates(a)
+        if entries is not None and entries == _without_change_dates(b):
+            out[path] = SHADOW_REASON
     return out
 
 

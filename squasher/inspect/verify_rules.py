@@ -142,6 +142,11 @@ def host_file_shape(path: str) -> str | None:
     return None
 
 
+#: the shadow files: their third field is the day of the last password change, which useradd,
+#: adduser and chpasswd write from the build host's clock
+SHADOW_FILES = ("/etc/shadow", "/etc/shadow-")
+SHADOW_REASON = "password-change dates in the shadow file (the builds ran on different days)"
+
 LOG_REASON = "log and timestamp files"
 _STAMP_DIRS = ("/var/lib/apt/periodic", "/var/lib/systemd/timers", "/var/lib/update-notifier")
 _STAMP_FILES = ("/var/lib/logrotate/status", "/var/lib/logrotate.status")

@@ -21,7 +21,7 @@ from conftest import BUSYBOX
 from squasher.engine import Scratch
 from squasher.inspect.classify import NOISE, PYC_SAME_SOURCE, UNEXPECTED
 from squasher.inspect.verify import VerifyResult, verify
-from squasher.inspect.verify_rules import HOST_REASON, LOG_REASON
+from squasher.inspect.verify_rules import HOST_REASON, LOG_REASON, SHADOW_REASON
 
 pytestmark = pytest.mark.engine
 
@@ -63,6 +63,8 @@ NOISE_STEPS = [
     f'echo "built {RANDOM}" > /var/log/build.log',
     f"echo {RANDOM} > /var/lib/logrotate/status",
     "echo 'appuser:x:1000:1000::/home/appuser:/bin/sh' >> /etc/passwd",
+    # useradd's day of the last password change: the build's day (another one per nonce)
+    'echo "appuser:!:$((20000 + NONCE)):0:99999:7:::" >> /etc/shadow',
     f"mkdir -p /home/appuser/.cache/pip/wheels /root/.npm && echo {RANDOM} > /home/appuser/.cache/pip/wheels/w",
     f"echo {RANDOM} > /root/.npm/index",
     "echo 'listen 80' > /etc/app.conf",
@@ -98,6 +100,7 @@ def test_noise_only_pair_is_equivalent_with_each_class_named(
         "/var/lib/systemd/random-seed": HOST_REASON,
         "/etc/ssh/ssh_host_ed25519_key": HOST_REASON,
         "/etc/ssh/ssh_host_ed25519_key.pub": HOST_REASON,
+        "/etc/shadow": SHADOW_REASON,
         "/var/log/build.log": LOG_REASON,
         "/var/lib/logrotate/status": LOG_REASON,
         "/home/appuser/.cache/pip/wheels/w": "cache in the home of appuser",
@@ -115,6 +118,7 @@ REAL_CHANGES = [
     # (what, extra step, the path the verdict must name, a word its line holds)
     ("a changed .py beside its .pyc", "echo 'x = 2' > /app/m.py", "/app/m.py", "content"),
     ("a changed config file in /etc", "echo 'listen 8080' > /etc/app.conf", "/etc/app.conf", ""),
+    ("a changed password", "sed -i s/^appuser:!:/appuser:*:/ /etc/shadow", "/etc/shadow", ""),
     ("a missing shared library", "rm /usr/lib/app/libsq.so.1", "/usr/lib/app/libsq.so.1", ""),
 ]
 
