@@ -284,3 +284,36 @@ def test_context_evidence_reads_compose_procfile_and_entrypoints(tmp_path: Path)
     ]
     assert "pip install" in found["docker-compose.yml"] and "git" not in found["docker-compose.yml"]
     assert context_evidence(None) == []
+
+
+def test_npm_is_build_only_unless_what_the_image_runs_names_it() -> None:
+    found = ops((3, "apt-get install -y nodejs npm"))
+    cmd = [Evidence("Dockerfile:17 CMD", "node dist/server.js")]
+    table = {d.package: d for d in decide(found, evidence=cmd)}
+    npm = table["npm"]
+    assert npm.build_only and npm.kind == "runtime-tool" and npm.commands == ("npm", "npx")
+    assert "looked at: Dockerfile:17 CMD" in npm.reason and "--keep npm" in npm.reason
+    # node is the runtime: never a build tool, and it stays
+    assert not table["nodejs"].build_only and table["nodejs"].reason == "not a build tool"
+    started = [Evidence("Dockerfile:17 CMD", "npm start")]
+    npm = {d.package: d for d in decide(found, evidence=started)}["npm"]
+    assert (
+        not npm.build_only and npm.reason == "runtime tool (npm, npx): Dockerfile:17 CMD runs npm"
+    )
+    npx = [Evidence("docker-entrypoint.sh", "exec npx serve dist")]
+    assert not {d.package: d for d in decide(found, evidence=npx)}["npm"].build_only
+
+
+def test_a_purged_npm_leaves_the_runtime_it_pulled_in() -> None:
+    # the original installed only npm: nodejs came in as its dependency, and apt's auto-remove
+    # would take it with npm; the image runs node
+    table = {d.package: d for d in decide(ops((3, "apt-get install -y npm")))}
+    assert table["npm"].build_only
+    assert not table["nodejs"].build_only
+    assert table["nodejs"].reason == "the runtime npm runs on: stays when npm is purged"
+    # the user's word still wins
+    table = {d.package: d for d in decide(ops((3, "apt-get install -y npm")), purge=["nodejs"])}
+    assert table["nodejs"].build_only and table["nodejs"].kind == "named-by-user"
+    # a kept npm adds nothing
+    found = decide(ops((3, "apt-get install -y npm")), keep=["npm"])
+    assert [d.package for d in found] == ["npm"]

@@ -2,7 +2,8 @@
 
 The rule: build-only are the packages the original itself removes later, the known build
 tools listed in :data:`BUILD_TOOLS`, the runtime tools of :data:`squasher.pkg.runtime.RUNTIME_TOOLS`
-(pip, git, curl ...) that nothing the image runs names (see :mod:`squasher.pkg.evidence`), and what
+(pip, git, curl, npm ...) that nothing the image runs names (see :mod:`squasher.pkg.evidence`;
+the runtime such a tool runs on, nodejs for npm, stays), and what
 the user says (``--purge PKG`` / ``--keep PKG`` on the command line, ``# squasher: purge PKG...`` /
 ``# squasher: keep PKG...`` comments in the Dockerfile). Everything else is kept. Precedence,
 first match wins: ``--keep``, ``--purge``, comment keep, comment purge, removed by the original,
@@ -24,7 +25,7 @@ from typing import Literal
 from squasher.errors import SquasherError
 from squasher.pkg.base import REMOVALS, PkgOp, Protection
 from squasher.pkg.evidence import Evidence, named_by
-from squasher.pkg.runtime import tool_commands
+from squasher.pkg.runtime import tool_commands, tool_runtimes
 
 # (pattern, what it is). fnmatch patterns over package names, the ":arch" suffix removed.
 # One list for apt, apk and dnf names; kept here and nowhere else.
@@ -287,6 +288,21 @@ def decide(
         for p in named:
             if (m, p) not in seen:
                 decisions.append(one(m, p, ""))
+    seen = {(d.manager, d.package) for d in decisions}
+    for tool in list(decisions):
+        if tool.kind != "runtime-tool":
+            continue
+        for runtime in tool_runtimes(tool.package):
+            if (tool.manager, runtime) not in seen:
+                seen.add((tool.manager, runtime))
+                decisions.append(
+                    Decision(
+                        tool.manager,
+                        runtime,
+                        False,
+                        f"the runtime {tool.package} runs on: stays when {tool.package} is purged",
+                    )
+                )
     return decisions
 
 

@@ -8,6 +8,7 @@ and dnf; one list, read by each manager's ``purge_sh``.
 :data:`RUNTIME_TOOLS` are tools the build often needs (pip, git, curl ...) that images also run:
 ``build_tools.decide`` keeps one when anything the image runs names one of its commands, and
 otherwise purges it with a report line naming the evidence looked at and the override.
+:data:`RUNTIMES` are what such a tool runs on (npm -> nodejs): kept when the tool goes.
 """
 
 from __future__ import annotations
@@ -47,6 +48,23 @@ RUNTIME_TOOLS: dict[str, tuple[str, ...]] = {
     "openssh-clients": ("ssh", "scp", "sftp", "ssh-keygen", "ssh-keyscan"),
     "openssh-client-default": ("ssh", "scp", "sftp", "ssh-keygen", "ssh-keyscan"),
     "rsync": ("rsync",),
+    # the JavaScript package managers: the image needs one at run time only when what it runs
+    # names it (CMD npm start); package.json scripts run only through it, so they are no
+    # evidence of their own. node itself is the runtime (RUNTIMES below)
+    "npm": ("npm", "npx"),
+    "yarnpkg": ("yarn", "yarnpkg"),  # Debian's name
+    "yarn": ("yarn",),  # Alpine's name
+    "pnpm": ("pnpm", "pnpx"),
+}
+
+# a runtime tool -> the runtimes it runs on: when the tool is purged, these stay (the image's
+# own programs run on them; apt would otherwise auto-remove nodejs with npm when the original
+# installed only npm)
+RUNTIMES: dict[str, tuple[str, ...]] = {
+    "npm": ("nodejs",),
+    "yarnpkg": ("nodejs",),
+    "yarn": ("nodejs",),
+    "pnpm": ("nodejs",),
 }
 
 
@@ -59,6 +77,11 @@ def is_runtime_data(package: str) -> bool:
 def tool_commands(package: str) -> tuple[str, ...]:
     """The commands of a runtime tool (``pip``, ``pip3``), or () when it is not one."""
     return RUNTIME_TOOLS.get(package.split(":", 1)[0].lower(), ())
+
+
+def tool_runtimes(package: str) -> tuple[str, ...]:
+    """The runtimes a runtime tool runs on (``npm`` -> ``nodejs``), or ()."""
+    return RUNTIMES.get(package.split(":", 1)[0].lower(), ())
 
 
 def data_regex() -> str:
