@@ -5,6 +5,8 @@
     python -m benchmarks --skip-slow --no-warm    # the cheap samples, cold builds only
     python -m benchmarks --variants squashed,reference
     python -m benchmarks --render-only            # RESULTS.md, chart.svg, README from results.json
+    python -m benchmarks --estimate               # how long it would take, from earlier runs
+    python -m benchmarks --merge a.json b.json    # one results.json from runs made in parts
 
 The engine is DOCKER_HOST's (``eval "$(scripts/engine.sh)"``). Builds run one at a time.
 Outputs go to ``benchmarks/`` unless ``--output-dir``; the README's Benchmark section is updated
@@ -70,7 +72,28 @@ def parser() -> argparse.ArgumentParser:
         "--max-minutes",
         type=float,
         default=None,
-        help="start no new sample after this many minutes (the rest are reported as skipped)",
+        help="start no build after this many minutes, and no sample whose estimate (from "
+        "--history) would run past them: those are reported as skipped",
+    )
+    p.add_argument(
+        "--estimate",
+        action="store_true",
+        help="build nothing: print how long the run would take, from the --history runs",
+    )
+    p.add_argument(
+        "--history",
+        type=Path,
+        action="append",
+        help="an earlier results.json the estimate reads (repeatable, later ones win; default: "
+        "OUTPUT_DIR/results.json and benchmarks/results.json)",
+    )
+    p.add_argument(
+        "--merge",
+        type=Path,
+        nargs="+",
+        metavar="RESULTS_JSON",
+        help="build nothing: merge the results.json of runs made in parts (one machine, one "
+        "engine, one commit, each sample in one part) into OUTPUT_DIR/results.json",
     )
     p.add_argument("--repeat", type=int, default=5, help="runs per micro-benchmark timing")
     p.add_argument(
@@ -108,20 +131,16 @@ def _utc() -> str:
 
 
 def run(args: argparse.Namespace, save: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
-    from benchmarks import machine, samples, variants
+    from benchmarks import machine, variants
     from benchmarks.engine_run import leftover_bench_images, remove_images
     from benchmarks.micro import run_micro
     from benchmarks.runner import Options, run_all, stderr_log
     from squasher.engine import connect
 
-    chosen, unknown = samples.select(
-        samples.discover(), _names(args.samples), skip_slow=args.skip_slow
-    )
-    if unknown:
-        raise SystemExit(f"python -m benchmarks: no such sample: {', '.join(unknown)}")
-    wanted, bad = variants.select_variants(_names(args.variants))
-    if bad:
-        raise SystemExit(f"python -m benchmarks: no such variant: {', '.join(bad)}")
+    chosen, wanted = _selection(args)
+    estimated = _estimate(args, chosen, wanted)
+    for line in estimated.lines():
+        stderr_log(line)
     client = connect()
     stale = leftover_bench_images(client)
     if stale:
@@ -129,6 +148,7 @@ def run(args: argparse.Namespace, save: Callable[[dict[str, Any]], None]) -> dic
         remove_images(client, stale)
     started = _utc()
     machine_at_start = machine.machine()
+    defaults = variants.default_strategies()
     warm_keys = _names(args.warm_variants)
     options = Options(
         warm=not args.no_warm,
@@ -137,9 +157,17 @@ def run(args: argparse.Namespace, save: Callable[[dict[str, Any]], None]) -> dic
         deploy=not args.no_deploy,
         keep_for_micro=not args.skip_micro,
         max_warm_seconds=args.max_warm_seconds,
+        default_key=variants.default_key(defaults),
     )
     max_seconds = args.max_minutes * 60 if args.max_minutes is not None else None
-    results, keeper = run_all(client, chosen, wanted, options, max_seconds=max_seconds)
+    results, keeper = run_all(
+        client,
+        chosen,
+        wanted,
+        options,
+        max_seconds=max_seconds,
+        estimates={s.name: s for s in estimated.samples},
+    )
     data: dict[str, Any] = {
         "command": "python -m benchmarks " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
         "started": started,
@@ -148,6 +176,8 @@ def run(args: argparse.Namespace, save: Callable[[dict[str, Any]], None]) -> dic
         "engine": machine.engine(client),
         "tools": machine.tools(),
         "variants": [v.key for v in wanted],
+        "default_strategy": defaults,
+        "estimated_minutes": round(estimated.seconds / 60, 1),
         "samples": [r.to_json() for r in results],
         "micro": None,
     }
@@ -164,6 +194,40 @@ def run(args: argparse.Namespace, save: Callable[[dict[str, Any]], None]) -> dic
     return data
 
 
+def _history(args: argparse.Namespace) -> list[Path]:
+    if args.history:
+        return list(args.history)
+    paths = [HERE / "results.json", args.output_dir / "results.json"]
+    return list(dict.fromkeys(p.resolve() for p in paths))
+
+
+def _estimate(args: argparse.Namespace, chosen: list[Any], wanted: list[Any]) -> Any:
+    from benchmarks.estimate import estimate
+
+    return estimate(
+        _history(args),
+        chosen,
+        wanted,
+        warm=not args.no_warm,
+        deploy=not args.no_deploy,
+        micro=not args.skip_micro,
+    )
+
+
+def _selection(args: argparse.Namespace) -> tuple[list[Any], list[Any]]:
+    from benchmarks import samples, variants
+
+    chosen, unknown = samples.select(
+        samples.discover(), _names(args.samples), skip_slow=args.skip_slow
+    )
+    if unknown:
+        raise SystemExit(f"python -m benchmarks: no such sample: {', '.join(unknown)}")
+    wanted, bad = variants.select_variants(_names(args.variants))
+    if bad:
+        raise SystemExit(f"python -m benchmarks: no such variant: {', '.join(bad)}")
+    return chosen, wanted
+
+
 def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt  # so that a killed run still removes its images
 
@@ -174,7 +238,20 @@ def main(argv: list[str] | None = None) -> None:
     out_dir: Path = args.output_dir
     out_dir.mkdir(parents=True, exist_ok=True)
     results_path = out_dir / "results.json"
-    if args.render_only:
+    if args.estimate:
+        chosen, wanted = _selection(args)
+        print("estimated run time:")
+        print("\n".join(_estimate(args, chosen, wanted).lines()))
+        return
+    if args.merge:
+        from benchmarks.merge import MergeError, merge_files
+
+        try:
+            results = merge_files(args.merge)
+        except MergeError as err:
+            raise SystemExit(f"python -m benchmarks: --merge: {err}") from None
+        results_path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    elif args.render_only:
         try:
             results = json.loads(results_path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as err:

@@ -47,6 +47,31 @@ def _git_commit() -> str | None:
     return _version_of(["git", "-C", str(REPO), "rev-parse", "--short=12", "HEAD"])
 
 
+# what a run writes: the only changes a tree may have for its run to count as of its commit
+RUN_OUTPUTS = frozenset(
+    {"benchmarks/results.json", "benchmarks/RESULTS.md", "benchmarks/chart.svg", "README.md"}
+)
+
+
+def uncommitted() -> list[str] | None:
+    """The paths of the code and the samples that differ from the commit (untracked ones too),
+    the run's own outputs left out; None when git cannot tell."""
+    try:
+        proc = subprocess.run(
+            ["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=all"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if proc.returncode != 0:
+        return None
+    paths = [line[3:].split(" -> ")[-1] for line in proc.stdout.splitlines() if len(line) > 3]
+    return sorted(p for p in paths if p not in RUN_OUTPUTS)
+
+
 def machine() -> dict[str, Any]:
     return {
         "cpu": _cpu_model(),
@@ -92,6 +117,7 @@ def tools() -> dict[str, Any]:
     return {
         "squasher": __version__,
         "squasher_commit": _git_commit(),
+        "uncommitted": uncommitted(),
         "docker_squash": _version_of([*squash, "--version"]) if squash else None,
         "dive": _version_of([dive, "--version"]) if dive else None,
     }

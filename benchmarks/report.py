@@ -251,10 +251,32 @@ def environment_lines(results: dict[str, Any]) -> str:
             f"`{e.get('buildkit_cli')}`.",
             f"- Tools: squasher {t.get('squasher')} at commit {t.get('squasher_commit')}, "
             f"docker-squash {t.get('docker_squash')}, {t.get('dive')}.",
-            f"- Run: {results.get('started')} → {results.get('finished')} UTC, "
-            f"`{results.get('command')}`.",
+            *_run_lines(results),
         ]
     )
+
+
+def _run_lines(results: dict[str, Any]) -> list[str]:
+    parts = results.get("parts")
+    if not parts:
+        return [
+            f"- Run: {results.get('started')} → {results.get('finished')} UTC, "
+            f"`{results.get('command')}`."
+        ]
+    out = [
+        f"- Run: in {len(parts)} parts on this machine, engine and commit (merged with "
+        f"`python -m benchmarks --merge`), {results.get('started')} → "
+        f"{results.get('finished')} UTC:"
+    ]
+    for number, part in enumerate(parts, start=1):
+        micro = ", and the micro-benchmarks" if part.get("micro") else ""
+        out.append(
+            f"  {number}. {part.get('started')} → {part.get('finished')} UTC, load "
+            f"{part.get('load_at_start')} → {part.get('load_at_end')}, "
+            f"`{part.get('command')}`: {', '.join(part.get('samples') or []) or 'no sample'}"
+            f"{micro}."
+        )
+    return out
 
 
 def skipped_lines(samples: list[dict[str, Any]]) -> str:
@@ -275,6 +297,20 @@ def skipped_lines(samples: list[dict[str, Any]]) -> str:
     return "\n".join(lines) if lines else "None."
 
 
+def _default_note(results: dict[str, Any]) -> str:
+    """Which column is squasher's default form, as the run recorded it."""
+    defaults = results.get("default_strategy")
+    if not defaults:
+        return ""
+    from benchmarks.figures import VARIANT_TITLES
+    from benchmarks.variants import default_key
+
+    key = default_key(defaults)
+    if key == "squashed":
+        return " (squasher's default)"
+    return f"; squasher's default on BuildKit is {VARIANT_TITLES.get(key, key)}"
+
+
 def results_md(results: dict[str, Any], notes: str = "") -> str:
     samples = results.get("samples", [])
     parts = [
@@ -287,7 +323,7 @@ def results_md(results: dict[str, Any], notes: str = "") -> str:
         "",
         "## Ratios first",
         "",
-        "`squashed` is `squasher rewrite` with its defaults (script strategy, BuildKit). "
+        f"`squashed` is `squasher rewrite --strategy script` on BuildKit{_default_note(results)}. "
         "A ratio below 1.00x means squasher's image is smaller. Saved is against the original. "
         "docker-squash base kept is `docker-squash -f <the base's top layer id>` (only the "
         "layers the Dockerfile added are squashed, the base layer stays shared, as squasher "

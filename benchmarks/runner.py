@@ -1,12 +1,19 @@
 """One benchmark run: every selected sample, every variant, built sequentially on one engine.
 
 Per sample the sample is copied to a temporary directory (the repository is never written to;
-a sample's ``make-assets.sh`` writes its generated files into the copy), every variant is built
-cold (no cache), measured, analysed, probed and pushed to a loopback registry; then one source
-file is changed and every variant is rebuilt warm (with the cache of the cold build) and pushed
-again: what the registry received the second time is the deploy delta. All images the sample
-made are removed before the next sample starts, except those ``benchmarks.keep`` holds for the
-analyze timings at the end.
+a sample's ``make-assets.sh`` writes its generated files into the copy). Then, one variant after
+the other: the variant is built cold (no cache), measured, analysed, probed and pushed to a
+loopback registry; one source file is changed (a blank line appended, see ``touch_line``) and the
+variant is rebuilt warm (with the cache) and pushed again: what the registry received the second
+time is the deploy delta; the file is put back before the next variant.
+
+Each variant's figures are its own: cold builds use no cache at all, so no layer another variant
+(or an earlier run) built is reused; a warm rebuild runs right after the variant's own cold
+build, so where two variants share steps (the reference and the original, the stages form's
+build stage and the original) the newest cached layers, which both builders reuse first, are
+the variant's own; and the changed line is unique to the variant and the run, so no other
+build's cache can serve a step after the change. All images the sample made are removed before
+the next sample starts, except those ``benchmarks.keep`` holds for the analyze timings at the end.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +44,7 @@ from benchmarks.engine_run import (
     run_probe,
     tag_for,
 )
+from benchmarks.estimate import SampleEstimate, fits
 from benchmarks.keep import Keeper, KeptImage
 from benchmarks.sample_result import SampleResult, judge_probes
 from benchmarks.samples import Sample
@@ -64,13 +73,16 @@ class Options:
     # a squashed image's warm rebuild reruns its whole script (any staged file changed); when
     # its cold build took longer than this, it is not rebuilt and the warm time is left empty
     max_warm_seconds: float | None = None
+    # the variant whose rewrite report gives the sample's warnings and purged packages: the one
+    # squasher's default strategy builds on BuildKit (``variants.default_key``)
+    default_key: str = "squashed"
 
 
 def available_strategies() -> tuple[str, ...]:
     """The ``--strategy`` values this squasher's rewrite accepts."""
-    from squasher import rewrite as rewrite_module
+    from squasher import rewriting
 
-    return tuple(getattr(rewrite_module, "STRATEGIES", ("script", "mount")))
+    return tuple(rewriting.STRATEGIES)
 
 
 def _copy_context(src: Path, dest: Path, *, skip_reference: bool) -> None:
@@ -82,13 +94,22 @@ def _copy_context(src: Path, dest: Path, *, skip_reference: bool) -> None:
     shutil.copytree(src, dest, symlinks=True, ignore=ignore)
 
 
-def _touch(path: Path) -> bool:
-    """Change the file's content (one more newline at the end): True when it exists."""
+def touch_line(token: int) -> bytes:
+    """The line a warm rebuild appends to the changed file: a newline, then 32 spaces and tabs
+    spelling ``token`` in binary, then a newline. Whitespace only, so the file means what it
+    meant in every language the samples use; unique per variant and run, so the changed file
+    and every step after it miss every cache but the variant's own."""
+    bits = "".join("\t" if token >> i & 1 else " " for i in range(31, -1, -1))
+    return ("\n" + bits + "\n").encode("ascii")
+
+
+def _touch(path: Path, line: bytes) -> bytes | None:
+    """Append ``line`` to the file; returns its content before the change (None: no file)."""
     if not path.is_file():
-        return False
-    with path.open("ab") as fileobj:
-        fileobj.write(b"\n")
-    return True
+        return None
+    before = path.read_bytes()
+    path.write_bytes(before + line)
+    return before
 
 
 def _prepare(context: Path) -> None:
@@ -130,7 +151,8 @@ class SampleRun:
         self.result = SampleResult(
             sample.name, sample.readme, sample.slow, sample.missing(), sample.touch_file()
         )
-        self.cold: dict[str, Built] = {}
+        self.cold_built: dict[str, Built] = {}  # by variant key
+        self.warm_built: dict[str, Built] = {}
         self.warm_original: Built | None = None
 
     # -- building
@@ -167,7 +189,7 @@ class SampleRun:
 
         Without deploy deltas the warm time is the original's warm rebuild plus the squash time
         measured on the cold image (squashing again takes as long: docker-squash has no cache)."""
-        original = self.cold.get("original") if phase == "cold" else self.warm_original
+        original = self.cold_built.get("original") if phase == "cold" else self.warm_original
         if original is None:
             raise _Missing(
                 f"the original image did not {'build' if phase == 'cold' else 'rebuild'}"
@@ -176,7 +198,7 @@ class SampleRun:
             if out.squash_seconds is None:
                 raise _Missing("docker-squash did not run on the cold image")
             seconds = round(original.seconds + out.squash_seconds, 2)
-            return Built(self.cold[variant.key].image, seconds, "docker-squash")
+            return Built(self.cold_built[variant.key].image, seconds, "docker-squash")
         if variant.keep_base and phase == "cold":
             base = final_base(self.context / "Dockerfile")
             out.squash_from = base_kept_from_layer(self.client, original.image, base)
@@ -211,7 +233,7 @@ class SampleRun:
         if phase == "cold":
             out.rewrite_seconds = round(rewrite_seconds, 3)
             report = getattr(rewritten, "report", None)
-            if variant.key == "squashed" and report is not None:
+            if variant.key == self.options.default_key and report is not None:
                 self.result.rewrite_warnings = list(report.warnings)
                 self.result.purged = [p.package for p in report.packages if p.purged]
         built = build_image(
@@ -251,76 +273,90 @@ class SampleRun:
 
     # -- phases
 
-    def cold_phase(self) -> None:
+    def cold(self, variant: Variant) -> None:
+        """Build ``variant`` with no cache; measure, analyse, probe and push it."""
         from squasher.errors import SquasherError
 
-        for variant in self.variants:
-            out = self.result.variants[variant.key]
-            if self._past_deadline():
-                out.error = "not built: the run's time cap was reached"
-                continue
-            self.log(f"{self.sample.name}: {variant.key}: cold build")
+        out = self.result.variants[variant.key]
+        if self._past_deadline():
+            out.error = "not built: the run's time cap was reached"
+            return
+        self.log(f"{self.sample.name}: {variant.key}: cold build")
+        try:
+            built = self._build(variant, "cold")
+        except (_Missing, SquasherError) as err:
+            out.error = _one_line(str(err))
+            self.log(f"{self.sample.name}: {variant.key}: FAILED: {out.error}")
+            return
+        self.cold_built[variant.key] = built
+        out.image = built.image
+        out.builder = built.builder
+        out.build_seconds = built.seconds
+        measure_into(self.client, built.image, out)
+        if self.options.analyze:
             try:
-                built = self._build(variant, "cold")
-            except (_Missing, SquasherError) as err:
-                out.error = _one_line(str(err))
-                self.log(f"{self.sample.name}: {variant.key}: FAILED: {out.error}")
-                continue
-            self.cold[variant.key] = built
-            out.image = built.image
-            out.builder = built.builder
-            out.build_seconds = built.seconds
-            measure_into(self.client, built.image, out)
-            if self.options.analyze:
-                try:
-                    analyze_into(self.client, built.image, out)
-                except SquasherError as err:
-                    out.error = f"analyze: {_one_line(str(err))}"
-            if self.sample.probe is not None:
-                probe = run_probe(self.client, built.image, self.sample.probe)
-                out.probe_status = probe.status
-                out.probe_output = probe.output if probe.error is None else probe.error
-            self._push(variant, out, built.image, "cold")
-            if out.push_bytes is not None:
-                out.deploy_note = "not rebuilt warm"
-            self.log(
-                f"{self.sample.name}: {variant.key}: {out.size} bytes, {out.layers} layers, "
-                f"{out.build_seconds} s, probe exit {out.probe_status}"
-            )
-        judge_probes(self.result, self.sample)
+                analyze_into(self.client, built.image, out)
+            except SquasherError as err:
+                out.error = f"analyze: {_one_line(str(err))}"
+        if self.sample.probe is not None:
+            probe = run_probe(self.client, built.image, self.sample.probe)
+            out.probe_status = probe.status
+            out.probe_output = probe.output if probe.error is None else probe.error
+        self._push(variant, out, built.image, "cold")
+        if out.push_bytes is not None:
+            out.deploy_note = "not rebuilt warm"
+        self.log(
+            f"{self.sample.name}: {variant.key}: {out.size} bytes, {out.layers} layers, "
+            f"{out.build_seconds} s, probe exit {out.probe_status}"
+        )
 
-    def warm_phase(self) -> None:
+    def _warm_wanted(self, variant: Variant, out: VariantResult) -> bool:
+        if variant.key not in self.cold_built:
+            return False
+        wanted = self.options.warm_variants
+        if wanted is not None and variant.key not in wanted:
+            return False
+        if self._past_deadline():
+            out.warm_note = "not rebuilt: the run's time cap was reached"
+            return False
+        limit = self.options.max_warm_seconds
+        cold = self.cold_built[variant.key].seconds
+        if variant.kind == "squashed" and limit is not None and cold > limit:
+            out.warm_note = f"not rebuilt: its cold build took {cold:.0f} s > {limit:.0f} s"
+            return False
+        return True
+
+    def warm(self, variant: Variant, token: int) -> None:
+        """Change the sample's source file (the line ``token`` spells), rebuild ``variant`` with
+        the cache and push it again; the file is put back afterwards."""
         from squasher.errors import SquasherError
 
+        out = self.result.variants[variant.key]
+        if not self._warm_wanted(variant, out):
+            return
         touched = self.result.touched
-        if touched is not None:
-            _touch(self.context / touched)
-            _touch(self.reference / touched)
-            self.result.touched_bytes = (self.context / touched).stat().st_size
-        for variant in self.variants:
-            out = self.result.variants[variant.key]
-            if variant.key not in self.cold:
-                continue
-            wanted = self.options.warm_variants
-            if wanted is not None and variant.key not in wanted:
-                continue
-            if self._past_deadline():
-                break
-            limit = self.options.max_warm_seconds
-            cold = self.cold[variant.key].seconds
-            if variant.kind == "squashed" and limit is not None and cold > limit:
-                out.warm_note = f"not rebuilt: its cold build took {cold:.0f} s > {limit:.0f} s"
-                continue
-            self.log(f"{self.sample.name}: {variant.key}: warm rebuild")
-            try:
-                built = self._build(variant, "warm")
-            except (_Missing, SquasherError) as err:
-                out.error = f"warm rebuild: {_one_line(str(err))}"
-                continue
-            if variant.kind == "original":
-                self.warm_original = built
-            out.warm_seconds = built.seconds
-            self._push(variant, out, built.image, "warm")
+        # docker-squash has no build of its own: it squashes the original's warm image
+        where = self.reference if variant.kind == "reference" else self.context
+        before = None
+        if touched is not None and variant.kind != "docker_squash":
+            before = _touch(where / touched, touch_line(token))
+            if before is not None:
+                size = (where / touched).stat().st_size
+                self.result.touched_bytes = max(self.result.touched_bytes or 0, size)
+        self.log(f"{self.sample.name}: {variant.key}: warm rebuild")
+        try:
+            built = self._build(variant, "warm")
+        except (_Missing, SquasherError) as err:
+            out.error = f"warm rebuild: {_one_line(str(err))}"
+            return
+        finally:
+            if before is not None and touched is not None:
+                (where / touched).write_bytes(before)
+        if variant.kind == "original":
+            self.warm_original = built
+        self.warm_built[variant.key] = built
+        out.warm_seconds = built.seconds
+        self._push(variant, out, built.image, "warm")
 
     def run(self) -> SampleResult:
         started = time.monotonic()
@@ -337,9 +373,13 @@ class SampleRun:
         except _Missing as err:
             self.result.skipped = str(err)
             return self.result
-        self.cold_phase()
-        if self.options.warm:
-            self.warm_phase()
+        # one token per run and variant: the changed line no earlier build has seen
+        first = uuid.uuid4().int & 0xFFFFFF00
+        for number, variant in enumerate(self.variants):
+            self.cold(variant)
+            if self.options.warm:
+                self.warm(variant, first + number)
+        judge_probes(self.result, self.sample)
         self.result.seconds = round(time.monotonic() - started, 1)
         return self.result
 
@@ -405,9 +445,12 @@ def run_all(
     *,
     max_seconds: float | None,
     log: Log = stderr_log,
+    estimates: dict[str, SampleEstimate] | None = None,
 ) -> tuple[list[SampleResult], Keeper]:
     """Run every sample in turn; after ``max_seconds`` no build starts (the rest is reported as
-    skipped or not built). The keeper holds the images kept for the analyze timings."""
+    skipped or not built), and a sample whose estimate would run past it is not started (it is
+    reported as skipped, the next ones are tried). The keeper holds the images kept for the
+    analyze timings."""
     started = time.monotonic()
     if max_seconds is not None:
         options.deadline = started + max_seconds
@@ -415,9 +458,22 @@ def run_all(
     keeper = Keeper()
     for sample in samples:
         elapsed = time.monotonic() - started
+        expected = (estimates or {}).get(sample.name)
+        why = None
         if max_seconds is not None and elapsed > max_seconds:
+            why = f"time cap: the run had taken {elapsed / 60:.0f} min"
+        elif (
+            max_seconds is not None
+            and expected is not None
+            and not fits(expected, elapsed, max_seconds)
+        ):
+            why = (
+                f"time cap: estimated {expected.seconds / 60:.0f} min, "
+                f"{(max_seconds - elapsed) / 60:.0f} min left of {max_seconds / 60:.0f}"
+            )
+        if why is not None:
             skipped = SampleResult(sample.name, sample.readme, sample.slow, sample.missing())
-            skipped.skipped = f"time cap: the run had taken {elapsed / 60:.0f} min"
+            skipped.skipped = why
             log(f"{sample.name}: skipped ({skipped.skipped})")
             results.append(skipped)
             continue

@@ -23,7 +23,6 @@ from benchmarks.figures import (
 # squasher's promise holds for these; the classic builder's script form is the documented
 # exception (its staging COPY is a layer of its own)
 NEVER_LARGER = ("squashed", "squashed_mount", "squashed_stages", "squashed_stages_classic")
-DEFAULT_AND_STAGES = ("squashed", "squashed_stages", "squashed_stages_classic")
 STAGES = ("squashed_stages", "squashed_stages_classic")
 # node-gyp's original keeps python3, which only its build needs: squasher keeps what the
 # original keeps unless it is a known build tool (benchmarks/NOTES.md)
@@ -57,22 +56,31 @@ def _judge(name: str, misses: list[str], measured: int, unit: str = "images") ->
 def _pairs(
     samples: list[dict[str, Any]], keys: Iterable[str]
 ) -> Iterable[tuple[dict[str, Any], str]]:
+    """The (sample, variant) pairs with an image, but squasher's broken ones (``_failures``
+    counts those)."""
     for s in samples:
         for key in keys:
-            if size_of(s, key) is not None:
+            if size_of(s, key) is not None and not (key.startswith("squashed") and broken(s, key)):
                 yield s, key
 
 
 def _failures(
     samples: list[dict[str, Any]], keys: Iterable[str], exempt: frozenset[str] = frozenset()
-) -> list[str]:
-    """The variants that were built and failed: a miss of every size target."""
-    return [
-        f"{s['name']}/{SHORT_TITLES[key]} did not build"
-        for s in samples
-        for key in keys
-        if s["name"] not in exempt and failed(s, key)
-    ]
+) -> tuple[list[str], list[str]]:
+    """The variants that were attempted and did not build, and squasher's images whose probe
+    failed: misses of every size target (a smaller image that does not work is no win). The
+    first have no size, so they add to the images judged; the second are among them."""
+    not_built, broken_images = [], []
+    for s in samples:
+        if s["name"] in exempt:
+            continue
+        for key in keys:
+            if failed(s, key):
+                not_built.append(f"{s['name']}/{SHORT_TITLES[key]} did not build")
+            elif broken(s, key):
+                why = field_of(s, key, "broken_reason") or "its probe failed"
+                broken_images.append(f"{s['name']}/{SHORT_TITLES[key]} is broken ({why})")
+    return not_built, broken_images
 
 
 def never_larger(samples: list[dict[str, Any]]) -> Target:
@@ -85,17 +93,24 @@ def never_larger(samples: list[dict[str, Any]]) -> Target:
         measured += 1
         if size > original:
             misses.append(f"{s['name']}/{SHORT_TITLES[key]} +{fmt_bytes(size - original)}")
-    failures = _failures(samples, NEVER_LARGER)
+    not_built, broken_images = _failures(samples, NEVER_LARGER)
     return _judge(
         "never larger than the original (every squasher variant but classic script, every sample)",
-        misses + failures,
-        measured + len(failures),
+        misses + broken_images + not_built,
+        measured + len(not_built) + len(broken_images),
     )
 
 
-def at_reference(samples: list[dict[str, Any]]) -> Target:
+def default_and_stages(default: str = "squashed") -> tuple[str, ...]:
+    """The default form (the variant squasher's default strategy builds on BuildKit) and the
+    stages form on both builders."""
+    return (default, *[k for k in STAGES if k != default])
+
+
+def at_reference(samples: list[dict[str, Any]], default: str = "squashed") -> Target:
+    keys = default_and_stages(default)
     misses, measured = [], 0
-    for s, key in _pairs(samples, DEFAULT_AND_STAGES):
+    for s, key in _pairs(samples, keys):
         reference, size = size_of(s, "reference"), size_of(s, key)
         if s["name"] in REFERENCE_EXEMPT or reference is None or size is None:
             continue
@@ -105,12 +120,12 @@ def at_reference(samples: list[dict[str, Any]]) -> Target:
             misses.append(
                 f"{s['name']}/{SHORT_TITLES[key]} {fmt_ratio(ratio)} (+{fmt_bytes(size - reference)})"
             )
-    failures = _failures(samples, DEFAULT_AND_STAGES, REFERENCE_EXEMPT)
+    not_built, broken_images = _failures(samples, keys, REFERENCE_EXEMPT)
     return _judge(
         "≤ 1.00x the expert reference, default form and stages, every sample but node-gyp "
         "(documented design choice)",
-        misses + failures,
-        measured + len(failures),
+        misses + broken_images + not_built,
+        measured + len(not_built) + len(broken_images),
     )
 
 
@@ -122,12 +137,13 @@ def something_to_clean(sample: dict[str, Any]) -> bool:
     return bool(purged) or (reclaimable or 0) >= SOMETHING_TO_CLEAN_BYTES
 
 
-def versus_docker_squash(samples: list[dict[str, Any]]) -> Target:
+def versus_docker_squash(samples: list[dict[str, Any]], default: str = "squashed") -> Target:
+    keys = default_and_stages(default)[:2]  # the default form and stages on BuildKit
     misses, measured, works_where = [], 0, []
     flatten = []
-    for s, key in _pairs(samples, DEFAULT_AND_STAGES[:2]):
+    for s, key in _pairs(samples, keys):
         peer, size = size_of(s, "docker_squash_base"), size_of(s, key)
-        if size is not None and size_of(s, "docker_squash") is not None and key == "squashed":
+        if size is not None and size_of(s, "docker_squash") is not None and key == default:
             flatten.append(f"{s['name']} {fmt_ratio(size / (size_of(s, 'docker_squash') or 1))}")
         if peer is None or size is None:
             continue
@@ -139,12 +155,12 @@ def versus_docker_squash(samples: list[dict[str, Any]]) -> Target:
             misses.append(f"{where} +{fmt_bytes(size - peer)} ({fmt_ratio(size / peer)})")
         elif size == peer and something_to_clean(s):
             misses.append(f"{where} equal, with something to purge or clean")
-    failures = _failures(samples, DEFAULT_AND_STAGES[:2])
+    not_built, broken_images = _failures(samples, keys)
     target = _judge(
         "at most base-kept docker-squash's size on every sample, smaller wherever there is "
         "anything to purge or clean (and working where its image does not)",
-        misses + failures,
-        measured + len(failures),
+        misses + broken_images + not_built,
+        measured + len(not_built) + len(broken_images),
     )
     detail = target.detail
     if works_where:
@@ -192,7 +208,7 @@ def _timings(results: dict[str, Any]) -> tuple[list[dict[str, Any]], bool]:
     micro = results.get("micro") or {}
     timed = micro.get("analyze_at_sizes")
     if timed is not None:
-        return [t for t in timed if not t.get("error")], True
+        return list(timed), True
     largest = micro.get("analyze_vs_dive")
     return ([largest] if largest else []), False
 
@@ -211,11 +227,14 @@ def analyze_vs_save(results: dict[str, Any]) -> Target:
     timed, _ = _timings(results)
     misses, measured, shown = [], 0, []
     for t in timed:
+        where = f"{t.get('which', 'largest')} ({t.get('image_sample')}, {mb(t.get('size'))} MB)"
         ours, save = _seconds(t, "squasher_analyze"), _seconds(t, "docker_save")
         if ours is None or not save:
+            if t.get("error"):  # a size that could not be timed is no size where it was met
+                measured += 1
+                misses.append(f"{where} not timed: {t['error']}")
             continue
         measured += 1
-        where = f"{t.get('which', 'largest')} ({t.get('image_sample')}, {mb(t.get('size'))} MB)"
         shown.append(f"{where} {ours / save:.2f}x")
         if ours > ANALYZE_VS_SAVE * save:
             misses.append(f"{where} {_s(ours)} vs {_s(save)} ({ours / save:.2f}x)")
@@ -230,11 +249,14 @@ def analyze_vs_dive(results: dict[str, Any]) -> Target:
     timed, every_size = _timings(results)
     misses, measured, shown = [], 0, []
     for t in timed:
+        where = f"{t.get('which', 'largest')} ({t.get('image_sample')}, {mb(t.get('size'))} MB)"
         ours, dive = _seconds(t, "squasher_analyze"), _seconds(t, "dive_ci")
         if ours is None or dive is None:
+            if t.get("error"):  # a size that could not be timed is no size where it was met
+                measured += 1
+                misses.append(f"{where} not timed: {t['error']}")
             continue
         measured += 1
-        where = f"{t.get('which', 'largest')} ({t.get('image_sample')}, {mb(t.get('size'))} MB)"
         shown.append(f"{where} {_s(ours)} vs {_s(dive)}")
         if ours >= dive:
             misses.append(f"{where} {_s(ours)} vs dive {_s(dive)}")
@@ -248,11 +270,14 @@ def analyze_vs_dive(results: dict[str, Any]) -> Target:
 
 
 def targets(results: dict[str, Any]) -> list[Target]:
+    from benchmarks.variants import default_key
+
     samples = ran(results.get("samples", []))
+    default = default_key(results.get("default_strategy"))
     return [
         never_larger(samples),
-        at_reference(samples),
-        versus_docker_squash(samples),
+        at_reference(samples, default),
+        versus_docker_squash(samples, default),
         stages_warm(samples),
         stages_deploy(samples),
         analyze_vs_save(results),

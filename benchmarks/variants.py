@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 Kind = Literal["original", "squashed", "docker_squash", "reference"]
@@ -53,3 +55,30 @@ def select_variants(keys: list[str] | None) -> tuple[list[Variant], list[str]]:
     if any(BY_KEY[k].kind == "docker_squash" for k in wanted if k in BY_KEY):
         wanted.add("original")
     return [v for v in VARIANTS if v.key in wanted], unknown
+
+
+def default_strategies() -> dict[str, str]:
+    """The ``--strategy`` squasher's rewrite uses when told none, per builder: asked of the
+    rewrite itself (its report names the strategy it took), so the tables and targets follow
+    whatever this squasher's default is."""
+    from squasher.rewriting import rewrite
+
+    out: dict[str, str] = {}
+    with tempfile.TemporaryDirectory(prefix="squasher-bench-default-") as tmp:
+        dockerfile = Path(tmp) / "Dockerfile"
+        dockerfile.write_text("FROM busybox\nRUN true\n", encoding="utf-8")
+        for builder in ("buildkit", "classic"):
+            report = rewrite(dockerfile, builder=builder).report
+            if report is not None:
+                out[builder] = report.strategy
+    return out
+
+
+def default_key(defaults: dict[str, str] | None, builder: str = "buildkit") -> str:
+    """The variant that is squasher's default form on ``builder`` (``squashed`` when the run
+    did not record its defaults: runs made while the default was the script form)."""
+    strategy = (defaults or {}).get(builder, "script")
+    for v in VARIANTS:
+        if v.kind == "squashed" and v.builder == builder and v.strategy == strategy:
+            return v.key
+    return "squashed"

@@ -738,3 +738,264 @@ def test_rewrite_speed_targets_are_judged_per_size() -> None:
     assert found["rewrite of a 100-instruction"].met is True
     assert found["rewrite of a 1,000-instruction"].met is False
     assert all(t.met is None for t in rewrite_speed({}))
+
+
+# ---------------------------------------------------------------- v2: harness honesty
+
+
+def test_the_harness_knows_every_strategy_the_rewrite_has() -> None:
+    import squasher.rewriting
+    from benchmarks.runner import available_strategies
+
+    assert available_strategies() == tuple(squasher.rewriting.STRATEGIES)
+    assert "stages" in available_strategies()
+
+
+def test_the_default_form_is_asked_of_the_rewrite_not_assumed() -> None:
+    defaults = variants.default_strategies()
+    assert set(defaults) == {"buildkit", "classic"}
+    key = variants.default_key(defaults)
+    chosen = variants.BY_KEY[key]
+    assert (chosen.builder, chosen.strategy) == ("buildkit", defaults["buildkit"])
+    assert variants.default_key({"buildkit": "mount"}) == "squashed_mount"
+    assert variants.default_key({"buildkit": "stages"}) == "squashed_stages"
+    assert variants.default_key(None) == "squashed"  # runs that did not record it
+
+
+def test_the_default_form_decides_which_column_the_targets_judge() -> None:
+    s = sample_json(
+        "c-make", original=400 * MB, squashed=150 * MB, squashed_mount=100 * MB, reference=100 * MB
+    )
+    data = results(s)
+    ref = _by_name(report.targets(data), "≤ 1.00x")
+    assert ref.met is False and "c-make/squashed 1.50x" in ref.detail
+    data["default_strategy"] = {"buildkit": "mount", "classic": "script"}
+    ref = _by_name(report.targets(data), "≤ 1.00x")
+    assert ref.met is True and ref.detail == "met on 1 images"
+    assert "squasher's default on BuildKit is squashed (mount, BuildKit)" in report.results_md(data)
+
+
+def test_a_broken_squashed_image_misses_every_size_target_once() -> None:
+    s = sample_json(
+        "c-libpq",
+        original=350 * MB,
+        squashed=80 * MB,
+        reference=85 * MB,
+        docker_squash_base=90 * MB,
+    )
+    s["squashed"].update(broken=True, broken_reason="probe exits 1: libpq.so.5: not found")
+    found = report.targets(results(s))
+    for start in ("never larger", "≤ 1.00x", "at most base-kept"):
+        target = _by_name(found, start)
+        assert target.met is False, start
+        assert target.detail == (
+            "missed on 1 of 1: c-libpq/squashed is broken (probe exits 1: libpq.so.5: not found)"
+        ), start
+
+
+def test_an_analyze_size_that_could_not_be_timed_is_not_met() -> None:
+    micro_data = {
+        "analyze_at_sizes": [
+            timed("smallest", 2 * MB, 0.30, 0.50, 0.29),
+            {**timed("largest", 1400 * MB, None, None, None), "error": "docker save exited 1"},
+        ]
+    }
+    found = report.targets(results(micro_data=micro_data))
+    for start in ("analyze ≤ 1.1x", "analyze faster than dive"):
+        target = _by_name(found, start)
+        assert target.met is False, start
+        assert "largest (s, 1,400 MB) not timed: docker save exited 1" in target.detail
+    # dive missing is no miss of the comparison with docker save, whose timings exist
+    only_save = {**timed("smallest", 2 * MB, 0.30, None, 0.29), "error": "dive is not installed"}
+    found = report.targets(results(micro_data={"analyze_at_sizes": [only_save]}))
+    assert _by_name(found, "analyze ≤ 1.1x").met is True
+    assert _by_name(found, "analyze faster than dive").met is False
+
+
+def test_the_warm_change_is_whitespace_unique_to_variant_and_run() -> None:
+    from benchmarks.runner import touch_line
+
+    lines = {touch_line(n) for n in (0, 1, 2, 0xFFFFFF00, 0xFFFFFFFF)}
+    assert len(lines) == 5
+    for line in lines:
+        assert line.startswith(b"\n") and line.endswith(b"\n") and len(line) == 34
+        assert set(line) <= set(b" \t\n")
+    json.loads(b'{"a": 1}' + touch_line(12345))  # JSON, C, Python ... mean the same
+
+
+def _history(tmp_path: Path) -> Path:
+    path = tmp_path / "old.json"
+    interleaved = {
+        "name": "interleaved",
+        "seconds": 40.0,
+        "original": {"build_seconds": 8.0, "warm_seconds": 2.0},
+        "squashed": {"build_seconds": 10.0, "warm_seconds": 9.0},
+        "docker_squash": {"build_seconds": 17.0, "warm_seconds": 11.0, "squash_seconds": 9.0},
+    }  # builds 8+2+10+9, squash 2*9: 47 > 40 s wall: no overhead left
+    c_make = {"name": "c-make", "seconds": 200.0, "original": {"build_seconds": 50.0}}
+    path.write_text(json.dumps({"started": "then", "samples": [interleaved, c_make]}))
+    return path
+
+
+def test_the_estimate_uses_earlier_figures_and_says_what_it_guessed(tmp_path: Path) -> None:
+    from benchmarks.estimate import estimate
+
+    history = _history(tmp_path)
+    found = samples.discover()
+    chosen = [s for s in found if s.name in ("interleaved", "busybox-user")]
+    keys = ["original", "squashed", "squashed_stages", "docker_squash_base"]
+    wanted, _ = variants.select_variants(keys)
+    got = estimate([history], chosen, wanted, warm=True, deploy=True, micro=False)
+    inter, busy = got.samples
+    # original 8+2, squashed 10+9, stages guessed 10 cold + (2+20) warm, docker-squash 9+9
+    assert inter.seconds == pytest.approx(10 + 19 + 32 + 18)
+    assert (inter.figures, inter.guessed) == (6, 2)
+    assert busy.unmeasured and busy.seconds == inter.seconds  # the median of the cheap ones
+    assert got.lines()[-1] == f"  total: ~{got.seconds / 60:.0f} min (from old.json (then))"
+    cold_only = estimate([history], chosen[:1], wanted, warm=False, deploy=False, micro=False)
+    assert cold_only.samples[0].seconds == pytest.approx(8 + 10 + 10 + 9)
+
+
+def test_a_sample_that_would_run_past_the_cap_is_not_started() -> None:
+    from benchmarks.estimate import SampleEstimate, fits
+
+    assert fits(SampleEstimate("go", 600.0), 100.0, 800.0)
+    assert not fits(SampleEstimate("go", 600.0), 300.0, 800.0)
+    assert fits(SampleEstimate("go", 600.0), 300.0, None)
+    assert fits(SampleEstimate("webapp", 9999.0, unmeasured=True), 300.0, 800.0)
+
+
+def _part(name: str, sample_names: list[str], **extra: Any) -> dict[str, Any]:
+    data = results(*[sample_json(n, original=10 * MB) for n in sample_names])
+    data.update(
+        command=f"python -m benchmarks --samples {','.join(sample_names)}",
+        started=f"2026-12-02 0{len(name)}:00",
+        finished=f"2026-12-02 0{len(name)}:30",
+        tools={"squasher": "0.1.0", "squasher_commit": "abc", "uncommitted": []},
+        variants=["original"],
+        default_strategy={"buildkit": "script", "classic": "script"},
+        machine={"cpu": "EPYC", "cores": 2, "load_at_start": 1.0, "load_at_end": 2.0},
+    )
+    data.update(extra)
+    return data
+
+
+def test_merge_of_a_run_made_in_parts(tmp_path: Path) -> None:
+    from benchmarks.merge import MergeError, merge
+
+    one = _part("a", ["seed", "onelove"], micro={"rewrite": []})
+    two = _part("bb", ["c-make", "go"])
+    two["samples"].append({"name": "seed", "skipped": "time cap", "missing": []})
+    merged = merge([(Path("one.json"), one), (Path("two.json"), two)])
+    assert [s["name"] for s in merged["samples"]] == ["seed", "c-make", "onelove", "go"]
+    assert [p["samples"] for p in merged["parts"]] == [["seed", "onelove"], ["c-make", "go"]]
+    assert merged["micro"] == {"rewrite": []} and merged["parts"][0]["micro"] is True
+    assert (merged["started"], merged["finished"]) == ("2026-12-02 01:00", "2026-12-02 02:30")
+    text = report.results_md(merged)
+    assert "- Run: in 2 parts on this machine, engine and commit" in text
+    assert "  2. 2026-12-02 02:00 → 2026-12-02 02:30 UTC, load 1.0 → 2.0" in text
+
+    def refused(*parts: dict[str, Any]) -> str:
+        with pytest.raises(MergeError) as info:
+            merge([(Path(f"p{i}.json"), p) for i, p in enumerate(parts)])
+        return str(info.value)
+
+    assert "sample seed was measured in p0.json and in p1.json" in refused(
+        one, _part("c", ["seed"])
+    )
+    other = _part("c", ["go"], tools={"squasher_commit": "def", "uncommitted": []})
+    assert refused(one, other).startswith("tools.squasher")
+    dirty = _part("c", ["go"])
+    dirty["tools"] = {**dirty["tools"], "uncommitted": ["squasher/rewriting.py"]}
+    assert "uncommitted changes (squasher/rewriting.py)" in refused(one, dirty)
+    assert "cores differs" in refused(one, _part("c", ["go"], machine={"cpu": "EPYC", "cores": 4}))
+    assert "micro-benchmarks ran in more than one part" in refused(
+        one, _part("c", ["go"], micro={"rewrite": []})
+    )
+    assert "default strategies differ" in refused(
+        one, _part("c", ["go"], default_strategy={"buildkit": "mount"})
+    )
+
+
+def test_merge_from_the_command_line(tmp_path: Path) -> None:
+    for name, names in (("a", ["seed"]), ("b", ["c-make"])):
+        (tmp_path / f"{name}.json").write_text(json.dumps(_part(name, names)))
+    out = tmp_path / "out"
+    cli.main(
+        ["--merge", str(tmp_path / "a.json"), str(tmp_path / "b.json"), "--output-dir", str(out)]
+    )
+    merged = json.loads((out / "results.json").read_text())
+    assert [s["name"] for s in merged["samples"]] == ["seed", "c-make"]
+    assert "in 2 parts" in (out / "RESULTS.md").read_text()
+    with pytest.raises(SystemExit, match="--merge: sample seed was measured"):
+        cli.main(
+            [
+                "--merge",
+                str(tmp_path / "a.json"),
+                str(tmp_path / "a.json"),
+                "--output-dir",
+                str(out),
+            ]
+        )
+
+
+@pytest.mark.engine
+def test_each_variant_reuses_only_its_own_cache(tmp_path: Path, docker_client: Any) -> None:
+    """Two variants with the same steps on each builder (an original and a reference written
+    alike): every cold build is cold (no layer of another variant or an earlier build), every
+    warm rebuild reuses the steps before the change from its own cold build and rebuilds the
+    steps after it, whatever the other variant built."""
+    from benchmarks.engine_run import remove_images
+    from benchmarks.runner import Options, SampleRun
+    from benchmarks.variants import Variant
+
+    dockerfile = (
+        f"FROM {BUSYBOX}\n"
+        "RUN cat /proc/sys/kernel/random/uuid > /early\n"
+        "COPY app.conf /app.conf\n"
+        "RUN cat /proc/sys/kernel/random/uuid > /late\n"
+    )
+    root = tmp_path / "alike"
+    for where in (root, root / "reference"):
+        write(where / "Dockerfile", dockerfile)
+        write(where / "app.conf", "port = 80\n")
+    write(root / "README.md", "Two variants, one Dockerfile.\n")
+    keys = [
+        Variant("original", "original", "classic"),
+        Variant("reference", "reference", "classic"),
+        Variant("bk_original", "original", "buildkit"),
+        Variant("bk_reference", "reference", "buildkit"),
+    ]
+    options = Options(warm=True, analyze=False, keep_for_micro=False, deploy=False)
+    (tmp_path / "run").mkdir()
+    run = SampleRun(
+        docker_client, samples.Sample("alike", root), keys, options, tmp_path / "run", print
+    )
+
+    def stamps(image: str) -> tuple[str, str, bytes]:
+        out: bytes = docker_client.containers.run(
+            image, ["sh", "-c", "cat /early /late; cat /app.conf"], remove=True
+        )
+        early, late, conf = out.split(b"\n", 2)
+        return early.decode(), late.decode(), conf
+
+    try:
+        result = run.run()
+        assert all(v.error is None for v in result.variants.values()), result.variants
+        cold = {k.key: stamps(run.cold_built[k.key].image) for k in keys}
+        warm = {k.key: stamps(run.warm_built[k.key].image) for k in keys}
+    finally:
+        remove_images(docker_client, run.images)
+    # cold: no step came from another variant's build
+    assert len({c[0] for c in cold.values()}) == 4 and len({c[1] for c in cold.values()}) == 4
+    for key in cold:
+        assert warm[key][0] == cold[key][0], f"{key}: the step before the change was not its own"
+        assert warm[key][1] != cold[key][1], f"{key}: the step after the change was not rebuilt"
+        assert cold[key][2] == b"port = 80\n"
+        assert warm[key][2].startswith(b"port = 80\n\n") and warm[key][2].strip() == b"port = 80"
+    assert len({w[1] for w in warm.values()}) == 4, "a warm rebuild reused another's step"
+    assert len({w[2] for w in warm.values()}) == 4  # each variant changed the file its own way
+    # the sample's files are as they were after each warm rebuild
+    assert (tmp_path / "run" / "context" / "app.conf").read_text() == "port = 80\n"
+    assert (tmp_path / "run" / "reference" / "app.conf").read_text() == "port = 80\n"
+    assert result.touched == "app.conf" and result.touched_bytes == len(b"port = 80\n") + 34
