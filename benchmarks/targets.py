@@ -260,6 +260,8 @@ def analyze_vs_dive(results: dict[str, Any]) -> Target:
         shown.append(f"{where} {_s(ours)} vs {_s(dive)}")
         if ours >= dive:
             misses.append(f"{where} {_s(ours)} vs dive {_s(dive)}")
+    if not timed:
+        return Target(name, None, "not measured in this run")
     if not every_size:
         seen = f": {shown[0]}" if shown else ""
         return Target(name, None, f"not measured at every size (only the largest image{seen})")
