@@ -93,15 +93,18 @@ def _field(sample: dict[str, Any], key: str, name: str) -> float | None:
     return _num(variant.get(name)) if isinstance(variant, dict) else None
 
 
-def _build_costs(s: dict[str, Any], v: Variant) -> tuple[float | None, float | None]:
+def _build_costs(s: dict[str, Any], v: Variant) -> tuple[float | None, float | None, bool]:
     """(cold, warm) seconds of one variant as the earlier run spent them (docker-squash: its
-    squash time, since the original's build is not repeated)."""
+    squash time, since the original's build is not repeated), and whether they are borrowed
+    from the other docker-squash variant (a guess)."""
     if v.kind == "docker_squash":
         squash = _field(s, v.key, "squash_seconds")
-        if squash is None:
-            squash = _field(s, "docker_squash", "squash_seconds")  # the other docker-squash
-        return squash, squash
-    return _field(s, v.key, "build_seconds"), _field(s, v.key, "warm_seconds")
+        if squash is not None:
+            return squash, squash, False
+        other = next((k for k in ("docker_squash", "docker_squash_base") if k != v.key), "")
+        squash = _field(s, other, "squash_seconds")
+        return squash, squash, squash is not None
+    return _field(s, v.key, "build_seconds"), _field(s, v.key, "warm_seconds"), False
 
 
 def _overhead(s: dict[str, Any]) -> float:
@@ -132,13 +135,13 @@ def estimate_sample(
     ]
     slowest = max((c for c in squashed_colds if c is not None), default=None)
     for v in variants:
-        cold, warm_s = _build_costs(s, v)
+        cold, warm_s, borrowed = _build_costs(s, v)
         if cold is None:
             cold = slowest if v.kind == "squashed" else _field(s, "original", "build_seconds")
             cold = cold or 0.0
-            out.guessed += 1
-        else:
-            out.figures += 1
+            borrowed = True
+        out.guessed += borrowed
+        out.figures += not borrowed
         total = cold + overhead
         if warm:
             if v.kind == "docker_squash" and not deploy:
@@ -149,6 +152,8 @@ def estimate_sample(
                     warm_s = original_warm + STAGES_WARM_EXTRA
                 else:
                     warm_s = cold
+                out.guessed += 1
+            elif borrowed:
                 out.guessed += 1
             else:
                 out.figures += 1

@@ -849,7 +849,9 @@ def test_the_estimate_uses_earlier_figures_and_says_what_it_guessed(tmp_path: Pa
     inter, busy = got.samples
     # original 8+2, squashed 10+9, stages guessed 10 cold + (2+20) warm, docker-squash 9+9
     assert inter.seconds == pytest.approx(10 + 19 + 32 + 18)
-    assert (inter.figures, inter.guessed) == (6, 2)
+    # measured: original's and squashed's; guessed: stages, and base-kept docker-squash's
+    # squash time borrowed from the flatten run's
+    assert (inter.figures, inter.guessed) == (4, 4)
     assert busy.unmeasured and busy.seconds == inter.seconds  # the median of the cheap ones
     assert got.lines()[-1] == f"  total: ~{got.seconds / 60:.0f} min (from old.json (then))"
     cold_only = estimate([history], chosen[:1], wanted, warm=False, deploy=False, micro=False)
