@@ -443,7 +443,9 @@ def update_readme(text: str, section: str) -> str:
         "the deploy delta (bytes a registry receives on the push after a one-line change), "
         "dive's efficiency and the reclaimable bytes, and runs each sample's probe in every "
         "image. `--samples a,b`, `--skip-slow`, `--variants squashed,reference`, "
-        "`--max-minutes N`, `--no-warm`, `--no-deploy`; `--render-only` rewrites RESULTS.md, the chart and this "
-        "section from results.json. Targets are reported, never asserted.\n\n"
+        "`--no-warm`, `--no-deploy`; `--estimate` prints how long a run would take, "
+        "`--max-minutes N` caps it, `--merge a.json b.json` joins a run made in parts; "
+        "`--render-only` rewrites RESULTS.md, the chart and this section from results.json. "
+        "Targets are reported, never asserted.\n\n"
     )
     return text.rstrip("\n") + "\n\n" + intro + section + "\n"
