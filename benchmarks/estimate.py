@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from benchmarks.samples import Sample
+from benchmarks.samples import SLOW, Sample
 from benchmarks.variants import Variant
 
 STAGES_WARM_EXTRA = 20.0  # the stages form's warm-rebuild target over the original's
@@ -199,17 +199,21 @@ def estimate(
 ) -> Estimate:
     history, sources, micro_data = load_history(history_paths)
     result = Estimate(sources=sources)
+    # every sample an earlier run measured, chosen or not, by kind (slow or cheap)
     known: dict[bool, list[float]] = {True: [], False: []}
+    for name, earlier in history.items():
+        one = estimate_sample(earlier, name, variants, warm=warm, deploy=deploy)
+        known[bool(earlier.get("slow", name in SLOW))].append(one.seconds)
     pending: list[tuple[int, Sample]] = []
     for sample in samples:
-        s = history.get(sample.name)
-        if s is None:
+        found = history.get(sample.name)
+        if found is None:
             pending.append((len(result.samples), sample))
             result.samples.append(SampleEstimate(sample.name, 0.0, unmeasured=True))
             continue
-        one = estimate_sample(s, sample.name, variants, warm=warm, deploy=deploy)
-        result.samples.append(one)
-        known[sample.slow].append(one.seconds)
+        result.samples.append(
+            estimate_sample(found, sample.name, variants, warm=warm, deploy=deploy)
+        )
     # samples no run measured: the median of the measured ones of their kind
     every = known[True] + known[False]
     for index, sample in pending:
