@@ -31,7 +31,7 @@ RUN echo built > /artifact
 FROM {BUSYBOX}
 ARG DIR=/app
 WORKDIR $DIR
-COPY . .
+COPY --chown=1000:1000 . .
 COPY --from=0 /artifact /artifact
 RUN ls -a . d > /listing && cat a.txt > /copied
 """
@@ -40,7 +40,7 @@ RUN ls -a . d > /listing && cat a.txt > /copied
 LISTING = (
     "cd /app && find . | sort | while read -r p; do "
     'if [ -L "$p" ]; then echo "$p -> $(readlink "$p")"; '
-    'else echo "$p $(stat -c %a "$p")"; fi; done; cat /listing /copied /artifact'
+    'else echo "$p $(stat -c %a:%u:%g "$p")"; fi; done; cat /listing /copied /artifact'
 )
 
 
@@ -66,7 +66,7 @@ def _listing(scratch: Scratch, image: str) -> str:
 def _assert_no_generated(listing: str) -> None:
     assert "./Dockerfile.squashed.bak" in listing  # the user's file, named like ours
     assert "./link -> a.txt" in listing and "./dlink -> d" in listing
-    assert "./d 775" in listing
+    assert "./d 775:1000:1000" in listing
     for line in listing.splitlines():
         name = line.split()[0] if line.strip() else ""
         assert ".squasher" not in line, listing
@@ -86,7 +86,10 @@ def test_kept_copy_of_the_whole_context_leaves_squashers_files_out(
         res = CliRunner().invoke(cli, ["rewrite", "--builder", builder, str(ctx / "Dockerfile")])
         assert res.exit_code == 0, res.output
         text = (ctx / "Dockerfile.squashed").read_text()
-        assert "COPY --from=squasher-context . ." in text and "COPY --from=1 /artifact" in text
+        assert (
+            "COPY --from=squasher-context --chown=1000:1000 . ." in text
+            and "COPY --from=1 /artifact" in text
+        )
         assert "stays an instruction and reads the whole context" not in res.output
         squashed = scratch.build(ctx, "Dockerfile.squashed", builder=builder).image_id  # type: ignore[arg-type]
         listing = _listing(scratch, squashed)
