@@ -313,6 +313,12 @@ def _context_stage(
             readers = set()
         elif stage.skeleton:
             files[SKELETON_FILE] = stage.skeleton
+            own_ignore = f"{out_path.name}.dockerignore" in {Path(f).name for f in files}
+            if ignore.excluded(SKELETON_FILE) and (report.builder == "classic" or not own_ignore):
+                report.warnings.append(
+                    f"{ctx}/.dockerignore excludes {SKELETON_FILE}, which the squashed build's "
+                    f"{name} stage adds; add '!.squasher' to it"
+                )
     report.warnings.extend(whole_context_warnings(stages, Path(df.path).name, bool(readers)))
     return stage, readers
 
