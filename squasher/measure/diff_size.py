@@ -185,6 +185,8 @@ def original_context(
     """The context and Dockerfile the original is built from: ``context`` itself, or, when an
     earlier ``squasher rewrite`` left its files there, a copy without them (the original build
     never saw them)."""
+    if not (context / ".squasher").exists() and not result.output_path.exists():
+        return context, dockerfile  # no earlier rewrite here (the cheap test: no context walk)
     generated = _generated(context, result)
     if not any((context / rel).exists() or (context / rel).is_symlink() for rel in generated):
         return context, dockerfile
