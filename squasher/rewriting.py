@@ -34,6 +34,7 @@ from squasher.report.rewrite import FoldedStep, KeptInstruction, PackageDecision
 from squasher.util.builders import BUILDERS
 
 if TYPE_CHECKING:
+    from squasher.context.snapshot import ContextStage
     from squasher.plan.model import StagePlan
     from squasher.plan.purge import PurgeOptions
     from squasher.render.script import ScriptOptions
@@ -267,8 +268,59 @@ def rewrite(
     report.staging_paths = sorted(all_paths)
     if strategy == "script":
         _account_staging(report, files, staged, all_paths, ctx, builder, source, out_path)
-    text = render_dockerfile(df, result.stages, strategy, name, out_path.name)
+    context_stage, readers = _context_stage(df, result.stages, ctx, out_path, files, report)
+    text = render_dockerfile(
+        df, result.stages, strategy, name, out_path.name, context_stage, readers
+    )
     return RewriteResult(source, out_path, ctx, text, files, report)
+
+
+def _context_stage(
+    df: Dockerfile,
+    stages: list[StagePlan],
+    ctx: Path,
+    out_path: Path,
+    files: dict[str, bytes],
+    report: RewriteReport,
+) -> tuple[ContextStage | None, set[int]]:
+    """The stage holding the context without the rewrite's files, for the kept COPY/ADD that
+    read the whole context (the ids of their instructions), or (None, ()) when none does; its
+    archive goes into ``files``, and a kept COPY/ADD that still reads the context is warned of."""
+    from squasher.context.dockerignore import DockerIgnore
+    from squasher.context.snapshot import SKELETON_FILE, context_stage, generated_paths
+    from squasher.plan.context_reads import reads_from_context_stage, whole_context_warnings
+    from squasher.plan.model import Original
+
+    readers = {
+        id(item.inst)
+        for sp in stages
+        for item in sp.items
+        if isinstance(item, Original) and reads_from_context_stage(item.inst)
+    }
+    stage: ContextStage | None = None
+    if readers:
+        ignore = DockerIgnore.load(ctx)
+        outputs = {*files, SKELETON_FILE}
+        with contextlib.suppress(ValueError):
+            outputs.add(out_path.resolve().relative_to(ctx.resolve()).as_posix())
+        names = {s.name for s in df.stages if s.name}
+        name = next(
+            n for i in range(len(names) + 1)
+            if (n := "squasher-context" + (f"-{i}" if i else "")) not in names
+        )  # fmt: skip
+        stage = context_stage(ctx, ignore, generated_paths(ctx, ignore, outputs), name)
+        if stage is None:
+            readers = set()
+        elif stage.skeleton:
+            files[SKELETON_FILE] = stage.skeleton
+            own_ignore = f"{out_path.name}.dockerignore" in {Path(f).name for f in files}
+            if ignore.excluded(SKELETON_FILE) and (report.builder == "classic" or not own_ignore):
+                report.warnings.append(
+                    f"{ctx}/.dockerignore excludes {SKELETON_FILE}, which the squashed build's "
+                    f"{name} stage adds; add '!.squasher' to it"
+                )
+    report.warnings.extend(whole_context_warnings(stages, Path(df.path).name, bool(readers)))
+    return stage, readers
 
 
 def _report_builder_steps(
@@ -276,7 +328,7 @@ def _report_builder_steps(
 ) -> None:
     """What the builder does itself around the scripts: purges a kept instruction cuts off from
     the layers they would free, and the context files kept COPY/ADD and base triggers read."""
-    from squasher.plan.context_reads import builder_reads, whole_context_warnings
+    from squasher.plan.context_reads import builder_reads
     from squasher.plan.model import Segment
     from squasher.plan.purge_split import purge_splits, warning
     from squasher.render.dockerfile import segment_files
@@ -290,7 +342,6 @@ def _report_builder_steps(
     report.purge_splits = purge_splits(result.stages, script_paths)
     report.warnings.extend(warning(split, name) for split in report.purge_splits)
     report.context_paths = sorted({*all_paths, *builder_reads(result.stages, result.triggers)})
-    report.warnings.extend(whole_context_warnings(result.stages, name))
 
 
 def _purge_hooks(

@@ -17,6 +17,7 @@ from conftest import BUSYBOX
 
 from squasher.engine import (
     BuildProgress,
+    BuildRequest,
     Scratch,
     build,
     build_buildkit,
@@ -148,7 +149,9 @@ def test_failed_classic_build_message_and_cleanup(docker_client: Any, tmp_path: 
     )
     lines: list[str] = []
     with pytest.raises(BuildFailed) as caught:
-        build_classic(docker_client, tmp_path, on_progress=lambda p: lines.append(p.line))
+        build_classic(
+            docker_client, BuildRequest(tmp_path, on_progress=lambda p: lines.append(p.line))
+        )
     message = str(caught.value)
     assert "at step 3/3" in message
     assert "about-to-fail" in message
@@ -174,7 +177,7 @@ def test_missing_dockerfile_is_a_build_failure(docker_client: Any, tmp_path: Pat
     with pytest.raises(BuildFailed, match="Dockerfile not found"):
         build(docker_client, tmp_path, "Nope.Dockerfile", builder="classic")
     with pytest.raises(BuildFailed, match="Dockerfile not found"):
-        build_buildkit(tmp_path, "Nope.Dockerfile")
+        build_buildkit(BuildRequest(tmp_path, "Nope.Dockerfile"))
 
 
 def test_dockerfile_outside_the_context(
@@ -223,7 +226,7 @@ def test_ctrl_c_during_classic_build_stops_it_and_cleans_up(
 
     started = time.monotonic()
     with pytest.raises(KeyboardInterrupt):
-        build_classic(docker_client, tmp_path, on_progress=interrupt)
+        build_classic(docker_client, BuildRequest(tmp_path, on_progress=interrupt))
     assert time.monotonic() - started < 60
     made = _untagged_intermediates(lines)
     assert len(made) == 1, lines
@@ -253,7 +256,7 @@ def test_ctrl_c_interrupts_buildkit_build(docker_client: Any, tmp_path: Path) ->
 
     started = time.monotonic()
     with pytest.raises(KeyboardInterrupt):
-        build_buildkit(tmp_path, on_progress=interrupt)
+        build_buildkit(BuildRequest(tmp_path, on_progress=interrupt))
     assert time.monotonic() - started < 60
 
 

@@ -7,7 +7,7 @@ with Scratch(client) as scratch:          # removes what it made, even on Ctrl-C
 """
 
 from squasher.engine.buildkit import BuildkitCli, build_buildkit, find_buildkit_cli
-from squasher.engine.choose import BuilderChoice, build, needs_buildkit
+from squasher.engine.choose import build, needs_buildkit
 from squasher.engine.classic import build_classic
 from squasher.engine.connect import connect, engine_host, engine_version, podman_version
 from squasher.engine.images import (
@@ -19,10 +19,12 @@ from squasher.engine.images import (
     remove_image,
 )
 from squasher.engine.progress import BuilderName, BuildProgress, BuildResult, ProgressCallback
+from squasher.engine.request import BuilderChoice, BuildRequest, build_arguments
 from squasher.engine.scratch import Scratch
 
 __all__ = [
     "BuildProgress",
+    "BuildRequest",
     "BuildResult",
     "BuilderChoice",
     "BuilderName",
@@ -32,6 +34,7 @@ __all__ = [
     "ProgressCallback",
     "Scratch",
     "build",
+    "build_arguments",
     "build_buildkit",
     "build_classic",
     "connect",

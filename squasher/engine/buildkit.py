@@ -10,11 +10,11 @@ import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from squasher.engine.progress import BuildResult, OutputTracker, ProgressCallback
+from squasher.engine.progress import BuildResult, OutputTracker
+from squasher.engine.request import BuildRequest
 from squasher.errors import BuildFailed, EngineUnavailable
 
 #: the last docker CLI major version whose ``build`` drives BuildKit without buildx
@@ -63,26 +63,16 @@ def find_buildkit_cli() -> BuildkitCli | None:
     return None
 
 
-def build_buildkit(
-    context: str | Path,
-    dockerfile: str | Path = "Dockerfile",
-    buildargs: Mapping[str, str] | None = None,
-    tag: str | None = None,
-    on_progress: ProgressCallback | None = None,
-    *,
-    target: str | None = None,
-    nocache: bool = False,
-    cli: BuildkitCli | None = None,
-) -> BuildResult:
+def build_buildkit(request: BuildRequest, cli: BuildkitCli | None = None) -> BuildResult:
     """Build with ``DOCKER_BUILDKIT=1 docker build --progress=plain --iidfile`` on DOCKER_HOST.
 
     Ctrl-C interrupts the CLI (which cancels the build) and is re-raised. Raises BuildFailed
     with the last output lines when the build fails.
     """
-    context = Path(context)
+    context = request.context
     if not context.is_dir():
         raise BuildFailed(f"build context is not a directory: {context}")
-    dockerfile_path = Path(dockerfile)
+    dockerfile_path = Path(request.dockerfile)
     if not dockerfile_path.is_absolute():
         dockerfile_path = context / dockerfile_path
     if not dockerfile_path.is_file():
@@ -93,18 +83,18 @@ def build_buildkit(
             "no docker CLI that can build with BuildKit (needs docker buildx, or a docker CLI "
             "20.10-22.x); install Debian's docker.io or set SQUASHER_DOCKER_CLI"
         )
-    tracker = OutputTracker("buildkit", on_progress)
+    tracker = OutputTracker("buildkit", request.on_progress)
     with tempfile.TemporaryDirectory(prefix="squasher-iid-") as tmp:
         iidfile = Path(tmp) / "iid"
         argv = [*cli.argv, "--progress=plain", "--iidfile", str(iidfile)]
         argv += ["-f", str(dockerfile_path)]
-        for key, value in sorted((buildargs or {}).items()):
+        for key, value in sorted(request.buildargs.items()):
             argv += ["--build-arg", f"{key}={value}"]
-        if tag:
-            argv += ["-t", tag]
-        if target:
-            argv += ["--target", target]
-        if nocache:
+        if request.tag:
+            argv += ["-t", request.tag]
+        if request.target:
+            argv += ["--target", request.target]
+        if request.nocache:
             argv.append("--no-cache")
         argv.append(str(context))
         env = dict(os.environ, DOCKER_BUILDKIT="1")

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from squasher.engine.buildkit import build_buildkit
 from squasher.engine.classic import build_classic
 from squasher.engine.connect import engine_host, podman_version
-from squasher.engine.progress import BuildResult, ProgressCallback
+from squasher.engine.progress import BuildResult
+from squasher.engine.request import BuilderChoice, BuildRequest, takes_build_arguments
 from squasher.errors import BuildFailed, EngineUnsupported
 
 if TYPE_CHECKING:
     import docker
 
-BuilderChoice = Literal["auto", "classic", "buildkit"]
 
 # flags the classic builder rejects: instruction -> flag names
 _BUILDKIT_FLAGS: dict[str, frozenset[str]] = {
@@ -83,23 +82,14 @@ def _refuse_buildkit_on_podman(client: docker.DockerClient, why: str) -> None:
         )
 
 
-def build(
-    client: docker.DockerClient,
-    context: str | Path,
-    dockerfile: str | Path = "Dockerfile",
-    buildargs: Mapping[str, str] | None = None,
-    tag: str | None = None,
-    on_progress: ProgressCallback | None = None,
-    *,
-    builder: BuilderChoice = "auto",
-    target: str | None = None,
-    nocache: bool = False,
+def build_with(
+    client: docker.DockerClient, request: BuildRequest, builder: BuilderChoice = "auto"
 ) -> BuildResult:
     """Build with the classic builder unless the Dockerfile needs BuildKit (or one is forced)."""
     if builder == "auto":
-        path = Path(dockerfile)
+        path = Path(request.dockerfile)
         if not path.is_absolute():
-            path = Path(context) / path
+            path = request.context / path
         try:
             text = path.read_text(encoding="utf-8", errors="replace")
         except OSError as err:
@@ -114,9 +104,10 @@ def build(
         )
     if builder == "buildkit":
         _refuse_buildkit_on_podman(client, why or "BuildKit was asked for")
-        return build_buildkit(
-            context, dockerfile, buildargs, tag, on_progress, target=target, nocache=nocache
-        )
-    return build_classic(
-        client, context, dockerfile, buildargs, tag, on_progress, target=target, nocache=nocache
-    )
+        return build_buildkit(request)
+    return build_classic(client, request)
+
+
+#: ``build(client, context, dockerfile="Dockerfile", ..., builder="auto", ...)``: ``build_with``
+#: taking the arguments of ``squasher.engine.request.build_arguments``
+build = takes_build_arguments(build_with)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import contextlib
 import re
 import time
-from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from squasher.engine.connect import engine_lost, is_connection_lost
-from squasher.engine.progress import BuildResult, OutputTracker, ProgressCallback
+from squasher.engine.progress import BuildResult, OutputTracker
+from squasher.engine.request import BuildRequest
 from squasher.errors import BuildFailed
 
 if TYPE_CHECKING:
@@ -35,17 +35,7 @@ def dockerfile_argument(context: Path, dockerfile: str | Path) -> str:
         return str(path.resolve())
 
 
-def build_classic(
-    client: docker.DockerClient,
-    context: str | Path,
-    dockerfile: str | Path = "Dockerfile",
-    buildargs: Mapping[str, str] | None = None,
-    tag: str | None = None,
-    on_progress: ProgressCallback | None = None,
-    *,
-    target: str | None = None,
-    nocache: bool = False,
-) -> BuildResult:
+def build_classic(client: docker.DockerClient, request: BuildRequest) -> BuildResult:
     """Build with the classic builder; the SDK sends the context honouring ``.dockerignore``.
 
     Intermediate containers are always removed; on failure the intermediate images this build
@@ -54,10 +44,10 @@ def build_classic(
     """
     import docker.errors
 
-    context = Path(context)
+    context = request.context
     if not context.is_dir():
         raise BuildFailed(f"build context is not a directory: {context}")
-    tracker = OutputTracker("classic", on_progress)
+    tracker = OutputTracker("classic", request.on_progress)
     image_id: str | None = None
     made = _MadeLayers()
     error: str | None = None
@@ -66,11 +56,11 @@ def build_classic(
     try:
         stream = client.api.build(
             path=str(context),
-            dockerfile=dockerfile_argument(context, dockerfile),
-            buildargs=dict(buildargs or {}),
-            tag=tag,
-            target=target,
-            nocache=nocache,
+            dockerfile=dockerfile_argument(context, request.dockerfile),
+            buildargs=dict(request.buildargs),
+            tag=request.tag,
+            target=request.target,
+            nocache=request.nocache,
             rm=True,
             forcerm=True,
             decode=True,

@@ -6,13 +6,13 @@ import contextlib
 import signal
 import threading
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from squasher.engine.choose import BuilderChoice, build
+from squasher.engine.choose import build_with
 from squasher.engine.images import remove_image
-from squasher.engine.progress import BuildResult, ProgressCallback
+from squasher.engine.progress import BuildResult
+from squasher.engine.request import BuilderChoice, BuildRequest, takes_build_arguments
 
 if TYPE_CHECKING:
     import docker
@@ -51,32 +51,13 @@ class Scratch:
             self.containers.append(container_id)
         return container_id
 
-    def build(
-        self,
-        context: str | Path,
-        dockerfile: str | Path = "Dockerfile",
-        buildargs: Mapping[str, str] | None = None,
-        tag: str | None = None,
-        on_progress: ProgressCallback | None = None,
-        *,
-        builder: BuilderChoice = "auto",
-        target: str | None = None,
-        nocache: bool = False,
-    ) -> BuildResult:
-        result = build(
-            self.client,
-            context,
-            dockerfile,
-            buildargs,
-            tag,
-            on_progress,
-            builder=builder,
-            target=target,
-            nocache=nocache,
-        )
+    @takes_build_arguments
+    def build(self, request: BuildRequest, builder: BuilderChoice) -> BuildResult:
+        """``squasher.engine.build`` (same arguments), the image tracked for removal."""
+        result = build_with(self.client, request, builder)
         # a tagged build is tracked by its tag alone: removing the tag deletes the image only when
         # nothing else refers to it (another tag, a concurrent build that made the same image)
-        self.track_image(tag or result.image_id)
+        self.track_image(request.tag or result.image_id)
         return result
 
     def run(

@@ -16,7 +16,7 @@ import shutil
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -92,14 +92,19 @@ def _measure(info: ImageInfo, seconds: float, builder: str, keep: bool) -> Image
     )
 
 
-def _copy_context_paths(context: Path, paths: Sequence[str], dest: Path) -> None:
+def _copy_context_paths(
+    context: Path, paths: Sequence[str], dest: Path, generated: Collection[str] = ()
+) -> None:
     """Copy the named context-relative paths into dest, leaving out what .dockerignore excludes
-    (the builder would not have sent those either)."""
+    (the builder would not have sent those either) and the ``generated`` paths (squasher's own
+    files: ``squasher.context.snapshot.generated_paths``)."""
     from squasher.context.dockerignore import DockerIgnore
 
     ignore = DockerIgnore.load(context)
 
     def place(src: Path, rel: str) -> None:
+        if rel in generated:
+            return
         if ignore.excluded(rel) and not (
             src.is_dir() and not src.is_symlink() and ignore.walk(context, rel)
         ):  # an excluded directory is still sent when a "!" exception keeps something below it
@@ -121,8 +126,7 @@ def _copy_context_paths(context: Path, paths: Sequence[str], dest: Path) -> None
         rel = rel.strip("/")
         if rel in ("", "."):  # the whole context, but the files a rewrite generates
             for child in sorted(context.iterdir()):
-                if child.name != ".squasher" and not child.name.startswith("Dockerfile.squashed"):
-                    place(child, child.name)
+                place(child, child.name)
         else:
             place(context / rel, rel)
 
@@ -147,7 +151,8 @@ def prepare_squashed_context(
     squashed_name = "Dockerfile.squashed"
     try:
         exact.mkdir()
-        _copy_context_paths(context, report.context_paths if report else [], exact)
+        generated = _generated(context, result)
+        _copy_context_paths(context, report.context_paths if report else [], exact, generated)
         for rel, data in sorted(result.files.items()):
             if rel.startswith("..") or rel.endswith(".dockerignore"):
                 continue  # the exact context needs no ignore file
@@ -161,6 +166,47 @@ def prepare_squashed_context(
             f"cannot prepare the squashed build's context in {workdir}: {err.strerror}{what}"
         ) from None
     return exact, squashed_name, result
+
+
+def _generated(context: Path, result: RewriteResult) -> set[str]:
+    """The paths of ``context`` squasher wrote (this rewrite's, an earlier one's on disk)."""
+    from squasher.context.dockerignore import DockerIgnore
+    from squasher.context.snapshot import generated_paths
+
+    outputs = set(result.files)
+    with contextlib.suppress(ValueError):
+        outputs.add(result.output_path.resolve().relative_to(context.resolve()).as_posix())
+    return generated_paths(context, DockerIgnore.load(context), outputs)
+
+
+def original_context(
+    context: Path, dockerfile: Path, result: RewriteResult, workdir: Path
+) -> tuple[Path, Path]:
+    """The context and Dockerfile the original is built from: ``context`` itself, or, when an
+    earlier ``squasher rewrite`` left its files there, a copy without them (the original build
+    never saw them)."""
+    if not (context / ".squasher").exists() and not result.output_path.exists():
+        return context, dockerfile  # no earlier rewrite here (the cheap test: no context walk)
+    generated = _generated(context, result)
+    if not any((context / rel).exists() or (context / rel).is_symlink() for rel in generated):
+        return context, dockerfile
+    copy = workdir / "original"
+    try:
+        copy.mkdir()
+        _copy_context_paths(context, ["."], copy, generated)
+        try:
+            rel = dockerfile.resolve().relative_to(context.resolve())
+        except ValueError:
+            return copy, dockerfile  # a Dockerfile outside the context stays where it is
+        if not (copy / rel).is_file():  # the Dockerfile itself is excluded by .dockerignore
+            (copy / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(dockerfile, copy / rel)
+    except OSError as err:
+        what = f" ({err.filename})" if err.filename else ""
+        raise SquasherError(
+            f"cannot copy the original's context to {workdir}: {err.strerror}{what}"
+        ) from None
+    return copy, copy / rel
 
 
 def _build_and_measure(
@@ -256,8 +302,9 @@ def diff_size(
             df, context_path, Path(tmp), builder=builder, strategy=strategy, options=options
         )
         original_builder = "buildkit" if builder == "buildkit" else "auto"
+        original_ctx, original_df = original_context(context_path, df, rewritten, Path(tmp))
         original, original_id, _log = _build_and_measure(
-            scratch, "original", context_path, df, builder=original_builder,
+            scratch, "original", original_ctx, original_df, builder=original_builder,
             buildargs=args, progress=progress, keep=keep_images,
         )  # fmt: skip
         squashed, squashed_id, squashed_log = _build_and_measure(

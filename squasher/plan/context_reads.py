@@ -49,8 +49,29 @@ def builder_reads(stages: Iterable[StagePlan], triggers: Iterable[Instruction] =
     return ["."] if "." in reads else sorted(reads)
 
 
-def whole_context_warnings(stages: Iterable[StagePlan], name: str = "Dockerfile") -> list[str]:
-    """A kept COPY/ADD that reads the whole context also copies what the rewrite generates."""
+# the flags a kept ADD may have to be read as COPY --from: ADD of the context root extracts nothing
+_COPY_FLAGS = frozenset({"chown", "chmod", "link"})
+
+
+def reads_from_context_stage(inst: Instruction) -> bool:
+    """Whether a kept COPY/ADD that reads the whole context can read squasher's copy of it (the
+    context without the rewrite's files: ``squasher.context.snapshot``) instead: every COPY,
+    and an ADD whose sources are all the context root (an ADD of a wildcard or a ``$VAR`` may
+    name an archive, which ADD extracts and COPY does not)."""
+    if instruction_reads(inst) != ["."]:
+        return False
+    if inst.keyword == "COPY":
+        return True
+    return all(f.name in _COPY_FLAGS for f in inst.flags) and all(
+        not src.startswith("<<") and go_clean("/" + src) == "/" for src in inst.args[:-1]
+    )
+
+
+def whole_context_warnings(
+    stages: Iterable[StagePlan], name: str = "Dockerfile", read_elsewhere: bool = False
+) -> list[str]:
+    """A kept COPY/ADD that reads the whole context also copies what the rewrite generates,
+    unless it reads squasher's copy of the context (``read_elsewhere``) and can."""
     return [
         f"{name}:{it.inst.start_line}: {it.inst.keyword} stays an instruction and reads the whole "
         "context: in the squashed build it also copies squasher's .squasher/ scripts and "
@@ -58,5 +79,7 @@ def whole_context_warnings(stages: Iterable[StagePlan], name: str = "Dockerfile"
         "the context)"
         for sp in stages
         for it in sp.items
-        if isinstance(it, Original) and instruction_reads(it.inst) == ["."]
+        if isinstance(it, Original)
+        and instruction_reads(it.inst) == ["."]
+        and not (read_elsewhere and reads_from_context_stage(it.inst))
     ]

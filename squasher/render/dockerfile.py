@@ -11,18 +11,30 @@ instruction's text (metadata, kept instructions, ARGs) or a segment::
     RUN --mount=type=bind,target=/dev/.squasher ["/bin/sh", ...]  (mount strategy: no COPY)
     USER <as before>                          restores the USER in force
     ENV ... LABEL ... CMD ...                 the segment's metadata, as written, in order
+
+A kept COPY/ADD that reads the whole context reads squasher's copy of it instead (the context
+without the files the rewrite generates, rebuilt in a first ``FROM scratch`` stage: see
+``squasher.context.snapshot``): ``COPY --from=squasher-context <its sources> <dest>``. The
+original's numeric stage references (``--from=0``) then count that stage.
 """
 
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Collection
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from squasher.context.snapshot import GENERATED_DOCKERFILE_MARKER
 from squasher.parse.model import Dockerfile, Instruction
 from squasher.plan.layout import MOUNTED_CTX, STAGE_ROOT, STAGED_CTX
 from squasher.plan.model import Original, Segment, StagePlan
 
-MARKER = "# squasher: generated from "
+if TYPE_CHECKING:
+    from squasher.context.snapshot import ContextStage
+
+MARKER = GENERATED_DOCKERFILE_MARKER
 
 
 RUNTIME_FILE = ".squasher/runtime.sh"  # context-relative: the helpers every build.sh sources
@@ -63,6 +75,35 @@ def _text(inst: Instruction) -> str:
     return text if text.endswith("\n") else text + "\n"
 
 
+_STAGE_INDEX = re.compile(r"^\d+$")
+_MOUNT_FROM_INDEX = re.compile(r"(^|,)from=(\d+)(?=,|$)")
+_KEYWORD = re.compile(r"\s*\S+")
+
+
+def _shift_stage_indexes(inst: Instruction, text: str) -> str:
+    """``text`` with the numeric stage references of the instruction's flags one higher."""
+    for flag in inst.flags:
+        value = flag.value or ""
+        if flag.name == "from" and _STAGE_INDEX.match(value):
+            new = f"{flag.raw[: len(flag.raw) - len(value)]}{int(value) + 1}"
+        elif flag.name == "mount" and _MOUNT_FROM_INDEX.search(value):
+            shifted = _MOUNT_FROM_INDEX.sub(lambda m: f"{m[1]}from={int(m[2]) + 1}", value)
+            new = f"{flag.raw[: len(flag.raw) - len(value)]}{shifted}"
+        else:
+            continue
+        text = text.replace(flag.raw, new, 1)
+    return text
+
+
+def _read_context_stage(inst: Instruction, stage_name: str) -> str:
+    """The kept COPY/ADD as a COPY of the context stage, sources and flags as written."""
+    text = _text(inst)
+    keyword = _KEYWORD.match(text)
+    assert keyword is not None  # an instruction starts with its keyword
+    indent = keyword.group(0)[: len(keyword.group(0)) - len(keyword.group(0).lstrip())]
+    return f"{indent}COPY --from={stage_name}{text[keyword.end() :]}"
+
+
 def needs_root_switch(seg: Segment) -> bool:
     from squasher.parse.words import Lit
 
@@ -76,8 +117,16 @@ def needs_root_switch(seg: Segment) -> bool:
 
 
 def render_dockerfile(
-    df: Dockerfile, plans: list[StagePlan], strategy: str, source_name: str, output_name: str
+    df: Dockerfile,
+    plans: list[StagePlan],
+    strategy: str,
+    source_name: str,
+    output_name: str,
+    context_stage: ContextStage | None = None,
+    reading_context_stage: Collection[int] = (),
 ) -> str:
+    """The squashed Dockerfile. ``reading_context_stage``: the ids of the kept instructions
+    that read ``context_stage`` instead of the build context."""
     out: list[str] = []
     for name, value in df.directives.items():
         out.append(f"# {name}={value}\n")
@@ -86,12 +135,21 @@ def render_dockerfile(
     )
     for inst in df.global_args:
         out.append(_text(inst))
+    if context_stage is not None:
+        out.append("\n# the build context without the files squasher generated\n")
+        out.extend(context_stage.lines())
     for sp in plans:
         out.append("\n")
         out.append(_text(sp.stage.from_))
         for item in sp.items:
             if isinstance(item, Original):
-                out.append(_text(item.inst))
+                if context_stage is None:
+                    out.append(_text(item.inst))
+                elif id(item.inst) in reading_context_stage:
+                    text = _read_context_stage(item.inst, context_stage.name)
+                    out.append(_shift_stage_indexes(item.inst, text))
+                else:
+                    out.append(_shift_stage_indexes(item.inst, _text(item.inst)))
                 continue
             files = segment_files(item, strategy)
             for inst in item.hoisted_args:
