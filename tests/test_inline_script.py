@@ -152,3 +152,32 @@ def test_an_inline_rewrite_removes_the_build_sh_of_an_earlier_one(tmp_path: Path
     assert any(d.endswith(": stale") for d in result.differences())
     result.write()
     assert not old.exists()
+
+
+APT = (
+    "FROM debian:bookworm-slim\n"
+    "RUN apt-get update && apt-get install -y --no-install-recommends make gcc\n"
+    "COPY --from=busybox /etc/group /bb-group\n"
+    "RUN make --version > /make-version && apt-get purge -y gcc\n"
+)
+
+
+@pytest.mark.parametrize(
+    "builder,strategy", [("classic", "script"), ("buildkit", "script"), ("buildkit", "mount")]
+)
+def test_every_hook_function_a_script_calls_is_shipped(
+    tmp_path: Path, builder: str, strategy: str
+) -> None:
+    import re
+
+    result = rewrite(_project(tmp_path, APT), builder=builder, strategy=strategy)
+    runtime = result.files.get(".squasher/runtime.sh", b"").decode()
+    scripts = [d.decode() for rel, d in result.files.items() if "/build" in rel]
+    scripts += inline_scripts(result.dockerfile)
+    assert len(scripts) == 2
+    hooks = re.compile(r"\b(__sq_(?:prologue|epilogue)_\d+)\b")
+    called = [name for text in scripts for name in hooks.findall(text)]
+    assert any("epilogue" in name for name in called)  # the purge runs in the last script
+    for text in scripts:
+        for name in hooks.findall(text):
+            assert f"\n{name}() {{\n" in runtime + text, name

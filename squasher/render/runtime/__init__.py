@@ -94,6 +94,7 @@ def runtime_sh(texts: Iterable[str], blocks: Iterable[str] = ()) -> str:
 
 
 _DEFINES = re.compile(r"^(__sq_[a-z_0-9]+)\(\) \{$", re.MULTILINE)
+_CALLS_BLOCK = re.compile(r"\b__sq_[a-z_0-9]+\b")  # the blocks' names end in a number
 
 
 def called_blocks(texts: Iterable[str], blocks: Iterable[str]) -> list[str]:
@@ -104,7 +105,7 @@ def called_blocks(texts: Iterable[str], blocks: Iterable[str]) -> list[str]:
     chosen: set[int] = set()
     while todo:
         text = todo.pop()
-        calls = set(CALL.findall(text))
+        calls = set(_CALLS_BLOCK.findall(text))
         for i, block in enumerate(pending):
             defined = set(_DEFINES.findall(block))
             if i not in chosen and (not defined or defined & calls):
