@@ -34,12 +34,28 @@ def test_writes_squashed_dockerfile_and_scripts(tmp_path: Path) -> None:
     code, _out, err = _run(str(proj / "Dockerfile"))
     assert code == 0, err
     squashed = (proj / "Dockerfile.squashed").read_text()
-    assert "COPY . /.squasher/ctx/" in squashed
-    assert 'RUN ["/bin/sh", "/.squasher/ctx/.squasher/stage-0/build.sh"]' in squashed
+    # BuildKit, the default builder: build.sh and the files it reads are bind-mounted
+    assert "needs BuildKit (RUN --mount)" in squashed.splitlines()[0]
+    assert "COPY" not in squashed
+    assert (
+        'RUN --mount=type=bind,target=/dev/.squasher ["/bin/sh", '
+        '"/dev/.squasher/.squasher/stage-0/build.sh"]'
+    ) in squashed
     assert (proj / ".squasher" / "stage-0" / "build.sh").is_file()
     assert "!f.txt" in (proj / "Dockerfile.squashed.dockerignore").read_text()
     assert (proj / "Dockerfile").read_text() == SIMPLE
     assert "1 script(s)" in err
+    assert "staging: none (the scripts and the files they read are bind-mounted" in err
+
+
+def test_script_strategy_stages_the_files_the_script_reads(tmp_path: Path) -> None:
+    proj = _project(tmp_path)
+    code, _out, err = _run("--strategy", "script", str(proj / "Dockerfile"))
+    assert code == 0, err
+    squashed = (proj / "Dockerfile.squashed").read_text()
+    assert "COPY . /.squasher/ctx/" in squashed
+    assert 'RUN ["/bin/sh", "/.squasher/ctx/.squasher/stage-0/build.sh"]' in squashed
+    assert "staged twice: f.txt 2 B; --strategy mount or stages avoids it" in err
 
 
 def test_check_and_idempotence(tmp_path: Path) -> None:
@@ -73,7 +89,7 @@ def test_json_report(tmp_path: Path) -> None:
     code, out, _err = _run("--json", "-q", str(proj / "Dockerfile"))
     assert code == 0
     report = json.loads(out)
-    assert report["builder"] == "buildkit" and report["strategy"] == "script"
+    assert report["builder"] == "buildkit" and report["strategy"] == "mount"
     assert [k["line"] for k in report["kept"]] == [6]
     assert "network" in report["kept"][0]["reason"]
     assert {f["line"] for f in report["folded"]} == {3, 4}

@@ -42,6 +42,24 @@ def summarize_runtime(text: str) -> str:
     return text
 
 
+def summarize_inline_runtime(dockerfile: str) -> str:
+    """Dockerfile.squashed with the helpers of the scripts that run inline (in the JSON text of
+    their RUN) shown by name only, as ``summarize_runtime`` does for runtime.sh."""
+    from squasher.render.dockerfile import inline_run_line
+    from squasher.render.runtime import helpers
+
+    def encoded(text: str) -> str:
+        line = inline_run_line(text + "\n")
+        assert line is not None
+        return line.removeprefix('RUN ["/bin/sh", "-c", "').removesuffix('\\\n\\n"]\n')
+
+    for helper in helpers().values():
+        dockerfile = dockerfile.replace(
+            encoded(helper.text), encoded(f"# <runtime helper {helper.name}>")
+        )
+    return dockerfile
+
+
 def _outputs(case: str, tmp_path: Path) -> dict[str, str]:
     src = GOLDEN / case
     ctx = tmp_path / case
@@ -52,7 +70,7 @@ def _outputs(case: str, tmp_path: Path) -> dict[str, str]:
     except SquasherError as err:
         assert not any(ctx.glob("Dockerfile.squashed*")), "a refused rewrite wrote something"
         return {"refused.txt": str(err).replace(str(ctx) + "/", "") + "\n"}
-    out = {stored_name("Dockerfile.squashed"): result.dockerfile}
+    out = {stored_name("Dockerfile.squashed"): summarize_inline_runtime(result.dockerfile)}
     for rel, data in result.files.items():
         text = data.decode()
         out[stored_name(rel)] = summarize_runtime(text) if rel.endswith("runtime.sh") else text
@@ -135,9 +153,12 @@ def test_scripts_pass_sh_n_and_shellcheck(case: str, tmp_path: Path) -> None:
     ctx = tmp_path / "full"
     shutil.copytree(src, ctx, ignore=shutil.ignore_patterns("expected", "options.json"))
     result = rewrite(ctx / "Dockerfile", **opts)
-    for rel, data in result.files.items():
-        if not rel.endswith(".sh"):
-            continue
+    from test_inline_script import inline_scripts
+
+    scripts = {rel: data for rel, data in result.files.items() if rel.endswith(".sh")}
+    for i, text in enumerate(inline_scripts(result.dockerfile)):
+        scripts[f"inline-{i}.sh"] = text.encode()
+    for rel, data in scripts.items():
         path = tmp_path / rel.replace("/", "_")
         path.write_bytes(data)
         for shell in ("dash", "sh"):

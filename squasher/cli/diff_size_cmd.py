@@ -128,8 +128,9 @@ def _run_contexts(
 @click.option(
     "--strategy",
     type=click.Choice(["script", "mount", "stages"]),
-    default="script",
-    show_default=True,
+    default=None,
+    help="The form of the rewrite (see squasher rewrite --help). "
+    "Default: mount with --builder buildkit, script with --builder classic.",
 )
 @click.option(
     "--build-arg",
@@ -171,7 +172,7 @@ def command(
     contexts: tuple[str, ...],
     dockerfile: str | None,
     builder: str,
-    strategy: str,
+    strategy: str | None,
     build_args: tuple[str, ...],
     as_json: bool,
     fmt: str,

@@ -38,16 +38,18 @@ from squasher.util.builders import BUILDERS
     type=click.Choice(sorted(BUILDERS)),
     default="buildkit",
     show_default=True,
-    help="The builder whose semantics the rewrite reproduces and that builds the output.",
+    help="The builder whose semantics the rewrite reproduces and that builds the output "
+    "(BuildKit: Docker's default since 23.0, or DOCKER_BUILDKIT=1; the default form then needs it).",
 )
 @click.option(
     "--strategy",
     type=click.Choice(["script", "mount", "stages"]),
-    default="script",
-    show_default=True,
-    help="script: COPY build.sh (+ the files it reads), then RUN it; "
-    "mount: RUN --mount=type=bind (BuildKit only, no staging layer); "
-    "stages: the original stage as a build stage, a final stage copies what it changed.",
+    default=None,
+    help="mount: RUN --mount=type=bind of build.sh and the files it reads (BuildKit only; "
+    "nothing staged stays in a layer); script: the RUN carries build.sh inline, or, when it "
+    "reads context files, a COPY stages them (their bytes stay in the COPY's layer: stored "
+    "twice); stages: the original stage as a build stage, a final stage copies what it changed. "
+    "Default: mount with --builder buildkit, script with --builder classic.",
 )
 @click.option(
     "--target",
@@ -69,7 +71,7 @@ def command(
     output: str | None,
     context: str | None,
     builder: str,
-    strategy: str,
+    strategy: str | None,
     target: str | None,
     inspect_base: bool,
     check: bool,

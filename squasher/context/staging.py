@@ -10,15 +10,16 @@ from squasher.context.dockerignore import DockerIgnore
 from squasher.context.sources import GENERATED_DIR
 
 
-def staged_context_bytes(context: Path, paths: list[str]) -> int:
-    """Bytes of the context files under ``paths`` the builder sends (after .dockerignore),
-    squasher's own scripts left out (they are counted from what the rewrite writes)."""
+def staged_context_files(context: Path, paths: list[str]) -> list[tuple[str, int]]:
+    """The context files under ``paths`` the builder sends (after .dockerignore), with their
+    sizes, sorted by path; squasher's own scripts left out (they are counted from what the
+    rewrite writes)."""
     ignore = DockerIgnore.load(context)
-    total = 0
+    found: dict[str, int] = {}
     for rel in paths:
         full = context / rel if rel != "." else context
         if full.is_file():
-            total += full.stat().st_size
+            found[Path(rel).as_posix().strip("/")] = full.stat().st_size
         elif full.is_dir():
             for root, _dirs, names in os.walk(full):
                 for name in names:
@@ -27,8 +28,14 @@ def staged_context_bytes(context: Path, paths: list[str]) -> int:
                     if r.startswith(GENERATED_DIR + "/"):
                         continue  # the scripts are counted from what this rewrite writes
                     if not ignore.excluded(r) and p.is_file():
-                        total += p.stat().st_size
-    return total
+                        found[r] = p.stat().st_size
+    return sorted(found.items())
+
+
+def staged_context_bytes(context: Path, paths: list[str]) -> int:
+    """Bytes of the context files under ``paths`` the builder sends (after .dockerignore),
+    squasher's own scripts left out (they are counted from what the rewrite writes)."""
+    return sum(size for _path, size in staged_context_files(context, paths))
 
 
 # ARG names that look like they carry a secret (the words BuildKit's SecretsUsedInArgOrEnv check

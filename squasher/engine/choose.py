@@ -62,13 +62,17 @@ def needs_buildkit(dockerfile_text: str) -> str | None:
             continue
         name, rest = match.group(1).upper(), match.group(2)
         words = rest.split()
+        flags = 0
         for word in words:
             flag = _FLAG.fullmatch(word)
             if not flag:
                 break
+            flags += 1
             if flag.group(1) in _BUILDKIT_FLAGS[name]:
                 return f"{name} --{flag.group(1)} needs BuildKit"
-        if name in ("RUN", "COPY") and _HEREDOC.search(rest):
+        # the JSON form holds no heredoc (BuildKit reads "<<" as text there)
+        json_form = flags < len(words) and words[flags].startswith("[")
+        if name in ("RUN", "COPY") and not json_form and _HEREDOC.search(rest):
             return f"{name} with a heredoc needs BuildKit"
     return None
 

@@ -17,6 +17,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+from squasher.render.dockerfile import INLINE_SUFFIX
+
 
 class _Layer(Protocol):
     size: int
@@ -50,8 +52,12 @@ def _runs(created_by: str, script: str) -> bool:
     """Whether a history entry is the RUN of ``script`` (its staged or mounted path, whose
     directory differs by strategy; never the COPY that stages it)."""
     text = _norm(created_by).removesuffix(" # buildkit")
+    if text.startswith("COPY "):
+        return False
+    if script.endswith(INLINE_SUFFIX):  # the script itself is the command, its path in a comment
+        return f"# {script}," in text
     base = script.rsplit("/", 1)[-1]
-    return not text.startswith("COPY ") and text.endswith("/" + base)
+    return text.endswith("/" + base)
 
 
 def purge_split_bytes(

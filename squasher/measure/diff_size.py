@@ -160,6 +160,11 @@ def prepare_squashed_context(
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
         (exact / squashed_name).write_text(result.dockerfile, encoding="utf-8")
+        if report is not None and report.strategy == "script":
+            from squasher.rewriting import account_staged_files
+
+            # what this build stages: the exact context, not the user's
+            account_staged_files(report, exact, {dockerfile.name, squashed_name})
     except OSError as err:  # a full or read-only temporary directory (TMPDIR)
         what = f" ({err.filename})" if err.filename else ""
         raise SquasherError(
@@ -257,7 +262,7 @@ def diff_size(
     dockerfile: str | os.PathLike[str] | None = None,
     *,
     builder: str = "buildkit",
-    strategy: str = "script",
+    strategy: str | None = None,
     build_args: Mapping[str, str] | None = None,
     keep_images: bool = False,
     tag: str | None = None,
@@ -270,7 +275,8 @@ def diff_size(
     """Build the original and the squashed image of ``context`` and measure both.
 
     ``builder`` is the builder the rewrite targets and both images are built with (an original
-    that needs BuildKit is built with BuildKit). ``strategy="mount"`` needs BuildKit. Temporary
+    that needs BuildKit is built with BuildKit). ``strategy="mount"`` needs BuildKit; None is the
+    rewrite's default for the builder (``squasher.rewriting.default_strategy``). Temporary
     images are removed unless ``keep_images``; ``tag`` leaves the squashed image under that name.
     """
     from squasher.engine import Scratch, connect
@@ -283,6 +289,10 @@ def diff_size(
         df = (Path.cwd() / df).resolve()
     if not df.is_file():
         raise SquasherError(f"{df}: no such Dockerfile")
+    if strategy is None:
+        from squasher.rewriting import default_strategy
+
+        strategy = default_strategy(builder)
     if strategy == "mount" and builder != "buildkit":
         raise SquasherError("--strategy mount needs --builder buildkit")
     args = dict(build_args or {})

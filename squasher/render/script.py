@@ -67,6 +67,7 @@ class ScriptOptions:
     stage_root: str  # staging directory removed at the end ("" = nothing staged: mount strategy)
     stage_label: str  # "stage 0", "stage \"build\""
     runtime_path: str = "/.squasher/runtime.sh"  # where build.sh finds runtime.sh in the image
+    # ("": the script carries the helpers it calls itself, see with_runtime)
 
 
 def render_script(
@@ -88,8 +89,10 @@ def render_script(
         "# as its own process, as the builder runs a RUN instruction.",
         "# values are literal on purpose; __sq_unset is never set (the builder's unset variables)",
         "# shellcheck disable=SC2030,SC2031,SC2034,SC2089,SC2090,SC2154",
-        "# shellcheck source=/dev/null",
-        f". {quote(opts.runtime_path)}",
+    ]
+    if opts.runtime_path:
+        out += ["# shellcheck source=/dev/null", f". {quote(opts.runtime_path)}"]
+    out += [
         f"__sq_start {squote(opts.dockerfile_name)} {opts.builder} {squote(opts.stage_root)}"
         f" {1 if seg.start_home_env else 0} {squote(' '.join(seg.start_unset_vars))}",
     ]
@@ -118,6 +121,15 @@ def render_script(
     out += functions.call("epilogue", hooks.epilogue(seg))
     out += ["__sq_finish", ""]
     return "\n".join(out)
+
+
+def with_runtime(script: str, helpers: str, name: str) -> str:
+    """``script`` (rendered without a runtime path) with the runtime ``helpers`` placed after its
+    header, before its first command: one self-contained script, ``name`` in its header."""
+    head, sep, body = script.partition("\n__sq_start ")
+    assert sep, "a build script starts its state with __sq_start"
+    note = f"# {name}, with the runtime helpers it calls:"
+    return f"{head}\n{note}\n{helpers.rstrip()}\n\n# the steps\n__sq_start {body}"
 
 
 def _render_op(

@@ -12,6 +12,7 @@ The rewritten Dockerfile passes hadolint except for these rules, broken on purpo
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -24,6 +25,17 @@ class FoldedStep:
     line: int
     instruction: str
     script: str  # context-relative path of the script that performs it
+
+
+@dataclass
+class StagedFile:
+    """A context file a staging COPY carries into a layer of its own (script strategy)."""
+
+    path: str  # context-relative
+    bytes: int
+    # True: a folded COPY/ADD reads it, so the image stores it twice (the staging layer keeps
+    # it under the copy the script makes); False: staged with the whole context, read by nothing
+    copied: bool
 
 
 @dataclass
@@ -79,6 +91,8 @@ class RewriteReport:
     strategy: str
     stages: int = 0
     scripts: list[str] = field(default_factory=list)
+    # the scripts that run inline, from their RUN instruction (script strategy, nothing staged)
+    inline_scripts: list[str] = field(default_factory=list)
     folded: list[FoldedStep] = field(default_factory=list)
     kept: list[KeptInstruction] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -86,7 +100,11 @@ class RewriteReport:
     # every context path the squashed build reads: the staging's, and what kept COPY/ADD and the
     # base images' ONBUILD triggers read ("." for the whole context)
     context_paths: list[str] = field(default_factory=list)
-    staging_bytes: int = 0  # size of the staging layer's content (0 with the mount strategy)
+    # what the staging COPYs carry, all of it kept in their layers (0 with the mount strategy and
+    # for scripts run inline): the context files, and squasher's scripts (staged_script_bytes)
+    staging_bytes: int = 0
+    staged_script_bytes: int = 0
+    staged_files: list[StagedFile] = field(default_factory=list)  # the largest first
     unchanged: bool = False  # the input already was squasher's output
     packages: list[PackageDecision] = field(default_factory=list)
     unanalysed: list[str] = field(default_factory=list)  # RUN steps bashlex could not read
@@ -102,6 +120,7 @@ class RewriteReport:
             "folded": FoldedStep,
             "kept": KeptInstruction,
             "packages": PackageDecision,
+            "staged_files": StagedFile,
         }
         names = {f.name for f in fields(cls)}
         values: dict[str, Any] = {k: v for k, v in data.items() if k in names}
@@ -122,19 +141,14 @@ class RewriteReport:
             f"{len(self.folded)} instruction(s) folded into {len(self.scripts)} script(s) "
             f"in {self.stages} stage(s)",
         ]
-        if self.strategy == "script":
-            lines.append(
-                f"staging: {human_bytes(self.staging_bytes)} "
-                f"({len(self.staging_paths)} context path(s) + scripts), removed by the scripts"
-            )
+        if self.strategy in ("script", "mount"):
+            lines += staging_lines(self.to_dict())
         elif self.strategy == "stages":
             lines[0] = (
                 f"{self.dockerfile} -> {self.output} ({self.builder}, stages): the original "
                 f"stage builds as written; a final stage copies its delta ({len(self.scripts)} "
                 "script(s))"
             )
-        else:
-            lines.append("staging: none (the context is bind-mounted)")
         for k in self.kept:
             lines.append(f"kept {self.dockerfile}:{k.line}: {k.instruction}: {k.reason}")
         purged = [p.package for p in self.packages if p.purged]
@@ -154,3 +168,34 @@ class RewriteReport:
         for w in self.warnings:
             lines.append(f"warning: {w}")
         return "\n".join(lines)
+
+
+def staging_lines(data: Mapping[str, Any], *, shown: int = 3) -> list[str]:
+    """What the staging costs, in a few lines (a rewrite report in its ``to_dict`` form, script
+    and mount strategies): what stays in the staging COPY's layer, and the files stored twice."""
+    if data.get("strategy") == "mount":
+        return ["staging: none (the scripts and the files they read are bind-mounted into the RUN)"]
+    inline = len(data.get("inline_scripts") or [])
+    if not data.get("staging_bytes") and not data.get("staged_script_bytes"):
+        return [f"staging: none ({inline} script(s) run inline from their RUN instruction)"]
+    files = [f for f in data.get("staged_files") or []]
+    context = sum(int(f["bytes"]) for f in files)
+    lines = [
+        f"staging: {human_bytes(int(data.get('staging_bytes') or 0))} stay in the staging COPY's "
+        f"layer: squasher's scripts {human_bytes(int(data.get('staged_script_bytes') or 0))}, "
+        f"{len(files)} context file(s) {human_bytes(context)}"
+        + (f"; {inline} script(s) run inline" if inline else "")
+    ]
+    twice = [f for f in files if f["copied"]]
+    if twice:
+        named = ", ".join(f"{f['path']} {human_bytes(int(f['bytes']))}" for f in twice[:shown])
+        rest = twice[shown:]
+        if rest:
+            named += f" (+{len(rest)} more, {human_bytes(sum(int(f['bytes']) for f in rest))})"
+        avoid = (
+            "--strategy mount or stages avoids it"
+            if data.get("builder") == "buildkit"
+            else ("--strategy stages avoids it")
+        )
+        lines.append(f"staged twice: {named}; {avoid}")
+    return lines

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from squasher.measure.diff_size import DiffSizeResult, ImageMeasure
 from squasher.report import humanize
+from squasher.report.rewrite import staging_lines
 from squasher.util.units import human_bytes
 
 GREEN = "\x1b[32m"
@@ -91,8 +92,8 @@ def render_table(result: DiffSizeResult, *, colour: bool = False, layers: bool =
     for line in result.report.get("warnings", []):
         if "ONBUILD" in line or "frees nothing" in line:
             out += [f"note: {line}"]
-    if result.staging_bytes is not None:
-        out += ["", f"staging layer: {human_bytes(result.staging_bytes)}"]
+    if result.report and result.strategy in ("script", "mount"):
+        out += ["", *staging_lines(result.report)]
     if result.tag:
         out += [f"squashed image tagged {result.tag}"]
     for which in ("original", "squashed"):

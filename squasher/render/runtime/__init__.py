@@ -90,12 +90,40 @@ HEADER = """\
 
 def runtime_sh(texts: Iterable[str], blocks: Iterable[str] = ()) -> str:
     """runtime.sh for scripts ``texts`` (and ``blocks``, extra function definitions they call)."""
+    return "\n\n".join([HEADER.rstrip("\n"), *_parts(texts, blocks)]) + "\n"
+
+
+_DEFINES = re.compile(r"^(__sq_[a-z_0-9]+)\(\) \{$", re.MULTILINE)
+_CALLS_BLOCK = re.compile(r"\b__sq_[a-z_0-9]+\b")  # the blocks' names end in a number
+
+
+def called_blocks(texts: Iterable[str], blocks: Iterable[str]) -> list[str]:
+    """The ``blocks`` (function definitions) that ``texts`` call, directly or through other
+    blocks, in their order; a block that defines no ``__sq_`` function is always kept."""
+    todo = list(texts)
+    pending = [b.rstrip("\n") for b in blocks]
+    chosen: set[int] = set()
+    while todo:
+        text = todo.pop()
+        calls = set(_CALLS_BLOCK.findall(text))
+        for i, block in enumerate(pending):
+            defined = set(_DEFINES.findall(block))
+            if i not in chosen and (not defined or defined & calls):
+                chosen.add(i)
+                todo.append(block)
+    return [b for i, b in enumerate(pending) if i in chosen]
+
+
+def runtime_functions(texts: Iterable[str], blocks: Iterable[str] = ()) -> str:
+    """The helpers ``texts`` call (and the ``blocks`` given, placed after them), no header."""
+    return "\n\n".join(_parts(texts, blocks)) + "\n"
+
+
+def _parts(texts: Iterable[str], blocks: Iterable[str]) -> list[str]:
     extra = [b.rstrip("\n") for b in blocks]
+    texts = list(texts)
     table = helpers()
-    parts = [HEADER.rstrip("\n")]
-    parts += [table[name].text for name in needed([*texts, *extra])]
-    parts += extra
-    return "\n\n".join(parts) + "\n"
+    return [table[name].text for name in needed([*texts, *extra])] + extra
 
 
 def full_runtime() -> str:

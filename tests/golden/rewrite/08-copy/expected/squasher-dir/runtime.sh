@@ -26,14 +26,6 @@
 
 # <runtime helper __sq_start>
 
-# <runtime helper __sq_child>
-
-# <runtime helper __sq_has>
-
-# <runtime helper __sq_as_user>
-
-# <runtime helper __sq_run>
-
 # <runtime helper __sq_fail>
 
 # <runtime helper __sq_finish>

@@ -5,8 +5,8 @@
 # values are literal on purpose; __sq_unset is never set (the builder's unset variables)
 # shellcheck disable=SC2030,SC2031,SC2034,SC2089,SC2090,SC2154
 # shellcheck source=/dev/null
-. /.squasher/runtime.sh
-__sq_start 'Dockerfile' buildkit '/.squasher' 0 'PWD OLDPWD SHLVL'
+. /dev/.squasher/.squasher/runtime.sh
+__sq_start 'Dockerfile' buildkit '' 0 'PWD OLDPWD SHLVL'
 # build args declared further down: hidden until their ARG line, as in the builder
 if [ "${A1+x}" = x ]; then __sq_s_A1=1; __sq_a_A1=$A1; unset A1; else __sq_s_A1=; fi
 if [ "${A2+x}" = x ]; then __sq_s_A2=1; __sq_a_A2=$A2; unset A2; else __sq_s_A2=; fi

@@ -5,8 +5,8 @@
 # values are literal on purpose; __sq_unset is never set (the builder's unset variables)
 # shellcheck disable=SC2030,SC2031,SC2034,SC2089,SC2090,SC2154
 # shellcheck source=/dev/null
-. /.squasher/runtime.sh
-__sq_start 'Dockerfile' buildkit '/.squasher' 0 'PWD OLDPWD SHLVL'
+. /dev/.squasher/.squasher/runtime.sh
+__sq_start 'Dockerfile' buildkit '' 0 'PWD OLDPWD SHLVL'
 
 # Dockerfile:2: ENV V=1
 __sq_line=2
