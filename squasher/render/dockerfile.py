@@ -88,7 +88,7 @@ def inline_run_line(script: str, escape: str = "\\") -> str | None:
         tail = ""
         if not last and line.endswith(escape):
             line, tail = line[:-1], f"\\u{ord(escape):04x}"
-        text = json.dumps(line, ensure_ascii=False)[1:-1] + tail
+        text = _json_text(line, escape) + tail
         if i == 0:
             text = 'RUN ["/bin/sh", "-c", "' + text
         else:
@@ -98,6 +98,25 @@ def inline_run_line(script: str, escape: str = "\\") -> str | None:
             return None
         physical.append(text)
     return "\n".join(physical) + "\n"
+
+
+_BACKSLASHES_BEFORE_QUOTE = re.compile(r'\\+(?=")')
+# private-use characters standing for a backslash and a double quote while encoding
+_BACKSLASH_MARK, _QUOTE_MARK = "\ue000", "\ue001"
+
+
+def _json_text(line: str, escape: str) -> str:
+    """``line`` as the inside of a JSON string, as hadolint reads it too: backslashes right before a
+    double quote are written ``\\u005c`` (hadolint takes an escaped backslash before an escaped
+    quote for the string's end), and under any escape directive but backslash every double quote ``\\u0022``
+    (hadolint then takes the escape character for JSON's)."""
+    if _BACKSLASH_MARK in line or _QUOTE_MARK in line:
+        return json.dumps(line, ensure_ascii=False)[1:-1]
+    marked = _BACKSLASHES_BEFORE_QUOTE.sub(lambda m: _BACKSLASH_MARK * len(m.group()), line)
+    if escape != "\\":
+        marked = marked.replace('"', _QUOTE_MARK)
+    text = json.dumps(marked, ensure_ascii=False)[1:-1]
+    return text.replace(_BACKSLASH_MARK, "\\u005c").replace(_QUOTE_MARK, "\\u0022")
 
 
 def segment_files(seg: Segment, strategy: str, inline: str | None = None) -> SegmentFiles:
