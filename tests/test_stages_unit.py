@@ -193,3 +193,32 @@ def test_final_stage_keeps_only_metadata_in_order() -> None:
         'CMD ["x"]',
     ]
     assert f"FROM {BUSYBOX} AS app-squasher-build" in text
+
+
+def test_final_stage_keeps_only_the_workdirs_that_decide_the_last() -> None:
+    """A WORKDIR that a later absolute one replaces is left out of the final stage (it would
+    create its directory again, even one the build removed); relative ones after the last
+    absolute one stay, and a value that names an ARG is not known to be absolute."""
+    df = parse_text(
+        f"FROM {BUSYBOX}\n"
+        "ENV APP=/opt/app\n"
+        "WORKDIR $APP\n"
+        "WORKDIR /tmp/build\n"
+        "RUN rm -rf /tmp/build\n"
+        "WORKDIR ${APP}/data\n"
+        "WORKDIR sub\n"
+        "ARG REL=x\n"
+        "WORKDIR $REL\n"
+        "CMD pwd\n"
+    )
+    text = render_stages(df, name="Dockerfile", output_name="Dockerfile.squashed", marker="# ")
+    final = text.dockerfile.split("\nFROM ")[-1]
+    assert [line for line in final.splitlines() if line.startswith("WORKDIR")] == [
+        "WORKDIR ${APP}/data",
+        "WORKDIR sub",
+        "WORKDIR $REL",
+    ]
+    # an ARG of the same name does not replace the ENV's value
+    df = parse_text(f"FROM {BUSYBOX}\nENV D=/a\nARG D\nWORKDIR /b\nWORKDIR $D\n")
+    final = render_stages(df, name="Dockerfile", output_name="o", marker="# ").dockerfile
+    assert "WORKDIR /b" not in final.split("\nFROM ")[-1]

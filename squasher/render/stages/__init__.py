@@ -35,6 +35,7 @@ from importlib import resources
 
 from squasher.errors import SquasherError
 from squasher.parse.model import Dockerfile, Instruction, Stage
+from squasher.parse.words import Lit, WordSyntaxError, env_pairs, lex_word
 from squasher.pkg import MANAGERS, cleanup_sh, detect_ops
 from squasher.pkg import build_tools as bt
 from squasher.pkg.apt import Apt
@@ -256,6 +257,54 @@ def _user_line(user: str) -> str:
     return f"USER {user}\n"
 
 
+def _leading_value(word: str, env: dict[str, str], escape: str) -> str | None:
+    """What ``word`` expands to when every variable it names is known (ENV values of the stage),
+    else None. A variable with a modifier (``${X:-...}``) counts as unknown."""
+    try:
+        parts = lex_word(word, escape)
+    except WordSyntaxError:
+        return None
+    out = []
+    for part in parts:
+        if isinstance(part, Lit):
+            out.append(part.text)
+        elif part.op or part.name not in env:
+            return None
+        else:
+            out.append(env[part.name])
+    return "".join(out)
+
+
+def superseded_workdirs(stage: Stage, escape: str = "\\") -> set[int]:
+    """The start lines of the stage's WORKDIRs that a later WORKDIR known to be absolute
+    replaces. The final stage leaves them out: re-emitted there, each would create its directory
+    again after the delta, even one the build removed (a build directory under /tmp), while the
+    image's working directory is the last one's either way.
+
+    A value is known when it is literal or names only variables the stage's ENV set to known
+    values; an ARG's value may come from ``--build-arg``, so it (and what uses it) is unknown."""
+    env: dict[str, str] = {}
+    absolute: list[int] = []
+    workdirs: list[int] = []
+    for inst in stage.instructions:
+        # an ARG never replaces an ENV of the same name: the builder lets ENV win
+        if inst.keyword == "ENV":
+            for name, raw in env_pairs(inst):
+                value = _leading_value(raw, env, escape)
+                if value is None:
+                    env.pop(name, None)
+                else:
+                    env[name] = value
+        elif inst.keyword == "WORKDIR":
+            workdirs.append(inst.start_line)
+            value = _leading_value(inst.args[0] if inst.args else "", env, escape)
+            if value is not None and value.startswith("/"):
+                absolute.append(inst.start_line)
+    if not absolute:
+        return set()
+    return {line for line in workdirs if line < absolute[-1]}
+
+
 def render_stages(
     df: Dockerfile,
     *,
@@ -321,7 +370,13 @@ def render_stages(
         out.append(f"RUN {json.dumps(['/bin/sh', '-c', REMOVE_SH])}\n")
         if root_switch:
             out.append(_user_line(base_user))
-        out += [_text(inst) for inst in s.instructions if inst.keyword in METADATA]
+        dropped = superseded_workdirs(s, df.escape)
+        out += [
+            _text(inst)
+            for inst in s.instructions
+            if inst.keyword in METADATA
+            and not (inst.keyword == "WORKDIR" and inst.start_line in dropped)
+        ]
     return StagesOutput("".join(out), files, key, build, pkgs.decisions, pkgs.unanalysed)
 
 
