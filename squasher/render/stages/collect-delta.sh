@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # squasher stages: collect the delta, what the build added or changed relative to the base,
 # into one tree per layer under /.squasher-delta, and the base's paths the build removed as
 # empty files under /.squasher-delta/application/.squasher-remove (the final stage removes them)
