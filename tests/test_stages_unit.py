@@ -222,3 +222,36 @@ def test_final_stage_keeps_only_the_workdirs_that_decide_the_last() -> None:
     df = parse_text(f"FROM {BUSYBOX}\nENV D=/a\nARG D\nWORKDIR /b\nWORKDIR $D\n")
     final = render_stages(df, name="Dockerfile", output_name="o", marker="# ").dockerfile
     assert "WORKDIR /b" not in final.split("\nFROM ")[-1]
+
+
+STAGES_DIR = Path(__file__).parent.parent / "squasher" / "render" / "stages"
+
+
+def test_fragments_are_shellchecked_as_files_and_ship_without_the_directive() -> None:
+    fragments = sorted(STAGES_DIR.glob("*.sh"))
+    assert fragments
+    for path in fragments:
+        assert path.read_text().startswith("# shellcheck shell=sh\n"), path.name
+        assert not sh_file(path.name).startswith("# shellcheck"), path.name
+    if shutil.which("shellcheck") is None:
+        pytest.skip("shellcheck not installed")
+    proc = subprocess.run(["shellcheck", *map(str, fragments)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout
+
+
+def test_one_standard_path() -> None:
+    """The runtime's, the stages scripts' and verify's standard PATH are the one constant."""
+    from squasher.inspect.verify_config import DEFAULT_PATH
+    from squasher.render.runtime import helpers
+    from squasher.util.standard_path import STANDARD_PATH, STANDARD_PATH_MARK
+
+    assert DEFAULT_PATH == STANDARD_PATH
+    assert f"__sq_std_path={STANDARD_PATH}\n" in helpers()["__sq_standard_path"].text
+    df = parse_text(f"FROM {BUSYBOX}\nRUN true\n")
+    out = render_stages(df, name="Dockerfile", output_name="o", marker="# ")
+    end = next(text for rel, text in out.files.items() if rel.endswith("end.sh"))
+    assert f"PATH={STANDARD_PATH}\n" in end
+    assert all(STANDARD_PATH_MARK not in text for text in out.files.values())
+    for name in ("base.sh", "copy.sh", "steps.sh"):
+        raw = (STAGES_DIR.parent / "runtime" / name).read_text()
+        assert STANDARD_PATH not in raw, name  # written once, in squasher.util

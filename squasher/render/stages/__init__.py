@@ -42,6 +42,7 @@ from squasher.pkg.apt import Apt
 from squasher.plan.base import BaseInfo
 from squasher.plan.purge import INSTALL_WRAPPERS_SH, REMOVE_WRAPPERS_SH, PurgeOptions, run_text
 from squasher.render.runtime import helpers, needed
+from squasher.util.standard_path import STANDARD_PATH, with_standard_path
 
 STATE_DIR = "/.squasher-state"
 SCRIPTS_DIR = "/.squasher-stages"
@@ -53,7 +54,6 @@ REMOVE_SH = (
     f'cd {REMOVALS_DIR} && find . -type f | while IFS= read -r p; do rm -rf "${{p#.}}"; done'
     f" && cd / && rm -rf {REMOVALS_DIR} /.squasher-layers"
 )
-STANDARD_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 # instructions that only set the image's configuration (or the build's variables): the final
 # stage repeats them so that its config is the original's
@@ -79,8 +79,14 @@ _ROOT_USERS = ("", "root", "0", "root:root", "0:0", "root:0", "0:root")
 
 
 def sh_file(name: str) -> str:
-    """One of the sh (or awk) files shipped with this package."""
-    return resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
+    """One of the sh (or awk) files shipped with this package, as the generated scripts carry
+    it: without its shellcheck directive (which is for the file itself; the scripts it goes
+    into have their own ``#!/bin/sh``), with the standard PATH filled in."""
+    text = resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
+    lines = text.split("\n")
+    while lines and lines[0].startswith("# shellcheck "):
+        lines.pop(0)
+    return with_standard_path("\n".join(lines))
 
 
 @dataclass
