@@ -255,3 +255,62 @@ def test_one_standard_path() -> None:
     for name in ("base.sh", "copy.sh", "steps.sh"):
         raw = (STAGES_DIR.parent / "runtime" / name).read_text()
         assert STANDARD_PATH not in raw, name  # written once, in squasher.util
+
+
+@pytest.mark.parametrize("awk", AWKS, ids=[a[0] for a in AWKS])
+def test_delta_awk_puts_generated_files_with_what_they_come_from(
+    awk: list[str], tmp_path: Path
+) -> None:
+    """A compiled module goes into its source's layer, a command a pip package's RECORD lists
+    into the libraries, the CA bundle install scripts make into the packages; the application
+    keeps only its own files."""
+    base_lines = [_line(DIR, "/"), _line(DIR, "/usr"), _line(DIR, "/etc")]
+    final_lines = [
+        _line(DIR, "/"),
+        _line(DIR, "/app", ino=30),
+        _line(FILE, "/app/main.py", size=5, ino=31),
+        _line(DIR, "/app/__pycache__", ino=32),
+        _line(FILE, "/app/__pycache__/main.cpython-311.pyc", size=9, ino=33),
+        _line(DIR, "/etc"),
+        _line(DIR, "/etc/ssl", ino=34),
+        _line(DIR, "/etc/ssl/certs", ino=35),
+        _line(FILE, "/etc/ssl/certs/ca-certificates.crt", size=99, ino=36),
+        _line(DIR, "/usr"),
+        _line(DIR, "/usr/lib", ino=37),
+        _line(DIR, "/usr/lib/python3.11", ino=38),
+        _line(FILE, "/usr/lib/python3.11/typing.py", size=50, ino=39),
+        _line(DIR, "/usr/lib/python3.11/__pycache__", ino=40),
+        _line(FILE, "/usr/lib/python3.11/__pycache__/typing.cpython-311.pyc", size=60, ino=41),
+        _line(DIR, "/usr/local", ino=42),
+        _line(DIR, "/usr/local/bin", ino=43),
+        _line(FILE, "/usr/local/bin/uwsgi", size=70, ino=44),
+    ]
+    base, final = tmp_path / "base", tmp_path / "final"
+    owned, libraries = tmp_path / "owned", tmp_path / "libraries"
+    base.write_text("\n".join(base_lines) + "\n")
+    final.write_text("\n".join(final_lines) + "\n")
+    owned.write_text("/usr/lib/python3.11/typing.py\n")
+    libraries.write_text("/usr/local/bin/uwsgi\n")
+    program = tmp_path / "delta.awk"
+    program.write_text(sh_file("delta.awk"))
+    variables = {
+        "owned": owned, "libraries": libraries, "since": 200, "epoch": 315532800,
+        "delta": "/D", "removals": "/D/application/.squasher-remove",
+        "summary": tmp_path / "summary",
+    }  # fmt: skip
+    argv = [*awk, *[f"-v{k}={v}" for k, v in variables.items()], "-f", str(program)]
+    script = subprocess.run(
+        [*argv, str(base), str(final)], capture_output=True, text=True, check=True
+    ).stdout
+    links = [line for line in script.splitlines() if line.startswith("ln -- ")]
+
+    def layer_of(path: str) -> str:
+        hit = [line for line in links if f"'{path}'" in line]
+        assert len(hit) == 1, (path, links)
+        return hit[0].rsplit(" ", 1)[1].split("/")[2]
+
+    assert layer_of("/usr/lib/python3.11/__pycache__/typing.cpython-311.pyc") == "packages"
+    assert layer_of("/etc/ssl/certs/ca-certificates.crt") == "packages"
+    assert layer_of("/usr/local/bin/uwsgi") == "libraries"
+    assert layer_of("/app/__pycache__/main.cpython-311.pyc") == "application"
+    assert layer_of("/app/main.py") == "application"
