@@ -213,20 +213,27 @@ def test_apt_compiler_purged_and_equivalent_buildkit(
     assert sizes[1] < sizes[0] * 0.6, sizes
 
 
+@pytest.mark.parametrize("builder", ["classic", pytest.param("buildkit", marks=pytest.mark.slow)])
 def test_deploy_delta_keeps_lower_layers(
-    apt_built: tuple[str, str, str], apt_case: Path, module_scratch: Scratch, docker_client: Any
-) -> None:
+    builder: str, apt_case: Path, module_scratch: Scratch, docker_client: Any,
+    request: pytest.FixtureRequest,
+) -> None:  # fmt: skip
     """Change the application's source, rebuild with the cache: the base and the packages and
-    libraries layers come out with the same digests, the application layer differs."""
-    _original, first, _log = apt_built
+    libraries layers come out with the same digests, the application layer differs and holds
+    little more than the application (compiled modules and commands go with their packages)."""
+    fixture = "apt_built" if builder == "classic" else "apt_built_buildkit"
+    _original, first, _log = request.getfixturevalue(fixture)
     source = apt_case / "hello.c"
-    source.write_text(source.read_text().replace("hello from C", "hello again from C"))
-    second = module_scratch.build(apt_case, "Dockerfile.squashed", builder="classic").image_id
+    source.write_text(source.read_text().replace("from C", f"from C ({builder})", 1))
+    chosen: Any = builder
+    second = module_scratch.build(apt_case, "Dockerfile.squashed", builder=chosen).image_id
     before, after = _layers(docker_client, first), _layers(docker_client, second)
     assert len(before) == len(after)
     base = len(_layers(docker_client, DEBIAN))
     # base layers, then packages, libraries, application, the removals' RUN
     assert before[: base + 2] == after[: base + 2]
     assert before[base + 2] != after[base + 2]
+    sizes = {layer.diff_id: layer.size for layer in read_image(second, client=docker_client).layers}
+    assert sizes[after[base + 2]] < 1 << 20, sizes[after[base + 2]]
     _code, out = module_scratch.run(second, ["hello"])
-    assert "hello again" in out
+    assert f"({builder})" in out

@@ -193,3 +193,124 @@ def test_final_stage_keeps_only_metadata_in_order() -> None:
         'CMD ["x"]',
     ]
     assert f"FROM {BUSYBOX} AS app-squasher-build" in text
+
+
+def test_final_stage_keeps_only_the_workdirs_that_decide_the_last() -> None:
+    """A WORKDIR that a later absolute one replaces is left out of the final stage (it would
+    create its directory again, even one the build removed); relative ones after the last
+    absolute one stay, and a value that names an ARG is not known to be absolute."""
+    df = parse_text(
+        f"FROM {BUSYBOX}\n"
+        "ENV APP=/opt/app\n"
+        "WORKDIR $APP\n"
+        "WORKDIR /tmp/build\n"
+        "RUN rm -rf /tmp/build\n"
+        "WORKDIR ${APP}/data\n"
+        "WORKDIR sub\n"
+        "ARG REL=x\n"
+        "WORKDIR $REL\n"
+        "CMD pwd\n"
+    )
+    text = render_stages(df, name="Dockerfile", output_name="Dockerfile.squashed", marker="# ")
+    final = text.dockerfile.split("\nFROM ")[-1]
+    assert [line for line in final.splitlines() if line.startswith("WORKDIR")] == [
+        "WORKDIR ${APP}/data",
+        "WORKDIR sub",
+        "WORKDIR $REL",
+    ]
+    # an ARG of the same name does not replace the ENV's value
+    df = parse_text(f"FROM {BUSYBOX}\nENV D=/a\nARG D\nWORKDIR /b\nWORKDIR $D\n")
+    final = render_stages(df, name="Dockerfile", output_name="o", marker="# ").dockerfile
+    assert "WORKDIR /b" not in final.split("\nFROM ")[-1]
+
+
+STAGES_DIR = Path(__file__).parent.parent / "squasher" / "render" / "stages"
+
+
+def test_fragments_are_shellchecked_as_files_and_ship_without_the_directive() -> None:
+    fragments = sorted(STAGES_DIR.glob("*.sh"))
+    assert fragments
+    for path in fragments:
+        assert path.read_text().startswith("# shellcheck shell=sh\n"), path.name
+        assert not sh_file(path.name).startswith("# shellcheck"), path.name
+    if shutil.which("shellcheck") is None:
+        pytest.skip("shellcheck not installed")
+    proc = subprocess.run(["shellcheck", *map(str, fragments)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout
+
+
+def test_one_standard_path() -> None:
+    """The runtime's, the stages scripts' and verify's standard PATH are the one constant."""
+    from squasher.inspect.verify_config import DEFAULT_PATH
+    from squasher.render.runtime import helpers
+    from squasher.util.standard_path import STANDARD_PATH, STANDARD_PATH_MARK
+
+    assert DEFAULT_PATH == STANDARD_PATH
+    assert f"__sq_std_path={STANDARD_PATH}\n" in helpers()["__sq_standard_path"].text
+    df = parse_text(f"FROM {BUSYBOX}\nRUN true\n")
+    out = render_stages(df, name="Dockerfile", output_name="o", marker="# ")
+    end = next(text for rel, text in out.files.items() if rel.endswith("end.sh"))
+    assert f"PATH={STANDARD_PATH}\n" in end
+    assert all(STANDARD_PATH_MARK not in text for text in out.files.values())
+    for name in ("base.sh", "copy.sh", "steps.sh"):
+        raw = (STAGES_DIR.parent / "runtime" / name).read_text()
+        assert STANDARD_PATH not in raw, name  # written once, in squasher.util
+
+
+@pytest.mark.parametrize("awk", AWKS, ids=[a[0] for a in AWKS])
+def test_delta_awk_puts_generated_files_with_what_they_come_from(
+    awk: list[str], tmp_path: Path
+) -> None:
+    """A compiled module goes into its source's layer, a command a pip package's RECORD lists
+    into the libraries, the CA bundle install scripts make into the packages; the application
+    keeps only its own files."""
+    base_lines = [_line(DIR, "/"), _line(DIR, "/usr"), _line(DIR, "/etc")]
+    final_lines = [
+        _line(DIR, "/"),
+        _line(DIR, "/app", ino=30),
+        _line(FILE, "/app/main.py", size=5, ino=31),
+        _line(DIR, "/app/__pycache__", ino=32),
+        _line(FILE, "/app/__pycache__/main.cpython-311.pyc", size=9, ino=33),
+        _line(DIR, "/etc"),
+        _line(DIR, "/etc/ssl", ino=34),
+        _line(DIR, "/etc/ssl/certs", ino=35),
+        _line(FILE, "/etc/ssl/certs/ca-certificates.crt", size=99, ino=36),
+        _line(DIR, "/usr"),
+        _line(DIR, "/usr/lib", ino=37),
+        _line(DIR, "/usr/lib/python3.11", ino=38),
+        _line(FILE, "/usr/lib/python3.11/typing.py", size=50, ino=39),
+        _line(DIR, "/usr/lib/python3.11/__pycache__", ino=40),
+        _line(FILE, "/usr/lib/python3.11/__pycache__/typing.cpython-311.pyc", size=60, ino=41),
+        _line(DIR, "/usr/local", ino=42),
+        _line(DIR, "/usr/local/bin", ino=43),
+        _line(FILE, "/usr/local/bin/uwsgi", size=70, ino=44),
+    ]
+    base, final = tmp_path / "base", tmp_path / "final"
+    owned, libraries = tmp_path / "owned", tmp_path / "libraries"
+    base.write_text("\n".join(base_lines) + "\n")
+    final.write_text("\n".join(final_lines) + "\n")
+    owned.write_text("/usr/lib/python3.11/typing.py\n")
+    libraries.write_text("/usr/local/bin/uwsgi\n")
+    program = tmp_path / "delta.awk"
+    program.write_text(sh_file("delta.awk"))
+    variables = {
+        "owned": owned, "libraries": libraries, "since": 200, "epoch": 315532800,
+        "delta": "/D", "removals": "/D/application/.squasher-remove",
+        "summary": tmp_path / "summary",
+    }  # fmt: skip
+    argv = [*awk, *[f"-v{k}={v}" for k, v in variables.items()], "-f", str(program)]
+    script = subprocess.run(
+        [*argv, str(base), str(final)], capture_output=True, text=True, check=True
+    ).stdout
+    links = [line for line in script.splitlines() if line.startswith("ln -- ")]
+
+    def layer_of(path: str) -> str:
+        hit = [line for line in links if f"'{path}'" in line]
+        assert len(hit) == 1, (path, links)
+        return hit[0].rsplit(" ", 1)[1].split("/")[2]
+
+    assert layer_of("/usr/lib/python3.11/__pycache__/typing.cpython-311.pyc") == "packages"
+    assert layer_of("/etc/ssl/certs/ca-certificates.crt") == "packages"
+    assert layer_of("/usr/local/bin/uwsgi") == "libraries"
+    assert layer_of("/app/__pycache__/main.cpython-311.pyc") == "application"
+    assert layer_of("/app/main.py") == "application"

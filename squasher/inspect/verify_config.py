@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from squasher.inspect.verify_difference import CONFIG, Difference
+from squasher.util.standard_path import STANDARD_PATH
 
 # the image-config keys compared, in report order
 CONFIG_KEYS = (
@@ -29,7 +30,7 @@ def _empty_to_none(value: Any) -> Any:
 
 
 # what the engine gives a container whose image sets no PATH (builders write it into new images)
-DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+DEFAULT_PATH = STANDARD_PATH
 
 
 def _env(values: Any) -> dict[str, str]:

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 
+from squasher.util.standard_path import with_standard_path
+
 # In dependency order: a file's helpers use only helpers of the same or earlier files.
 FILES = ("base.sh", "users.sh", "workdir.sh", "steps.sh", "copy.sh", "wrappers.sh")
 CALL = re.compile(r"\b__sq_[a-z_]+\b")
@@ -58,7 +60,7 @@ def helpers() -> dict[str, Helper]:
     """Every helper of the runtime, by name, in file order."""
     out: dict[str, Helper] = {}
     for file in FILES:
-        source = files(__package__).joinpath(file).read_text(encoding="utf-8")
+        source = with_standard_path(files(__package__).joinpath(file).read_text(encoding="utf-8"))
         for helper in _parse(file, source):
             if helper.name in out:
                 raise ValueError(

@@ -4,7 +4,8 @@
 # Every helper of the runtime is a function named __sq_*, defined in one of these files, with a
 # comment above it and a "uses:" line naming the helpers it calls; build.sh ships only the helpers
 # its steps call, and the ones those use. Internal variables start with __sq_ too and are never
-# exported: the steps see exactly the builder's environment.
+# exported: the steps see exactly the builder's environment. @STANDARD_PATH@ is replaced, when the
+# files are read, by squasher.util.standard_path.STANDARD_PATH.
 
 # __sq_die MESSAGE: report MESSAGE for the Dockerfile line being run and stop the script
 # uses:
@@ -16,7 +17,7 @@ __sq_die() {
 # __sq_standard_path: $__sq_std_path = the PATH the builders give a step when no ENV sets one
 # uses:
 __sq_standard_path() {
-	__sq_std_path=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+	__sq_std_path=@STANDARD_PATH@
 }
 
 # __sq_find NAME: $__sq_found = absolute path of tool NAME in the standard PATH, or empty

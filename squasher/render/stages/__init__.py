@@ -35,12 +35,14 @@ from importlib import resources
 
 from squasher.errors import SquasherError
 from squasher.parse.model import Dockerfile, Instruction, Stage
+from squasher.parse.words import Lit, WordSyntaxError, env_pairs, lex_word
 from squasher.pkg import MANAGERS, cleanup_sh, detect_ops
 from squasher.pkg import build_tools as bt
 from squasher.pkg.apt import Apt
 from squasher.plan.base import BaseInfo
 from squasher.plan.purge import INSTALL_WRAPPERS_SH, REMOVE_WRAPPERS_SH, PurgeOptions, run_text
 from squasher.render.runtime import helpers, needed
+from squasher.util.standard_path import STANDARD_PATH, with_standard_path
 
 STATE_DIR = "/.squasher-state"
 SCRIPTS_DIR = "/.squasher-stages"
@@ -52,7 +54,6 @@ REMOVE_SH = (
     f'cd {REMOVALS_DIR} && find . -type f | while IFS= read -r p; do rm -rf "${{p#.}}"; done'
     f" && cd / && rm -rf {REMOVALS_DIR} /.squasher-layers"
 )
-STANDARD_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 # instructions that only set the image's configuration (or the build's variables): the final
 # stage repeats them so that its config is the original's
@@ -78,8 +79,14 @@ _ROOT_USERS = ("", "root", "0", "root:root", "0:0", "root:0", "0:root")
 
 
 def sh_file(name: str) -> str:
-    """One of the sh (or awk) files shipped with this package."""
-    return resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
+    """One of the sh (or awk) files shipped with this package, as the generated scripts carry
+    it: without its shellcheck directive (which is for the file itself; the scripts it goes
+    into have their own ``#!/bin/sh``), with the standard PATH filled in."""
+    text = resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
+    lines = text.split("\n")
+    while lines and lines[0].startswith("# shellcheck "):
+        lines.pop(0)
+    return with_standard_path("\n".join(lines))
 
 
 @dataclass
@@ -256,6 +263,54 @@ def _user_line(user: str) -> str:
     return f"USER {user}\n"
 
 
+def _leading_value(word: str, env: dict[str, str], escape: str) -> str | None:
+    """What ``word`` expands to when every variable it names is known (ENV values of the stage),
+    else None. A variable with a modifier (``${X:-...}``) counts as unknown."""
+    try:
+        parts = lex_word(word, escape)
+    except WordSyntaxError:
+        return None
+    out = []
+    for part in parts:
+        if isinstance(part, Lit):
+            out.append(part.text)
+        elif part.op or part.name not in env:
+            return None
+        else:
+            out.append(env[part.name])
+    return "".join(out)
+
+
+def superseded_workdirs(stage: Stage, escape: str = "\\") -> set[int]:
+    """The start lines of the stage's WORKDIRs that a later WORKDIR known to be absolute
+    replaces. The final stage leaves them out: re-emitted there, each would create its directory
+    again after the delta, even one the build removed (a build directory under /tmp), while the
+    image's working directory is the last one's either way.
+
+    A value is known when it is literal or names only variables the stage's ENV set to known
+    values; an ARG's value may come from ``--build-arg``, so it (and what uses it) is unknown."""
+    env: dict[str, str] = {}
+    absolute: list[int] = []
+    workdirs: list[int] = []
+    for inst in stage.instructions:
+        # an ARG never replaces an ENV of the same name: the builder lets ENV win
+        if inst.keyword == "ENV":
+            for name, raw in env_pairs(inst):
+                value = _leading_value(raw, env, escape)
+                if value is None:
+                    env.pop(name, None)
+                else:
+                    env[name] = value
+        elif inst.keyword == "WORKDIR":
+            workdirs.append(inst.start_line)
+            value = _leading_value(inst.args[0] if inst.args else "", env, escape)
+            if value is not None and value.startswith("/"):
+                absolute.append(inst.start_line)
+    if not absolute:
+        return set()
+    return {line for line in workdirs if line < absolute[-1]}
+
+
 def render_stages(
     df: Dockerfile,
     *,
@@ -321,7 +376,13 @@ def render_stages(
         out.append(f"RUN {json.dumps(['/bin/sh', '-c', REMOVE_SH])}\n")
         if root_switch:
             out.append(_user_line(base_user))
-        out += [_text(inst) for inst in s.instructions if inst.keyword in METADATA]
+        dropped = superseded_workdirs(s, df.escape)
+        out += [
+            _text(inst)
+            for inst in s.instructions
+            if inst.keyword in METADATA
+            and not (inst.keyword == "WORKDIR" and inst.start_line in dropped)
+        ]
     return StagesOutput("".join(out), files, key, build, pkgs.decisions, pkgs.unanalysed)
 
 

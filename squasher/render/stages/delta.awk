@@ -4,6 +4,7 @@
 # Input: the base listing, then the final listing (squasher_list_fs lines, sorted by path).
 # Variables:
 #   owned    a file of the paths the package databases own
+#   libraries a file of the paths language packages list as theirs (pip's RECORD files)
 #   since    files modified at or after this time (the final step's) get the time `epoch`
 #   epoch    that fixed time
 #   delta    the root of the layer trees (delta/packages, delta/libraries, delta/application)
@@ -47,16 +48,25 @@ function parent(p) {
 	return p == "" ? "/" : p
 }
 
-# 1 packages: what the package managers installed, and their databases; 2 libraries: language
-# packages; 3 application: the rest, and what every run of the final step rewrites (logs,
-# the dynamic linker's caches)
-function layer(p) {
+# 1 packages: what the package managers installed, and their databases, and what their install
+# scripts generate (the CA bundle); 2 libraries: language packages, and the files a pip
+# package's RECORD lists outside its directory (its commands); 3 application: the rest, and
+# what every run of the final step rewrites (logs, the dynamic linker's caches). A compiled
+# Python module (__pycache__/NAME.TAG.pyc) goes with its source NAME.py.
+function layer(p,   src) {
 	if (p ~ /^\/var\/log(\/|$)/ || p ~ /^\/var\/cache\/ldconfig(\/|$)/ || p == "/etc/ld.so.cache")
 		return 3
 	if (p ~ /^\/(var\/lib\/(dpkg|apt|rpm)|var\/cache\/(debconf|apt)|lib\/apk|etc\/apk)(\/|$)/)
 		return 1
-	if (p ~ /^\/(usr\/lib\/sysimage\/rpm|etc\/alternatives)(\/|$)/ || p in OWN)
+	if (p ~ /^\/(usr\/lib\/sysimage\/rpm|etc\/alternatives|etc\/ssl\/certs)(\/|$)/ || p in OWN)
 		return 1
+	if (p ~ /\/__pycache__\/[^\/]+\.pyc$/) {
+		src = p
+		sub(/\/__pycache__\/[^\/]+$/, "", src)
+		return layer(src "/" substr(p, length(src) + 14, index(substr(p, length(src) + 14), ".") - 1) ".py")
+	}
+	if (p in LIB)
+		return 2
 	if (p ~ /\/(site-packages|dist-packages|node_modules|gems)(\/|$)/)
 		return 2
 	if (p ~ /^\/usr\/local\/lib\/(python|node)[^\/]*(\/|$)/ || p ~ /^\/(root\/)?go\/pkg\/mod(\/|$)/)
@@ -101,6 +111,9 @@ BEGIN {
 	while ((getline line < owned) > 0)
 		OWN[line] = 1
 	close(owned)
+	while ((getline line < libraries) > 0)
+		LIB[line] = 1
+	close(libraries)
 }
 
 FNR == 1 {

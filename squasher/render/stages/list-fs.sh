@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # squasher_list_fs: one line per path of the image's file system, sorted by path:
 #   MODE UID GID SIZE LINKS INODE CTIME MTIME PATH
 # MODE is stat's raw mode in hex (type and permission bits). Left out: the kernel file systems,

@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # squasher stages: record the base image's file system before any step of the original runs;
 # the last step compares the build's result with it
 if [ "$(id -u)" != 0 ]; then

@@ -53,13 +53,46 @@ squasher_list_fs > "$SQUASHER_STATE/final.list" || exit 1
 	| awk '{ print } /^\/(bin|sbin|lib[^\/]*)\// { print "/usr" $0 }' \
 	| LC_ALL=C sort -u > "$SQUASHER_STATE/owned.list"
 
+# the paths pip's RECORD files list (relative to the directory the .dist-info is in: a
+# package's commands are ../../../bin/NAME), made absolute and cleaned of . and ..
+find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /.squasher-state \) -prune \
+	-o -path '*-packages/*.dist-info/RECORD' -type f -print 2>/dev/null \
+	| while IFS= read -r squasher_record; do
+		squasher_site=${squasher_record%/*.dist-info/RECORD}
+		awk -v site="$squasher_site" '
+			/^"/ { next }
+			{
+				p = $0
+				sub(/,.*/, "", p)
+				if (p !~ /^\//)
+					p = site "/" p
+				n = split(p, part, "/")
+				k = 0
+				for (i = 2; i <= n; i++) {
+					if (part[i] == "" || part[i] == ".")
+						continue
+					if (part[i] == "..") {
+						if (k > 0)
+							k--
+						continue
+					}
+					keep[++k] = part[i]
+				}
+				out = ""
+				for (i = 1; i <= k; i++)
+					out = out "/" keep[i]
+				print out
+			}' "$squasher_record"
+	done | LC_ALL=C sort -u > "$SQUASHER_STATE/libraries.list"
+
 rm -rf /.squasher-delta
 mkdir -p /.squasher-delta/packages /.squasher-delta/libraries /.squasher-delta/application \
 	|| exit 1
 # files the purge and the cleanup touched (at or after the marker) get a fixed time, so that
 # a rebuild that changes only the application makes the same lower layers
 squasher_since=$(stat -c %Y "$SQUASHER_STATE/end-marker") || exit 1
-awk -v owned="$SQUASHER_STATE/owned.list" -v since="$squasher_since" -v epoch=315532800 \
+awk -v owned="$SQUASHER_STATE/owned.list" -v libraries="$SQUASHER_STATE/libraries.list" \
+	-v since="$squasher_since" -v epoch=315532800 \
 	-v delta=/.squasher-delta -v removals=/.squasher-delta/application/.squasher-remove \
 	-v summary="$SQUASHER_STATE/summary" \
 	-f /.squasher-stages/delta.awk "$SQUASHER_STATE/base.list" "$SQUASHER_STATE/final.list" \
