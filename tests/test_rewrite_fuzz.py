@@ -86,7 +86,9 @@ def test_rewrite_never_crashes(body: list[str], builder: str, strategy: str) -> 
             assert err.path is not None and err.line is not None, str(err)
             return
         back = parse_text(result.dockerfile)
-        assert len(back.stages) == 1
+        # the original's one stage, after squasher's copy of the context where a kept COPY/ADD
+        # reads the whole context
+        assert [s.name for s in back.stages[:-1]] in ([], ["squasher-context"])
         for rel, data in result.files.items():
             if rel.endswith(".sh"):
                 script = ctx / "check.sh"
