@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from benchmarks.micro import Timing, squasher_cli, time_command
+from benchmarks.micro import Timing, dive_cli, squasher_cli, time_command
 
 DEFAULT_SIZES_MB = (20, 90, 1500)
 BASE = "busybox:latest"
@@ -83,7 +83,7 @@ def _docker_cli() -> str | None:
 def time_size(client: Any, megabytes: int, repeat: int, base: str = BASE) -> SizeTiming:
     """Build the image of ``megabytes`` MB, time the three commands ``repeat`` times, remove it."""
     result = SizeTiming(megabytes)
-    docker, dive = _docker_cli(), shutil.which("dive")
+    docker, dive = _docker_cli(), dive_cli()
     if docker is None:
         result.error = "the docker CLI is not installed (docker save is the reference)"
         return result
@@ -101,7 +101,7 @@ def time_size(client: Any, megabytes: int, repeat: int, base: str = BASE) -> Siz
                 timing, _ = time_command([*squasher_cli(), "analyze", tag], 1, cwd)
                 result.squasher_analyze.runs.extend(timing.runs)
                 if dive is not None:
-                    timing, _ = time_command([dive, "--ci", tag], 1, cwd)
+                    timing, _ = time_command([dive, "--ci", "--source", "docker", tag], 1, cwd)
                     result.dive_ci.runs.extend(timing.runs)
         except Exception as err:  # a failed size is reported, the others still run
             result.error = str(err)[:400]

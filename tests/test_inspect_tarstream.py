@@ -103,3 +103,154 @@ def test_corrupt_and_truncated_archives() -> None:
             body.read()
     with pytest.raises(ImageArchiveError):
         read_layer_tar(io.BytesIO(data[:700]))
+
+
+class _Trickle:
+    """A stream that hands out at most ``step`` bytes a read (headers and contents straddle)."""
+
+    def __init__(self, data: bytes, step: int) -> None:
+        self._data = memoryview(data)
+        self._pos = 0
+        self._step = step
+
+    def read(self, n: int = -1, /) -> bytes:
+        n = self._step if n < 0 else min(n, self._step)
+        out = bytes(self._data[self._pos : self._pos + n])
+        self._pos += len(out)
+        return out
+
+
+def _rich_archive(fmt: int) -> bytes:
+    """Files of sizes around the block size, long names and link targets, a hard link, a
+    directory, a device, a fifo and PAX records (in PAX format)."""
+    ustar = fmt == tarfile.USTAR_FORMAT  # names up to 255 (prefix + name), links up to 100
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=fmt) as tar:
+        for i, size in enumerate((0, 1, 511, 512, 513, 1023, 4096, 70_000)):
+            info = tarfile.TarInfo(f"files/f{i}")
+            info.size, info.mode, info.uid, info.gid = size, 0o600 + i, 1000 + i, 2000 + i
+            info.mtime = 1_700_000_000 + i
+            if fmt == tarfile.PAX_FORMAT and i == 2:
+                info.pax_headers = {"SCHILY.xattr.user.note": "n\u00e9", "comment": "x"}
+            tar.addfile(info, io.BytesIO(bytes([i % 251]) * size))
+        for typ, name, link in (
+            (tarfile.LNKTYPE, "files/hard", "files/f3"),
+            (
+                tarfile.SYMTYPE,
+                "sym/" + "s" * 60 + "/" + "s" * 60,
+                "../" + "t" * (40 if ustar else 120),
+            ),
+            (tarfile.DIRTYPE, "d/" + "e" * 70 + "/" + "e" * 50, ""),
+            (tarfile.FIFOTYPE, "fifo", ""),
+        ):
+            info = tarfile.TarInfo(name)
+            info.type, info.linkname = typ, link
+            tar.addfile(info)
+        dev = tarfile.TarInfo("dev/sda")
+        dev.type, dev.devmajor, dev.devminor = tarfile.BLKTYPE, 8, 1
+        tar.addfile(dev)
+        big_uid = tarfile.TarInfo("owner/" + "o" * 90)
+        big_uid.uid = 3_000_000  # > 7 octal digits: base-256 in GNU, a PAX record in PAX
+        if not ustar:
+            tar.addfile(big_uid, io.BytesIO(b""))
+    return buf.getvalue()
+
+
+def _as_tarfile_sees(data: bytes) -> list[tuple[object, ...]]:
+    out: list[tuple[object, ...]] = []
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as tar:
+        for info in tar:
+            content = tar.extractfile(info).read() if info.isreg() else b""  # type: ignore[union-attr]
+            devices = (info.devmajor, info.devminor) if info.ischr() or info.isblk() else (0, 0)
+            out.append(
+                (
+                    info.name,
+                    info.type,
+                    info.mode,
+                    info.uid,
+                    info.gid,
+                    info.mtime,
+                    info.linkname,
+                    devices,
+                    content,
+                )
+            )
+    return out
+
+
+def _as_members_sees(data: bytes, step: int) -> list[tuple[object, ...]]:
+    out: list[tuple[object, ...]] = []
+    for m, body in members(Source(_Trickle(data, step))):
+        name = m.name.rstrip("/") if m.type == b"5" else m.name
+        content = b"".join(bytes(v) for v in body.views()) if step % 2 else body.read()
+        out.append(
+            (
+                name,
+                m.type,
+                m.mode,
+                m.uid,
+                m.gid,
+                m.mtime,
+                m.linkname,
+                (m.devmajor, m.devminor),
+                content,
+            )
+        )
+    return out
+
+
+@pytest.mark.parametrize(
+    "fmt",
+    [tarfile.GNU_FORMAT, tarfile.PAX_FORMAT, tarfile.USTAR_FORMAT],
+    ids=["gnu", "pax", "ustar"],
+)
+@pytest.mark.parametrize("step", [1, 7, 511, 512, 513, 4096, 1 << 20])
+def test_members_agree_with_tarfile_at_every_chunking(fmt: int, step: int) -> None:
+    data = _rich_archive(fmt)
+    assert _as_members_sees(data, step) == _as_tarfile_sees(data)
+
+
+@pytest.mark.parametrize("step", [1, 100, 512, 1 << 20])
+def test_a_nested_tar_is_read_in_place_within_its_bounds(step: int) -> None:
+    """A layer tar inside an archive is parsed from the archive's own stream, bounded to the
+    member: the members after it are read as they are, whatever the chunking."""
+    inner = _rich_archive(tarfile.PAX_FORMAT)
+    outer = io.BytesIO()
+    with tarfile.open(fileobj=outer, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for name, data in (("a/layer.tar", inner), ("after.json", b"{}"), ("b.tar", inner)):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    source = Source(_Trickle(outer.getvalue(), step))
+    seen = []
+    for member, body in members(source):
+        if member.name.endswith(".tar"):
+            source.limit(body.remaining)
+            body.remaining = 0
+            layer = read_layer_tar(source)
+            source.unlimit()
+            seen.append((member.name, [e.path for e in layer.entries][:3]))
+        else:
+            seen.append((member.name, [body.read().decode()]))
+    first = ["/files/f0", "/files/f1", "/files/f2"]
+    assert seen == [("a/layer.tar", first), ("after.json", ["{}"]), ("b.tar", first)]
+
+
+def test_layer_entries_from_a_trickle_equal_those_from_one_read() -> None:
+    data = _rich_archive(tarfile.GNU_FORMAT)
+    whole = read_layer_tar(io.BytesIO(data))
+    for step in (1, 300, 513):
+        assert read_layer_tar(_Trickle(data, step)).entries == whole.entries
+    hard = next(e for e in whole.entries if e.path == "/files/hard")
+    f3 = next(e for e in whole.entries if e.path == "/files/f3")
+    assert (hard.kind, hard.size, hard.sha256) == ("hardlink", 512, f3.sha256)
+
+
+def test_limits_do_not_let_a_member_run_past_its_archive() -> None:
+    source = Source(io.BytesIO(b"x" * 100))
+    source.limit(50)
+    with pytest.raises(TarFormatError, match="past its archive"):
+        source.limit(51)
+    assert source.read() == b"x" * 50
+    source.unlimit()
+    assert source.read() == b"x" * 50

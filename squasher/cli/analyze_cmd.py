@@ -93,14 +93,10 @@ def command(
     IMAGE is a name or id the engine knows (DOCKER_HOST), or an image archive file: `docker save`
     output (docker-archive or OCI image layout) or `skopeo copy ... oci-archive:FILE`.
     """
-    import json
-
-    from squasher.inspect.analysis import analyze, evaluate_ci, render_text
-
     progress = _Progress() if sys.stderr.isatty() else None
     if ci:
         # check the thresholds before streaming a large image
-        from squasher.inspect.analysis import parse_bytes, parse_ratio
+        from squasher.inspect.ci_thresholds import parse_bytes, parse_ratio
 
         for name, value in (
             ("lowestEfficiency", lowest_efficiency),
@@ -110,8 +106,16 @@ def command(
                 parse_ratio(name, value)
         if highest_wasted_bytes != "disabled":
             parse_bytes(highest_wasted_bytes)
+    # the engine starts writing the archive now, while the analysis code is imported
+    from squasher.inspect.streaming import open_engine_image
+
     try:
-        result = analyze(image, progress=progress)
+        opened = open_engine_image(image, progress)
+        import json
+
+        from squasher.inspect.analysis import analyze, evaluate_ci, render_text
+
+        result = analyze(image, progress=progress, opened=opened)
     finally:
         if progress is not None:
             progress.finish()

@@ -7,12 +7,12 @@ dive's CI rules to it; :func:`render_text` and :meth:`Analysis.to_json` format i
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
-from squasher.errors import SquasherError
+from squasher.inspect.ci_thresholds import ThresholdError as ThresholdError  # re-exported
+from squasher.inspect.ci_thresholds import parse_bytes, parse_ratio
 from squasher.inspect.efficiency import WastedPath, efficiency
 from squasher.inspect.layers import (
     FileEntry,
@@ -21,7 +21,7 @@ from squasher.inspect.layers import (
     final_filesystem,
 )
 from squasher.inspect.reclaimable import Reclaimable, owners_from, reclaimable
-from squasher.inspect.streaming import read_image
+from squasher.inspect.streaming import OpenedImage, read_image
 from squasher.util.units import human_bytes
 
 # dive's CI rule names and defaults (dive 0.13 ``--ci`` flags)
@@ -30,10 +30,6 @@ CI_DEFAULTS: dict[str, str] = {
     "highestWastedBytes": "disabled",
     "highestUserWastedPercent": "0.1",
 }
-
-
-class ThresholdError(SquasherError):
-    """A CI threshold that dive would call misconfigured."""
 
 
 @dataclass(frozen=True)
@@ -226,51 +222,24 @@ def analyze(
     client: Any = None,
     build_packages: Collection[str] | Callable[[str], bool] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    opened: OpenedImage | None = None,
 ) -> Analysis:
     """Analyze ``image``: a reference the engine knows, or the path of an image archive
     (``docker save``'s docker-archive, or an OCI image layout archive).
 
-    ``progress(bytes_read, approx_total)`` is called while the image streams.
+    ``progress(bytes_read, approx_total)`` is called while the image streams; ``opened`` is the
+    stream ``streaming.open_engine_image`` already started for ``image``.
     """
     from squasher.inspect import pkgdb
 
-    img = read_image(image, client=client, keep=pkgdb.is_database_file, progress=progress)
+    img = read_image(
+        image, client=client, keep=pkgdb.is_database_file, progress=progress, opened=opened
+    )
     return analyze_image(img, build_packages)
 
 
 # ---------------------------------------------------------------------------------------------
 # dive's CI rules
-
-_BYTE_UNITS = {
-    "": 1,
-    "b": 1,
-    "byte": 1,
-    "bytes": 1,
-    **{p: 1000**n for n, p in enumerate("kmgtpe", 1)},
-    **{p + "b": 1000**n for n, p in enumerate("kmgtpe", 1)},
-    **{p + "i": 1024**n for n, p in enumerate("kmgtpe", 1)},
-    **{p + "ib": 1024**n for n, p in enumerate("kmgtpe", 1)},
-}
-_BYTES_RE = re.compile(r"^\s*([0-9][0-9,]*(?:\.[0-9]*)?|\.[0-9]+)\s*([a-z]*)\s*$")
-
-
-def parse_bytes(text: str) -> int:
-    """A size as dive reads ``highestWastedBytes`` (go-humanize ParseBytes): "20MB" = 20*1000^2,
-    "20MiB" = 20*1024^2, "1.5 GB", "1000"."""
-    match = _BYTES_RE.match(text.lower())
-    if match is None or match.group(2) not in _BYTE_UNITS:
-        raise ThresholdError(f"invalid size {text!r} (examples: 20MB, 1.5GiB, 1000)")
-    return int(float(match.group(1).replace(",", "")) * _BYTE_UNITS[match.group(2)])
-
-
-def parse_ratio(name: str, text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise ThresholdError(f"{name}: invalid value {text!r}: not a number") from None
-    if not 0 <= value <= 1:
-        raise ThresholdError(f"{name} value is outside allowed range (0-1), given {text!r}")
-    return value
 
 
 def evaluate_ci(

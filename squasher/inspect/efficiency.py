@@ -65,23 +65,8 @@ class _Node:
         self.is_dir = False
         self.children: dict[str, _Node] = {}
 
-    def path(self) -> str:
-        """dive's FileNode.Path: the whiteout prefix is dropped from this node's own name only."""
-        names = [self.name[len(WHITEOUT_PREFIX) :] if self.is_whiteout() else self.name]
-        node = self.parent
-        while node is not None and node.parent is not None:
-            names.append(node.name)
-            node = node.parent
-        return ("/" + "/".join(reversed(names))).replace("//", "/")
-
     def is_whiteout(self) -> bool:
         return self.name.startswith(WHITEOUT_PREFIX)
-
-    def post_order(self) -> Iterator[_Node]:
-        """Children first, siblings by name (dive's VisitDepthChildFirst with ByName order)."""
-        for key in sorted(self.children):
-            yield from self.children[key].post_order()
-        yield self
 
     def copy(self, parent: _Node | None = None) -> _Node:
         twin = _Node(self.name, parent)
@@ -126,29 +111,101 @@ class _Tree:
             del node.parent.children[node.name]
 
     def stack(self, upper: _Tree) -> None:
-        """dive's FileTree.Stack: lay ``upper`` on this tree (whiteouts remove, the rest add)."""
-        for node in upper.root.post_order():
-            if node is upper.root:
-                continue
-            if node.is_whiteout():
-                self.remove(node.path())
-            else:
-                self.add_path(node.path(), node.size, node.is_dir)
+        """dive's FileTree.Stack: lay ``upper`` on this tree (whiteouts remove, the rest add).
+
+        dive visits ``upper`` children first, siblings by name, and adds or removes each node's
+        path from the root; the same visit is made here with the matching node of this tree in
+        hand, which is what those walks from the root arrive at."""
+        _merge(self.root, upper.root)
 
     def copy(self) -> _Tree:
         return _Tree(self.root.copy())
 
 
+def _merge(target: _Node, upper: _Node) -> None:
+    """Lay the children of ``upper`` on ``target`` (the node at the same path), in dive's order."""
+    for key in sorted(upper.children):
+        node = upper.children[key]
+        if node.children:  # what dive adds below this path comes first
+            child = target.children.get(key)
+            if child is None:
+                if key.startswith(WHITEOUT_PREFIX + WHITEOUT_PREFIX):
+                    continue  # dive's AddPath makes no such node, nor anything below it
+                child = _Node(key, target)
+                target.children[key] = child
+            _merge(child, node)
+        if node.is_whiteout():
+            hidden = key[len(WHITEOUT_PREFIX) :]
+            if hidden in target.children:
+                del target.children[hidden]
+            continue
+        child = target.children.get(key)
+        if child is None:
+            if key.startswith(WHITEOUT_PREFIX + WHITEOUT_PREFIX):
+                continue
+            child = _Node(key, target)
+            target.children[key] = child
+        child.size, child.is_dir = node.size, node.is_dir
+
+
+def _leaves(node: _Node, prefix: str) -> Iterator[tuple[_Node, str]]:
+    """The leaves below ``node`` (whose path is ``prefix``) in dive's order, with their paths."""
+    for key in sorted(node.children):
+        child = node.children[key]
+        if child.children:
+            yield from _leaves(child, f"{prefix}/{key}")
+        else:
+            shown = key[len(WHITEOUT_PREFIX) :] if key.startswith(WHITEOUT_PREFIX) else key
+            path = f"{prefix}/{shown}"
+            yield child, path.replace("//", "/") if "//" in path else path
+
+
+def _subtree_size(node: _Node) -> int:
+    total = 0
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        total += current.size
+        stack.extend(current.children.values())
+    return total
+
+
 def layer_tree(layer: Layer) -> _Tree:
     """The tree dive builds from one layer tar."""
     tree = _Tree()
+    nodes: dict[str, _Node | None] = {"": tree.root}  # path -> node (None: AddPath makes none)
+
+    def node_at(path: str) -> _Node | None:
+        """The node at ``path``, made payload-less with its parents when missing (AddPath)."""
+        if path in nodes:
+            return nodes[path]
+        parent_path, _, name = path.rpartition("/")
+        parent = node_at(parent_path)
+        node = None
+        if parent is not None:
+            node = parent.children.get(name)
+            if node is None and not name.startswith(WHITEOUT_PREFIX + WHITEOUT_PREFIX):
+                node = _Node(name, parent)
+                parent.children[name] = node
+        nodes[path] = node
+        return node
+
+    def add(path: str, size: int, is_dir: bool) -> None:
+        if "//" in path or not path.startswith("/") or path.endswith("/"):
+            path = "/" + "/".join(n for n in path.split("/") if n)
+        if path == "/":
+            return
+        node = node_at(path)
+        if node is not None:
+            node.size, node.is_dir = size, is_dir
+
     for entry in layer.entries:
-        tree.add_path(entry.path, entry.tar_size, entry.kind == "dir")
+        add(entry.path, entry.tar_size, entry.kind == "dir")
     for path in layer.whiteouts:
         parent, _, base = path.rpartition("/")
-        tree.add_path(f"{parent}/{WHITEOUT_PREFIX}{base}", 0, False)
+        add(f"{parent}/{WHITEOUT_PREFIX}{base}", 0, False)
     for directory in layer.opaque_dirs:
-        tree.add_path(f"{directory}/{OPAQUE_MARKER}", 0, False)  # makes the dirs, not the marker
+        add(f"{directory}/{OPAQUE_MARKER}", 0, False)  # makes the dirs, not the marker
     return tree
 
 
@@ -166,10 +223,7 @@ def efficiency(layers: Sequence[Layer]) -> Efficiency:
         else:
             assert stacked is not None and previous is not None
             stacked.stack(previous)
-        for node in tree.root.post_order():
-            if node is tree.root or node.children:
-                continue
-            path = node.path()
+        for node, path in _leaves(tree.root, ""):
             if node.is_whiteout():
                 assert stacked is not None
                 hidden = stacked.get(path)
@@ -180,7 +234,7 @@ def efficiency(layers: Sequence[Layer]) -> Efficiency:
                     minimum.setdefault(path, -1)
                     count.setdefault(path, 0)
                     break
-                size = sum(n.size for n in hidden.post_order()) if hidden.is_dir else 0
+                size = _subtree_size(hidden) if hidden.is_dir else 0
             else:
                 size = node.size
             cumulative[path] = cumulative.get(path, 0) + size

@@ -185,6 +185,8 @@ class FinalFilesystem:
 
 def normalize_path(name: str) -> str:
     """A tar member name as an absolute, normalised path ("./usr/bin/" -> "/usr/bin")."""
+    if "//" not in name and "/." not in name and not name.startswith("."):
+        return "/" + name.strip("/")  # nothing for normpath to do but the slashes at the ends
     path = posixpath.normpath("/" + name.lstrip("/"))
     if path.startswith("//"):
         path = path[1:]
@@ -224,30 +226,31 @@ def read_layer_tar(fileobj: Readable, keep: KeepContent | None = None) -> _Parse
     """Parse one (uncompressed or gzip) layer tar from a stream, hashing file contents.
 
     The stream is read to its end (the archive reader needs that), but the layer tar itself is not
-    hashed: its diff_id comes from the image config (``rootfs.diff_ids``, in layer order)."""
+    hashed: its diff_id comes from the image config (``rootfs.diff_ids``, in layer order). A
+    ``Source`` given is read in place (bounded by its ``limit``): contents go to the hash as
+    memoryviews of the chunks that brought them."""
     entries: list[FileEntry] = []
     whiteouts: list[str] = []
     opaque: list[str] = []
     by_path: dict[str, FileEntry] = {}
     source = fileobj if isinstance(fileobj, Source) else Source(fileobj)
+    sha256 = hashlib.sha256
+    kinds = _KINDS
     try:
-        magic = source.read(2)
-        source.unread(magic)
-        if magic == b"\x1f\x8b":
+        if source.peek(2) == b"\x1f\x8b":
             source = Source(gzip.GzipFile(fileobj=source, mode="rb"))  # type: ignore[call-overload]
         for member, body in members(source):
             path = normalize_path(member.name)
             if path == "/":
                 continue
-            parent, base = posixpath.split(path)
-            if base == OPAQUE_MARKER:
-                opaque.append(parent)
-                continue
+            parent, _, base = path.rpartition("/")
             if base.startswith(WHITEOUT_PREFIX):
-                if not base.startswith(WHITEOUT_PREFIX + WHITEOUT_PREFIX):
-                    whiteouts.append(posixpath.join(parent, base[len(WHITEOUT_PREFIX) :]))
+                if base == OPAQUE_MARKER:
+                    opaque.append(parent or "/")
+                elif not base.startswith(WHITEOUT_PREFIX + WHITEOUT_PREFIX):
+                    whiteouts.append(f"{parent}/{base[len(WHITEOUT_PREFIX) :]}")
                 continue  # other .wh..wh.* names are the storage driver's bookkeeping
-            kind = _KINDS.get(member.type)
+            kind = kinds.get(member.type)
             if kind is None:
                 continue  # volume labels, multi-volume continuations and the like
             size = 0
@@ -256,16 +259,14 @@ def read_layer_tar(fileobj: Readable, keep: KeepContent | None = None) -> _Parse
             linkname: str | None = None
             if kind == "file":
                 size = member.size
-                want = keep is not None and keep(path, size)
-                h = hashlib.sha256()
-                parts: list[bytes] = []
-                while chunk := body.read(_CHUNK):
-                    h.update(chunk)
-                    if want:
-                        parts.append(chunk)
-                digest = h.hexdigest()
-                if want:
-                    content = b"".join(parts)
+                if keep is not None and keep(path, size):
+                    content = body.read()
+                    digest = sha256(content).hexdigest()
+                else:
+                    h = sha256()
+                    for view in body.views():
+                        h.update(view)
+                    digest = h.hexdigest()
             elif kind == "symlink":
                 linkname = member.linkname
             elif kind == "hardlink":
@@ -278,20 +279,21 @@ def read_layer_tar(fileobj: Readable, keep: KeepContent | None = None) -> _Parse
                     linkname, target = target.linkname, nxt
                 if target is not None:
                     size, digest, content = target.size, target.sha256, target.content
+            device = kind == "char" or kind == "block"
             entry = FileEntry(
-                path=path,
-                kind=kind,
-                mode=member.mode & 0o7777,
-                uid=member.uid,
-                gid=member.gid,
-                size=size,
-                sha256=digest,
-                linkname=linkname,
-                mtime=member.mtime,
-                devmajor=member.devmajor if kind in ("char", "block") else 0,
-                devminor=member.devminor if kind in ("char", "block") else 0,
-                xattrs=_xattrs(member.pax) if member.pax else (),
-                content=content,
+                path,
+                kind,
+                member.mode & 0o7777,
+                member.uid,
+                member.gid,
+                size,
+                digest,
+                linkname,
+                member.mtime,
+                member.devmajor if device else 0,
+                member.devminor if device else 0,
+                _xattrs(member.pax) if member.pax else (),
+                content,
             )
             entries.append(entry)
             by_path[path] = entry

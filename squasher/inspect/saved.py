@@ -121,15 +121,17 @@ def _collect(fileobj: Readable, keep: KeepContent | None) -> _Members:
             if name.endswith(".json") or name in ("repositories", "oci-layout"):
                 found.jsons[name] = body.read()
                 continue
-            head = body.read(_PEEK)
-            inner = Source(body)
-            inner.unread(head)
+            head = body.peek(_PEEK)
             if head[:4] == _ZSTD_MAGIC:
                 found.zstd.add(name)
             elif name.endswith((".tar", ".tar.gz", ".tgz")) or _looks_like_layer(head):
-                found.parsed[name] = read_layer_tar(inner, keep)
+                # the layer tar is parsed in place: the archive's stream, bounded to the member
+                outer.limit(body.remaining)
+                body.remaining = 0
+                found.parsed[name] = read_layer_tar(outer, keep)
+                outer.unlimit()
             elif head.lstrip()[:1] in (b"{", b"[") and member.size <= 64 << 20:
-                found.jsons[name] = inner.read(member.size)
+                found.jsons[name] = body.read()
         outer.drain()  # the end-of-archive padding: leave the engine's stream fully read
     except TarFormatError as err:
         raise ImageArchiveError(f"cannot read image archive: {err}") from err

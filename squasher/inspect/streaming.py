@@ -104,26 +104,59 @@ def _stream(
     return image
 
 
-def _read_over_unix_socket(
-    ref: str, path: str, keep: KeepContent | None, progress: Callable[[int, int], None] | None
-) -> Image:
-    from squasher.engine.unix_api import NoSuchImage, UnixEngine
+class OpenedImage:
+    """An image whose ``docker save`` stream has started: the engine answered the inspect and
+    the archive is being read ahead in the background, until ``read`` parses it."""
 
-    engine = UnixEngine(path)
-    try:
-        attrs = engine.inspect_image(ref)
-    except NoSuchImage as err:
-        raise ImageNotFound(f"no such image: {ref}") from err
-    report = _reporter(progress, int(attrs.get("Size") or 0))
-    chunks = engine.save_chunks(str(attrs.get("Id") or ref))
-    try:
-        return _stream(ref, chunks, attrs, keep, report)
-    except NoSuchImage as err:
-        raise ImageNotFound(f"no such image: {ref}") from err
-    except OSError as err:
-        raise EngineUnavailable(f"cannot save image {ref}: {err.strerror or err}") from err
-    finally:
-        chunks.close()
+    def __init__(self, ref: str, progress: Callable[[int, int], None] | None, path: str) -> None:
+        from squasher.engine.unix_api import NoSuchImage, UnixEngine
+
+        engine = UnixEngine(path)
+        try:
+            self.attrs = engine.inspect_image(ref)
+        except NoSuchImage as err:
+            raise ImageNotFound(f"no such image: {ref}") from err
+        self.ref = ref
+        self._chunks = engine.save_chunks(str(self.attrs.get("Id") or ref))
+        self._stream = _Prefetch(
+            self._chunks, _reporter(progress, int(self.attrs.get("Size") or 0))
+        )
+
+    def read(self, keep: KeepContent | None = None) -> Image:
+        """Parse the archive as it streams (once); the stream is closed afterwards."""
+        from squasher.engine.unix_api import NoSuchImage
+
+        try:
+            image = read_image_archive(self._stream, ref=self.ref, keep=keep)
+        except NoSuchImage as err:
+            raise ImageNotFound(f"no such image: {self.ref}") from err
+        except OSError as err:
+            raise EngineUnavailable(f"cannot save image {self.ref}: {err.strerror or err}") from err
+        finally:
+            self.close()
+        image_id = str(self.attrs.get("Id", ""))
+        if image_id:
+            image.id = image_id
+        image.repo_tags = list(self.attrs.get("RepoTags") or image.repo_tags)
+        return image
+
+    def close(self) -> None:
+        self._stream.close()
+        self._chunks.close()
+
+
+def open_engine_image(
+    ref: str, progress: Callable[[int, int], None] | None = None
+) -> OpenedImage | None:
+    """Start streaming ``ref`` out of the engine now, so that the engine writes the archive while
+    the caller does other work (imports); None when ``ref`` is an archive file or the engine is
+    not a local unix socket (``read_image`` then does it all)."""
+    if is_archive_path(ref):
+        return None
+    from squasher.engine.unix_api import unix_socket_path
+
+    path = unix_socket_path()
+    return OpenedImage(ref, progress, path) if path is not None else None
 
 
 def _reporter(progress: Callable[[int, int], None] | None, total: int) -> Progress | None:
@@ -142,13 +175,17 @@ def read_image(
     client: Any = None,
     keep: KeepContent | None = None,
     progress: Callable[[int, int], None] | None = None,
+    opened: OpenedImage | None = None,
 ) -> Image:
     """Read image ``ref``: the path of an image archive file, or a name the engine knows (streamed
     out of it as ``docker save`` does; over a local unix socket without the docker SDK when no
     ``client`` is given).
 
-    ``progress(bytes_read, approx_total)`` is called as the archive streams.
+    ``progress(bytes_read, approx_total)`` is called as the archive streams. ``opened`` is the
+    stream ``open_engine_image`` started for ``ref``.
     """
+    if opened is not None:
+        return opened.read(keep)
     if is_archive_path(ref):
         return read_archive_file(ref, keep=keep, progress=progress)
     if client is None:
@@ -156,7 +193,7 @@ def read_image(
 
         path = unix_socket_path()
         if path is not None:
-            return _read_over_unix_socket(ref, path, keep, progress)
+            return OpenedImage(ref, progress, path).read(keep)
     import docker.errors
 
     if client is None:
