@@ -6,11 +6,16 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from squasher.context.snapshot import SKELETON_FILE
 from squasher.parse.model import Dockerfile
 from squasher.plan.base import BaseInfo
 from squasher.plan.purge import PurgeOptions
 from squasher.report.rewrite import PackageDecision, RewriteReport
+
+if TYPE_CHECKING:
+    from squasher.context.snapshot import ContextStage
 
 
 def rewrite_stages(
@@ -32,6 +37,9 @@ def rewrite_stages(
     from squasher.render.stages import render_stages
 
     name = source.name
+    ignore_path = out_path.with_name(out_path.name + ".dockerignore")
+    rel_ignore = Path(os.path.relpath(ignore_path.resolve(), context.resolve())).as_posix()
+    stage, readers = _context_stage(df, context, out_path, rel_ignore)
     rendered = render_stages(
         df,
         name=name,
@@ -40,8 +48,14 @@ def rewrite_stages(
         target=target,
         base_info=base_info,
         options=options,
+        context_stage=stage,
+        reading_context_stage=readers,
     )
     report.warnings.extend(warnings)
+    from squasher.plan.context_reads import whole_context_copies
+
+    kept = [inst for s in df.stages for inst in s.instructions]
+    report.warnings.extend(whole_context_copies(kept, name, stage is not None))
     for d in rendered.decisions:
         report.packages.append(
             PackageDecision(
@@ -52,6 +66,8 @@ def rewrite_stages(
         report.unanalysed.append(f"{name}:{line}: not analysed (bashlex: {why})")
     files = {rel: text.encode("utf-8") for rel, text in rendered.files.items()}
     report.scripts = sorted(rel for rel in files if rel.endswith(".sh"))
+    if stage is not None and stage.skeleton:
+        files[SKELETON_FILE] = stage.skeleton
     # the original's instructions read the context as they always did: all of it
     report.staging_paths = ["."]
     report.context_paths = ["."]
@@ -66,9 +82,34 @@ def rewrite_stages(
     # left by an earlier rewrite never narrows the context
     own = context / ".dockerignore"
     rules = own.read_text(encoding="utf-8") if own.is_file() else ""
-    ignore_path = out_path.with_name(out_path.name + ".dockerignore")
-    rel_ignore = Path(os.path.relpath(ignore_path.resolve(), context.resolve())).as_posix()
     files[rel_ignore] = (
         "# the build context's .dockerignore, as the original build reads it (squasher)\n" + rules
     ).encode("utf-8")
     return rendered.dockerfile, files
+
+
+def _context_stage(
+    df: Dockerfile, context: Path, out_path: Path, rel_ignore: str
+) -> tuple[ContextStage | None, set[int]]:
+    """The stage holding the context without squasher's files, for the instructions of every
+    stage (all kept as written) that read the whole context (the ids of those instructions),
+    or (None, ()) when none does or the context cannot be copied so (a name that reads as a
+    pattern)."""
+    import contextlib
+
+    from squasher.context.dockerignore import DockerIgnore
+    from squasher.context.snapshot import context_stage, free_stage_name, generated_paths
+    from squasher.plan.context_reads import reads_from_context_stage
+
+    readers = {
+        id(inst) for s in df.stages for inst in s.instructions if reads_from_context_stage(inst)
+    }
+    if not readers:
+        return None, set()
+    ignore = DockerIgnore.load(context)
+    outputs = {SKELETON_FILE, rel_ignore}
+    with contextlib.suppress(ValueError):
+        outputs.add(out_path.resolve().relative_to(context.resolve()).as_posix())
+    name = free_stage_name({s.name for s in df.stages if s.name})
+    stage = context_stage(context, ignore, generated_paths(context, ignore, outputs), name)
+    return (stage, readers) if stage is not None else (None, set())

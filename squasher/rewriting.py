@@ -302,7 +302,12 @@ def _context_stage(
     read the whole context (the ids of their instructions), or (None, ()) when none does; its
     archive goes into ``files``, and a kept COPY/ADD that still reads the context is warned of."""
     from squasher.context.dockerignore import DockerIgnore
-    from squasher.context.snapshot import SKELETON_FILE, context_stage, generated_paths
+    from squasher.context.snapshot import (
+        SKELETON_FILE,
+        context_stage,
+        free_stage_name,
+        generated_paths,
+    )
     from squasher.plan.context_reads import reads_from_context_stage, whole_context_warnings
     from squasher.plan.model import Original
 
@@ -318,11 +323,7 @@ def _context_stage(
         outputs = {*files, SKELETON_FILE}
         with contextlib.suppress(ValueError):
             outputs.add(out_path.resolve().relative_to(ctx.resolve()).as_posix())
-        names = {s.name for s in df.stages if s.name}
-        name = next(
-            n for i in range(len(names) + 1)
-            if (n := "squasher-context" + (f"-{i}" if i else "")) not in names
-        )  # fmt: skip
+        name = free_stage_name({s.name for s in df.stages if s.name})
         stage = context_stage(ctx, ignore, generated_paths(ctx, ignore, outputs), name)
         if stage is None:
             readers = set()

@@ -19,6 +19,7 @@ from squasher.engine import Scratch
 from squasher.inspect.layers import final_filesystem
 from squasher.inspect.streaming import read_image
 from squasher.inspect.verify import verify
+from squasher.measure.diff_size import diff_size
 from squasher.rewriting import rewrite
 
 pytestmark = pytest.mark.engine
@@ -237,3 +238,67 @@ def test_deploy_delta_keeps_lower_layers(
     assert sizes[after[base + 2]] < 1 << 20, sizes[after[base + 2]]
     _code, out = module_scratch.run(second, ["hello"])
     assert f"({builder})" in out
+
+
+# every path of the image's /app with its mode, and what the build read of the context
+_APP_LISTING = (
+    "cd /app && find . | sort | while read -r p; do "
+    'if [ -L "$p" ]; then echo "$p -> $(readlink "$p")"; '
+    'else echo "$p $(stat -c %a "$p")"; fi; done; cat /copied /artifact'
+)
+
+
+def _whole_context(root: Path, builder: str) -> Path:
+    """A ``COPY . .`` after a first stage the build stage copies from by index."""
+    ctx = root / f"whole-context-{builder}"
+    (ctx / "d" / "sub").mkdir(parents=True)
+    (ctx / "d").chmod(0o775)
+    (ctx / "d" / "sub" / "f").write_text("x\n")
+    (ctx / "a.txt").write_text("data\n")
+    (ctx / "link").symlink_to("a.txt")
+    (ctx / "Dockerfile").write_text(
+        f"FROM {BUSYBOX}\nRUN echo built > /artifact\n"
+        f"FROM {BUSYBOX}\nWORKDIR /app\nCOPY . .\nCOPY --from=0 /artifact /artifact\n"
+        "RUN cat a.txt d/sub/f > /copied\n"
+    )
+    return ctx
+
+
+@pytest.mark.parametrize("builder", BUILDERS)
+def test_copy_of_the_whole_context_leaves_squashers_files_out(
+    module_scratch: Scratch, tmp_path: Path, builder: str, docker_client: Any
+) -> None:
+    """The build stage's ``COPY . .`` reads squasher's copy of the context: .squasher/,
+    Dockerfile.squashed and its ignore file never reach the image; the 0775 directory and the
+    link arrive as the original has them, and ``--from=0`` still names the first stage."""
+    ctx = _whole_context(tmp_path, builder)
+    clean = tmp_path / "clean"
+    shutil.copytree(ctx, clean, symlinks=True)
+    chosen: Any = "auto" if builder == "classic" else "buildkit"
+    original = module_scratch.build(clean, "Dockerfile", builder=chosen).image_id
+    text = _squash(ctx).read_text()
+    assert "COPY --from=squasher-context . .\n" in text and "COPY --from=1 /artifact" in text
+    assert (ctx / ".squasher" / "context.tar").is_file()
+    squashed = module_scratch.build(ctx, "Dockerfile.squashed", builder=chosen).image_id
+    listings = []
+    for image in (original, squashed):
+        status, out = module_scratch.run(
+            image, ["-c", _APP_LISTING], entrypoint="/bin/sh", user="0"
+        )
+        assert status == 0, out
+        listings.append(out)
+    assert ".squasher" not in listings[1] and "Dockerfile.squashed" not in listings[1]
+    assert "./d 775" in listings[1] and "./link -> a.txt" in listings[1]
+    assert "built" in listings[1]
+    assert listings[1] == listings[0]
+    result = verify(original, squashed, client=docker_client)
+    assert result.equivalent, _unexpected(result)
+    assert not result.differences
+
+    # diff-size where the rewrite's files now lie: its exact context holds what the build
+    # stage reads (squasher's copy of the context too), and both images are the same
+    measured = diff_size(
+        ctx, builder=builder, strategy="stages", client=docker_client, verify=True, analyze=False
+    )
+    assert measured.verify is not None and measured.verify["equivalent"], measured.verify
+    assert measured.squashed.size == measured.original.size

@@ -314,3 +314,48 @@ def test_delta_awk_puts_generated_files_with_what_they_come_from(
     assert layer_of("/usr/local/bin/uwsgi") == "libraries"
     assert layer_of("/app/__pycache__/main.cpython-311.pyc") == "application"
     assert layer_of("/app/main.py") == "application"
+
+
+def test_whole_context_copy_reads_squashers_copy_and_indexes_follow(tmp_path: Path) -> None:
+    """A ``COPY . <dir>`` of any stage reads the context stage put in front; numeric stage
+    references count it (and the target's build stage), an ONBUILD trigger's do not."""
+    from squasher.rewriting import rewrite
+
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "f").write_text("x\n")
+    (tmp_path / "a.txt").write_text("a\n")
+    (tmp_path / "Dockerfile").write_text(
+        "FROM busybox AS builder\nRUN echo a > /a\n"
+        "FROM busybox AS app\nCOPY . /src/\nCOPY --from=0 /a /a\n"
+        "FROM busybox\nCOPY --from=1 /src /both\nCOPY --from=0 /a /a2\n"
+        "RUN --mount=type=bind,from=1,target=/m true\nONBUILD COPY --from=0 /x /x\n"
+    )
+    result = rewrite(tmp_path / "Dockerfile", strategy="stages", target="app")
+    text = result.dockerfile
+    stages = [line for line in text.splitlines() if line.startswith("FROM ")]
+    assert stages == [
+        "FROM scratch AS squasher-context",
+        "FROM busybox AS builder",
+        "FROM busybox AS app-squasher-build",
+        "FROM busybox AS app",
+        "FROM busybox",
+    ]
+    assert 'COPY ["d", "/d/"]\nCOPY ["Dockerfile", "a.txt", "/"]\n' in text
+    assert "COPY --from=squasher-context . /src/\nCOPY --from=1 /a /a\n" in text
+    assert "COPY --from=3 /src /both\nCOPY --from=1 /a /a2\n" in text
+    assert "RUN --mount=type=bind,from=3,target=/m true\nONBUILD COPY --from=0 /x /x\n" in text
+    assert ".squasher/context.tar" in result.files
+    assert result.report is not None and not result.report.warnings
+    assert rewrite(tmp_path / "Dockerfile", strategy="stages", target="app").dockerfile == text
+
+
+def test_add_of_a_wildcard_keeps_reading_the_context_and_warns(tmp_path: Path) -> None:
+    from squasher.rewriting import rewrite
+
+    (tmp_path / "a.tar").write_bytes(b"")
+    (tmp_path / "Dockerfile").write_text("FROM busybox\nADD *.tar /opt/\n")
+    result = rewrite(tmp_path / "Dockerfile", strategy="stages")
+    assert "squasher-context" not in result.dockerfile
+    assert ".squasher/context.tar" not in result.files
+    assert result.report is not None
+    assert [w for w in result.report.warnings if "Dockerfile:2: ADD" in w]

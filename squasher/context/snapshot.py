@@ -180,3 +180,10 @@ def context_stage(
     if entries:
         stage.skeleton = buffer.getvalue()[:end]
     return stage
+
+
+def free_stage_name(taken: set[str], base: str = "squasher-context") -> str:
+    """``base``, or ``base-1``, ``base-2`` ... when a stage of the Dockerfile has the name."""
+    return next(
+        n for i in range(len(taken) + 1) if (n := base + (f"-{i}" if i else "")) not in taken
+    )

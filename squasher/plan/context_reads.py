@@ -72,14 +72,20 @@ def whole_context_warnings(
 ) -> list[str]:
     """A kept COPY/ADD that reads the whole context also copies what the rewrite generates,
     unless it reads squasher's copy of the context (``read_elsewhere``) and can."""
+    insts = [it.inst for sp in stages for it in sp.items if isinstance(it, Original)]
+    return whole_context_copies(insts, name, read_elsewhere)
+
+
+def whole_context_copies(
+    insts: Iterable[Instruction], name: str = "Dockerfile", read_elsewhere: bool = False
+) -> list[str]:
+    """:func:`whole_context_warnings` for instructions kept as written."""
     return [
-        f"{name}:{it.inst.start_line}: {it.inst.keyword} stays an instruction and reads the whole "
+        f"{name}:{inst.start_line}: {inst.keyword} stays an instruction and reads the whole "
         "context: in the squashed build it also copies squasher's .squasher/ scripts and "
         "Dockerfile.squashed, which the original's does not hold (the staging needs them in "
         "the context)"
-        for sp in stages
-        for it in sp.items
-        if isinstance(it, Original)
-        and instruction_reads(it.inst) == ["."]
-        and not (read_elsewhere and reads_from_context_stage(it.inst))
+        for inst in insts
+        if instruction_reads(inst) == ["."]
+        and not (read_elsewhere and reads_from_context_stage(inst))
     ]

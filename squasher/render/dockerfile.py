@@ -151,7 +151,7 @@ _MOUNT_FROM_INDEX = re.compile(r"(^|,)from=(\d+)(?=,|$)")
 _KEYWORD = re.compile(r"\s*\S+")
 
 
-def _shift_stage_indexes(inst: Instruction, text: str) -> str:
+def shift_stage_indexes(inst: Instruction, text: str) -> str:
     """``text`` with the numeric stage references of the instruction's flags one higher."""
     for flag in inst.flags:
         value = flag.value or ""
@@ -166,7 +166,7 @@ def _shift_stage_indexes(inst: Instruction, text: str) -> str:
     return text
 
 
-def _read_context_stage(inst: Instruction, stage_name: str) -> str:
+def read_context_stage(inst: Instruction, stage_name: str) -> str:
     """The kept COPY/ADD as a COPY of the context stage, sources and flags as written."""
     text = _text(inst)
     keyword = _KEYWORD.match(text)
@@ -221,10 +221,10 @@ def render_dockerfile(
                 if context_stage is None:
                     out.append(_text(item.inst))
                 elif id(item.inst) in reading_context_stage:
-                    text = _read_context_stage(item.inst, context_stage.name)
-                    out.append(_shift_stage_indexes(item.inst, text))
+                    text = read_context_stage(item.inst, context_stage.name)
+                    out.append(shift_stage_indexes(item.inst, text))
                 else:
-                    out.append(_shift_stage_indexes(item.inst, _text(item.inst)))
+                    out.append(shift_stage_indexes(item.inst, _text(item.inst)))
                 continue
             files = segment_files(item, strategy, (inline or {}).get(id(item)))
             for inst in item.hoisted_args:

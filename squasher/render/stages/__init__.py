@@ -24,14 +24,21 @@ The delta's layers go from what changes least (package-manager files and databas
 changes most (the application): a rebuild after a change of application files makes the same
 lower layers (delta.awk fixes the times the final step touches). Other stages stay as written.
 The build log carries what the delta holds (:func:`parse_delta_log`).
+
+An instruction that reads the whole context (``COPY . .``, ``ADD .``, a wildcard COPY) reads
+squasher's copy of it instead, a first ``FROM scratch`` stage without the files the rewrite
+generates (``squasher.context.snapshot``): ``COPY --from=squasher-context . .``. Numeric stage
+references then count that stage too.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from importlib import resources
+from typing import TYPE_CHECKING
 
 from squasher.errors import SquasherError
 from squasher.parse.model import Dockerfile, Instruction, Stage
@@ -41,8 +48,12 @@ from squasher.pkg import build_tools as bt
 from squasher.pkg.apt import Apt
 from squasher.plan.base import BaseInfo
 from squasher.plan.purge import INSTALL_WRAPPERS_SH, REMOVE_WRAPPERS_SH, PurgeOptions, run_text
+from squasher.render.dockerfile import read_context_stage
 from squasher.render.runtime import helpers, needed
 from squasher.util.standard_path import STANDARD_PATH, with_standard_path
+
+if TYPE_CHECKING:
+    from squasher.context.snapshot import ContextStage
 
 STATE_DIR = "/.squasher-state"
 SCRIPTS_DIR = "/.squasher-stages"
@@ -247,14 +258,18 @@ def _from_line(stage: Stage, alias: str | None) -> str:
 _NUMERIC_FROM = re.compile(r"(--from=|\bfrom=)(\d+)\b")
 
 
-def _shift_from(text: str, target: int) -> str:
-    """``--from=N`` / ``--mount=...,from=N`` in a stage after the target: the target's index and
-    the later ones move up by one (the final stage follows the build stage, and takes the
-    target's place as the stage later ones copy from)."""
+def _shift_from(text: str, target: int | None, added: int = 0) -> str:
+    """``--from=N`` / ``--mount=...,from=N`` renumbered: in a stage after the ``target`` (None:
+    a stage before it or the target itself) the target's index and the later ones move up by
+    one (the final stage follows the build stage, and takes the target's place as the stage
+    later ones copy from); every index moves up by the ``added`` stages in front (squasher's
+    copy of the context)."""
+    if target is None and not added:
+        return text
 
     def bump(m: re.Match[str]) -> str:
         n = int(m.group(2))
-        return f"{m.group(1)}{n + 1 if n >= target else n}"
+        return f"{m.group(1)}{n + added + (1 if target is not None and n >= target else 0)}"
 
     return _NUMERIC_FROM.sub(bump, text)
 
@@ -320,8 +335,12 @@ def render_stages(
     target: str | None = None,
     base_info: BaseInfo | None = None,
     options: PurgeOptions | None = None,
+    context_stage: ContextStage | None = None,
+    reading_context_stage: Collection[int] = (),
 ) -> StagesOutput:
-    """Dockerfile.squashed and the scripts of the stages form (see the module docstring)."""
+    """Dockerfile.squashed and the scripts of the stages form (see the module docstring).
+    ``reading_context_stage``: the ids of the instructions that read ``context_stage`` (the
+    context without squasher's files, a first stage) instead of the build context."""
     options = options or PurgeOptions()
     stage = target_stage(df, target)
     _check_base(stage, name, base_info)
@@ -344,13 +363,30 @@ def render_stages(
     out: list[str] = [f"# {k}={v}\n" for k, v in df.directives.items()]
     out.append(f"{marker}{name} by squasher; build with: docker build -f {output_name} <context>\n")
     out += [_text(inst) for inst in df.global_args]
+    added = 0
+    if context_stage is not None:
+        out.append("\n# the build context without the files squasher generated\n")
+        out += context_stage.lines()
+        added = 1
+
+    def kept(inst: Instruction, later: bool) -> str:
+        """An instruction of the original as written, but for the stage it reads: squasher's
+        copy of the context, renumbered stage indexes (an ONBUILD trigger's name the stages of
+        the build that uses the image: never renumbered)."""
+        if context_stage is not None and id(inst) in reading_context_stage:
+            text = read_context_stage(inst, context_stage.name)
+        else:
+            text = _text(inst)
+        if inst.keyword == "ONBUILD":
+            return text
+        return _shift_from(text, stage.index if later else None, added)
+
     for s in df.stages:
         out.append("\n")
         if s.index != stage.index:
-            shift = s.index > stage.index
-            out.append(_shift_from(_text(s.from_), stage.index) if shift else _text(s.from_))
-            for inst in s.instructions:
-                out.append(_shift_from(_text(inst), stage.index) if shift else _text(inst))
+            later = s.index > stage.index
+            out.append(kept(s.from_, later))
+            out += [kept(inst, later) for inst in s.instructions]
             continue
         run = ["/bin/sh", f"{SCRIPTS_DIR}/begin.sh"]
         out.append(_from_line(s, build))
@@ -361,7 +397,7 @@ def render_stages(
         out.append(f"RUN {json.dumps(run)}\n")
         if root_switch:
             out.append(_user_line(base_user))
-        out += [_text(inst) for inst in s.instructions]
+        out += [kept(inst, False) for inst in s.instructions]
         out.append("# squasher: purge the build tools, clean, collect the delta\n")
         if root_switch or any(inst.keyword == "USER" for inst in s.instructions):
             out.append(_user_line("root"))
