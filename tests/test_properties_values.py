@@ -154,7 +154,10 @@ def test_values_seen_by_build_sh_equal_what_docker_gives_a_run(
             got = _values(scratch, squashed.image_id, names)
         wrong = {n: (want[n], got[n]) for n in names if want[n] != got[n]}
         assert not wrong, f"{builder}: (docker, build.sh) differ for {wrong}\n{text}"
+        # folded: into a staged build.sh, or into the script a classic RUN carries inline
         scripts = [data for rel, data in result.files.items() if rel.endswith(".sh")]
+        scripts.append(result.dockerfile.encode("utf-8"))
         assert any(b"> /values" in data for data in scripts), "the RUN was folded into build.sh"
+        assert not any(line.startswith("RUN for n in") for line in result.dockerfile.splitlines())
 
     check()
