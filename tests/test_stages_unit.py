@@ -138,10 +138,20 @@ def test_delta_awk_script_is_valid_sh(awk: list[str], tmp_path: Path) -> None:
 
 
 def test_shift_from_moves_the_target_and_later_indexes() -> None:
-    text = "COPY --from=0 /a /a\nCOPY --from=1 /b /b\nRUN --mount=type=bind,from=2,target=/m x\n"
-    assert _shift_from(text, 1) == (
-        "COPY --from=0 /a /a\nCOPY --from=2 /b /b\nRUN --mount=type=bind,from=3,target=/m x\n"
-    )
+    lines = [
+        "COPY --from=0 /a /a",
+        "COPY --from=1 /b /b",
+        "RUN --mount=type=bind,from=2,target=/m x",
+        "RUN tool --from=1 from=2 > /out",  # a command's own words: never renumbered
+    ]
+    insts = parse_text("FROM busybox\n" + "\n".join(lines) + "\n").stages[0].instructions
+    assert [_shift_from(inst, line, 1) for inst, line in zip(insts, lines, strict=True)] == [
+        "COPY --from=0 /a /a",
+        "COPY --from=2 /b /b",
+        "RUN --mount=type=bind,from=3,target=/m x",
+        "RUN tool --from=1 from=2 > /out",
+    ]
+    assert _shift_from(insts[1], lines[1], None, added=1) == "COPY --from=2 /b /b"
 
 
 def _render(text: str, **kwargs: object) -> str:

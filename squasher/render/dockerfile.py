@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -151,14 +151,18 @@ _MOUNT_FROM_INDEX = re.compile(r"(^|,)from=(\d+)(?=,|$)")
 _KEYWORD = re.compile(r"\s*\S+")
 
 
-def shift_stage_indexes(inst: Instruction, text: str) -> str:
-    """``text`` with the numeric stage references of the instruction's flags one higher."""
+def shift_stage_indexes(
+    inst: Instruction, text: str, shift: Callable[[int], int] = lambda n: n + 1
+) -> str:
+    """``text`` with the numeric stage references of the instruction's flags (``--from=N``, a
+    mount's ``from=N``) renumbered by ``shift`` (default: one higher); the rest of the text, a
+    RUN's command included, as written."""
     for flag in inst.flags:
         value = flag.value or ""
         if flag.name == "from" and _STAGE_INDEX.match(value):
-            new = f"{flag.raw[: len(flag.raw) - len(value)]}{int(value) + 1}"
+            new = f"{flag.raw[: len(flag.raw) - len(value)]}{shift(int(value))}"
         elif flag.name == "mount" and _MOUNT_FROM_INDEX.search(value):
-            shifted = _MOUNT_FROM_INDEX.sub(lambda m: f"{m[1]}from={int(m[2]) + 1}", value)
+            shifted = _MOUNT_FROM_INDEX.sub(lambda m: f"{m[1]}from={shift(int(m[2]))}", value)
             new = f"{flag.raw[: len(flag.raw) - len(value)]}{shifted}"
         else:
             continue

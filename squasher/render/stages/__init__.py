@@ -34,7 +34,6 @@ references then count that stage too.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from importlib import resources
@@ -48,7 +47,7 @@ from squasher.pkg import build_tools as bt
 from squasher.pkg.apt import Apt
 from squasher.plan.base import BaseInfo
 from squasher.plan.purge import INSTALL_WRAPPERS_SH, REMOVE_WRAPPERS_SH, PurgeOptions, run_text
-from squasher.render.dockerfile import read_context_stage
+from squasher.render.dockerfile import read_context_stage, shift_stage_indexes
 from squasher.render.runtime import helpers, needed
 from squasher.util.standard_path import STANDARD_PATH, with_standard_path
 
@@ -255,23 +254,19 @@ def _from_line(stage: Stage, alias: str | None) -> str:
     return f"FROM{flags} {stage.base}" + (f" AS {alias}" if alias else "") + "\n"
 
 
-_NUMERIC_FROM = re.compile(r"(--from=|\bfrom=)(\d+)\b")
-
-
-def _shift_from(text: str, target: int | None, added: int = 0) -> str:
-    """``--from=N`` / ``--mount=...,from=N`` renumbered: in a stage after the ``target`` (None:
-    a stage before it or the target itself) the target's index and the later ones move up by
-    one (the final stage follows the build stage, and takes the target's place as the stage
-    later ones copy from); every index moves up by the ``added`` stages in front (squasher's
-    copy of the context)."""
+def _shift_from(inst: Instruction, text: str, target: int | None, added: int = 0) -> str:
+    """``--from=N`` / ``--mount=...,from=N`` of ``inst`` renumbered in ``text``: in a stage after
+    the ``target`` (None: a stage before it or the target itself) the target's index and the
+    later ones move up by one (the final stage follows the build stage, and takes the target's
+    place as the stage later ones copy from); every index moves up by the ``added`` stages in
+    front (squasher's copy of the context)."""
     if target is None and not added:
         return text
 
-    def bump(m: re.Match[str]) -> str:
-        n = int(m.group(2))
-        return f"{m.group(1)}{n + added + (1 if target is not None and n >= target else 0)}"
+    def bump(n: int) -> int:
+        return n + added + (1 if target is not None and n >= target else 0)
 
-    return _NUMERIC_FROM.sub(bump, text)
+    return shift_stage_indexes(inst, text, bump)
 
 
 def _user_line(user: str) -> str:
@@ -379,7 +374,7 @@ def render_stages(
             text = _text(inst)
         if inst.keyword == "ONBUILD":
             return text
-        return _shift_from(text, stage.index if later else None, added)
+        return _shift_from(inst, text, stage.index if later else None, added)
 
     for s in df.stages:
         out.append("\n")
