@@ -1,7 +1,8 @@
 """The rewrite's shortcut for RUN text that names no package tool (``squasher.plan.purge``):
 bashlex is skipped for it, and a text repeated across RUNs is parsed once. Neither may change
 what the package layer finds, nor any generated file or report entry; the only difference is
-that a RUN naming no package tool is never listed as unanalysed (it has nothing to analyse).
+that a RUN naming no package tool (nor an ``rm`` of a cache path) is never listed as unanalysed
+(it has nothing to analyse).
 """
 
 from __future__ import annotations
@@ -42,6 +43,10 @@ PIECES = st.sampled_from(
         "-rf",
         "/var/lib/apt/lists/*",
         "~/.cache/pip",
+        "/root/.npm",
+        '"/var/cache"/apk',
+        "/tmp/build",
+        "format",
         "apk",
         "add",
         "del",
@@ -94,6 +99,9 @@ def test_prefilter_finds_the_same_operations(text: str) -> None:
 def test_text_naming_no_tool_skips_bashlex_and_repeats_parse_once() -> None:
     assert not names_a_package_tool("make && make install && echo done")
     assert names_a_package_tool("ap't-get' install gcc")
+    assert not names_a_package_tool("make && rm -rf /tmp/build")
+    assert names_a_package_tool("rm -rf '/var/lib/apt'/lists/*")
+    assert names_a_package_tool("rm -rf ~/.cache/pip")
     purge._ops_of_text.cache_clear()
     for line in range(2, 6):
         found = detect_step("apt-get install -y gcc", f"Dockerfile:{line}")
