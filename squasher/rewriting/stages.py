@@ -1,5 +1,5 @@
 """``rewrite(..., strategy="stages")``: the result of :mod:`squasher.render.stages` as a
-:class:`squasher.rewriting.RewriteResult` with its report."""
+:class:`squasher.rewriting.result.RewriteResult` with its report."""
 
 from __future__ import annotations
 
@@ -95,21 +95,13 @@ def _context_stage(
     stage (all kept as written) that read the whole context (the ids of those instructions),
     or (None, ()) when none does or the context cannot be copied so (a name that reads as a
     pattern)."""
-    import contextlib
-
-    from squasher.context.dockerignore import DockerIgnore
-    from squasher.context.snapshot import context_stage, free_stage_name, generated_paths
     from squasher.plan.context_reads import reads_from_context_stage
+    from squasher.rewriting.staging import context_snapshot
 
     readers = {
         id(inst) for s in df.stages for inst in s.instructions if reads_from_context_stage(inst)
     }
     if not readers:
         return None, set()
-    ignore = DockerIgnore.load(context)
-    outputs = {SKELETON_FILE, rel_ignore}
-    with contextlib.suppress(ValueError):
-        outputs.add(out_path.resolve().relative_to(context.resolve()).as_posix())
-    name = free_stage_name({s.name for s in df.stages if s.name})
-    stage = context_stage(context, ignore, generated_paths(context, ignore, outputs), name)
+    stage, _ignore = context_snapshot(df, context, out_path, {SKELETON_FILE, rel_ignore})
     return (stage, readers) if stage is not None else (None, set())
