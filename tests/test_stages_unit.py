@@ -14,7 +14,9 @@ from conftest import BUSYBOX
 from squasher.errors import SquasherError
 from squasher.parse import parse_text
 from squasher.plan.base import BaseImage
-from squasher.render.stages import REMOVE_SH, _shift_from, parse_delta_log, render_stages, sh_file
+from squasher.render.stages import REMOVE_SH, _shift_from, render_stages
+from squasher.render.stages.delta import parse_delta_log
+from squasher.render.stages.scripts import sh_file
 
 AWKS = [a for a in (["mawk"], ["busybox", "awk"]) if shutil.which(a[0])]
 DIR, FILE, LINK = "41ed", "81a4", "a1ff"

@@ -337,7 +337,7 @@ def diff_size(
         saved = original.size - squashed.size
         report = _report_dict(rewritten.report, squashed_log)
         if strategy == "stages" and report.get("delta") is None:
-            from squasher.render.stages import delta_from_layers
+            from squasher.render.stages.delta import delta_from_layers
 
             report["delta"] = delta_from_layers(
                 [(x.size, x.created_by) for x in squashed.layer_sizes]
@@ -380,7 +380,7 @@ def _report_dict(report: RewriteReport | None, build_log: Sequence[str] = ()) ->
     data["protected"] = [asdict(p) for p in protections]
     data["freed"] = [asdict(f) for f in parse_freed_log(log)]
     if data.get("strategy") == "stages":
-        from squasher.render.stages import parse_delta_log
+        from squasher.render.stages.delta import parse_delta_log
 
         delta = parse_delta_log(log)
         data["delta"] = asdict(delta) if delta is not None else None
