@@ -9,17 +9,10 @@ import pytest
 from squasher.errors import SquasherError
 from squasher.pkg import detect_ops
 from squasher.pkg.base import PkgOp, Protection, parse_protect_log
-from squasher.pkg.build_tools import (
-    Decision,
-    apply_protections,
-    build_only,
-    build_tool,
-    decide,
-    forced,
-    kept,
-    parse_directives,
-)
+from squasher.pkg.build_tools import Decision, apply_protections, build_only, decide, forced, kept
+from squasher.pkg.directives import parse_directives
 from squasher.pkg.evidence import Evidence, context_evidence, names
+from squasher.pkg.known_build_tools import build_tool
 
 
 def ops(*steps: tuple[int, str]) -> list[PkgOp]:

@@ -86,8 +86,8 @@ def category_of(path: str) -> str | None:
 
 
 def default_is_build_package() -> Callable[[str], bool]:
-    """The build-tool list of ``squasher.pkg.build_tools`` (the one the rewrite purges by)."""
-    from squasher.pkg.build_tools import build_tool
+    """The build-tool list of ``squasher.pkg.known_build_tools`` (the one the rewrite purges by)."""
+    from squasher.pkg.known_build_tools import build_tool
 
     return lambda name: build_tool(name) is not None
 

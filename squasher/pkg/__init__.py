@@ -2,7 +2,8 @@
 
 ``MANAGERS`` is the one registry (name -> manager). The interface is
 :class:`squasher.pkg.base.PackageManager`; the build-only decision is in
-:mod:`squasher.pkg.build_tools`.
+:mod:`squasher.pkg.build_tools` (the build-tool list in :mod:`squasher.pkg.known_build_tools`,
+the Dockerfile's ``# squasher:`` comments in :mod:`squasher.pkg.directives`).
 
 Typical use by the rewrite (planner/renderer) and the report::
 
@@ -10,7 +11,7 @@ Typical use by the rewrite (planner/renderer) and the report::
     if analysis.error: ...        # bashlex failed: step stays verbatim, report it as unanalysed
     ops += analysis.ops           # PkgOp: manager, action, packages, where, ...
 
-    directives = build_tools.parse_directives(dockerfile.source, dockerfile.path)
+    directives = parse_directives(dockerfile.source, dockerfile.path)  # squasher.pkg.directives
     decisions = build_tools.decide(ops, purge=cli_purge, keep=cli_keep,
                                    directives=directives, no_purge=cli_no_purge)
     used = sorted({op.manager for op in ops})

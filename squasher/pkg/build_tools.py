@@ -1,13 +1,14 @@
-"""Which installed packages are build-only: the known build-tool list and the decision, with reasons.
+"""Which installed packages are build-only: the decision, with reasons.
 
-The rule: build-only are the packages the original itself removes later, the known build
-tools listed in :data:`BUILD_TOOLS`, the runtime tools of :data:`squasher.pkg.runtime.RUNTIME_TOOLS`
-(pip, git, curl, npm ...) that nothing the image runs names (see :mod:`squasher.pkg.evidence`;
-the runtime such a tool runs on, nodejs for npm, stays), and what
-the user says (``--purge PKG`` / ``--keep PKG`` on the command line, ``# squasher: purge PKG...`` /
-``# squasher: keep PKG...`` comments in the Dockerfile). Everything else is kept. Precedence,
-first match wins: ``--keep``, ``--purge``, comment keep, comment purge, removed by the original,
-runtime tool, build-tool list, kept. Each decision carries its ``kind`` for the report.
+The rule: build-only are the packages the original itself removes later, the known build tools
+(:data:`squasher.pkg.known_build_tools.BUILD_TOOLS`), the runtime tools of
+:data:`squasher.pkg.runtime.RUNTIME_TOOLS` (pip, git, curl, npm ...) that nothing the image runs
+names (see :mod:`squasher.pkg.evidence`; the runtime such a tool runs on, nodejs for npm, stays),
+and what the user says (``--purge PKG`` / ``--keep PKG`` on the command line,
+``# squasher: purge PKG...`` / ``# squasher: keep PKG...`` comments in the Dockerfile, read by
+:mod:`squasher.pkg.directives`). Everything else is kept. Precedence, first match wins:
+``--keep``, ``--purge``, comment keep, comment purge, removed by the original, runtime tool,
+build-tool list, kept. Each decision carries its ``kind`` for the report.
 
 Only managers that purge (apt, apk, dnf) get decisions; pip and npm packages are never removed.
 At build time the protection may still keep a build-only package because a new file needs it:
@@ -16,122 +17,15 @@ At build time the protection may still keep a build-only package because a new f
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
-from fnmatch import fnmatchcase
-from typing import Literal
+from dataclasses import dataclass, field, replace
 
 from squasher.errors import SquasherError
 from squasher.pkg.base import REMOVALS, PkgOp, Protection
+from squasher.pkg.directives import Directive
 from squasher.pkg.evidence import Evidence, named_by
+from squasher.pkg.known_build_tools import build_tool
 from squasher.pkg.runtime import tool_commands, tool_runtimes
-
-# (pattern, what it is). fnmatch patterns over package names, the ":arch" suffix removed.
-# One list for apt, apk and dnf names; kept here and nowhere else.
-BUILD_TOOLS: tuple[tuple[str, str], ...] = (
-    # compiler meta-packages
-    ("build-essential", "Debian compiler meta-package"),
-    ("build-base", "Alpine compiler meta-package"),
-    ("alpine-sdk", "Alpine SDK meta-package"),
-    ("@development-tools", "dnf development group"),
-    ("@development tools", "dnf development group"),
-    # compilers and their drivers
-    ("gcc", "C compiler"),
-    ("gcc-[0-9]*", "C compiler"),
-    ("g++", "C++ compiler"),
-    ("g++-[0-9]*", "C++ compiler"),
-    ("gcc-c++", "C++ compiler"),
-    ("c++", "C++ compiler"),
-    ("cpp", "C preprocessor"),
-    ("cpp-[0-9]*", "C preprocessor"),
-    ("clang", "C compiler"),
-    ("clang-[0-9]*", "C compiler"),
-    ("llvm", "compiler toolchain"),
-    ("llvm-[0-9]*", "compiler toolchain"),
-    ("lld", "linker"),
-    ("lld-[0-9]*", "linker"),
-    ("binutils", "assembler and linker"),
-    ("binutils-*", "assembler and linker"),
-    ("gfortran", "Fortran compiler"),
-    ("gfortran-[0-9]*", "Fortran compiler"),
-    ("rustc", "Rust compiler"),
-    ("cargo", "Rust build tool"),
-    ("golang", "Go compiler"),
-    ("golang-[0-9]*", "Go compiler"),
-    ("golang-go", "Go compiler"),
-    ("nasm", "assembler"),
-    ("yasm", "assembler"),
-    ("cython", "Cython compiler"),
-    ("cython3", "Cython compiler"),
-    # build systems
-    ("make", "build tool"),
-    ("cmake", "build tool"),
-    ("cmake-data", "build tool"),
-    ("ninja-build", "build tool"),
-    ("samurai", "build tool"),
-    ("meson", "build tool"),
-    ("scons", "build tool"),
-    ("autoconf", "autotools"),
-    ("automake", "autotools"),
-    ("autotools-dev", "autotools"),
-    ("autopoint", "autotools"),
-    ("libtool", "autotools"),
-    ("libtool-bin", "autotools"),
-    ("m4", "macro processor for autotools"),
-    ("pkg-config", "build flags tool"),
-    ("pkgconf", "build flags tool"),
-    ("pkgconf-pkg-config", "build flags tool"),
-    ("pkgconfig", "build flags tool"),
-    # parser generators and code tools
-    ("bison", "parser generator"),
-    ("byacc", "parser generator"),
-    ("flex", "scanner generator"),
-    ("re2c", "scanner generator"),
-    ("gperf", "hash generator"),
-    ("swig", "wrapper generator"),
-    # packaging tools
-    ("dpkg-dev", "Debian packaging tools"),
-    ("debhelper", "Debian packaging tools"),
-    ("fakeroot", "packaging tool"),
-    ("abuild", "Alpine packaging tools"),
-    ("rpm-build", "rpm packaging tools"),
-    ("redhat-rpm-config", "rpm packaging tools"),
-    # pip, git and the download tools are runtime tools (squasher.pkg.runtime): purged only when
-    # nothing the image runs names them
-    # headers and development files
-    ("*-dev", "development files (*-dev)"),
-    ("*-dev-*", "development files (*-dev-*)"),
-    ("*-devel", "development files (*-devel)"),
-    ("*-headers", "kernel or library headers"),
-    ("linux-headers-*", "kernel headers"),
-)
-
-# runtime packages whose names look like build tools
-NOT_BUILD_TOOLS: tuple[str, ...] = (
-    "gcc-*-base",  # libgcc-s1's base package
-    "cpp-*-base",
-    "binutils-common",  # needed by libbinutils users at run time
-    "libgcc*",
-    "libstdc++*",
-    "make-guile",  # a make variant some scripts run
-)
-
-Verb = Literal["keep", "purge"]
-
-
-@dataclass(frozen=True)
-class Directive:
-    """A ``# squasher: keep PKG...`` / ``# squasher: purge PKG...`` comment."""
-
-    verb: Verb
-    packages: tuple[str, ...]
-    path: str
-    line: int
-
-    @property
-    def where(self) -> str:
-        return f"{self.path}:{self.line}"
 
 
 @dataclass(frozen=True)
@@ -149,44 +43,110 @@ class Decision:
     commands: tuple[str, ...] = ()  # a runtime tool's commands (pip, pip3)
 
 
-_DIRECTIVE = re.compile(r"^\s*#\s*squasher\s*:\s*(?P<verb>\S*)(?P<rest>.*)$", re.IGNORECASE)
+@dataclass
+class _Choices:
+    """What the user decided: ``--purge`` / ``--keep`` and the Dockerfile's ``# squasher:``
+    comments (package -> the comment's place)."""
+
+    purge: set[str]
+    keep: set[str]
+    comment_keep: dict[str, str] = field(default_factory=dict)
+    comment_purge: dict[str, str] = field(default_factory=dict)
+
+    def named(self) -> list[str]:
+        return sorted(self.purge | self.keep | set(self.comment_keep) | set(self.comment_purge))
 
 
-def parse_directives(source: str, path: str = "Dockerfile") -> list[Directive]:
-    """The ``# squasher: keep|purge PKG...`` comment lines of a Dockerfile, in order.
+@dataclass
+class _History:
+    """Per (manager, package): where the original last installs it, where it last removes it
+    (after that install), and the members of an apk ``--virtual`` group."""
 
-    Packages are separated by spaces or commas. Another verb, or no package, is an error at that
-    line. Comments that do not start with ``squasher:`` are not directives.
-    """
-    found: list[Directive] = []
-    for number, line in enumerate(source.splitlines(), start=1):
-        m = _DIRECTIVE.match(line)
-        if m is None:
-            continue
-        verb = m.group("verb").lower()
-        packages = tuple(p for p in re.split(r"[\s,]+", m.group("rest")) if p)
-        if verb not in ("keep", "purge"):
-            raise SquasherError(
-                f"unknown squasher directive {m.group('verb')!r}: "
-                "write '# squasher: keep PKG...' or '# squasher: purge PKG...'",
-                path,
-                number,
-            )
-        if not packages:
-            raise SquasherError(f"'# squasher: {verb}' names no package", path, number)
-        found.append(Directive(verb, packages, path, number))  # type: ignore[arg-type]
-    return found
+    installed: dict[tuple[str, str], str] = field(default_factory=dict)
+    removed_at: dict[tuple[str, str], str] = field(default_factory=dict)
+    groups: dict[tuple[str, str], list[str]] = field(default_factory=dict)
 
 
-def build_tool(package: str) -> str | None:
-    """What the build-tool list says ``package`` is ("C compiler"), or None when not listed."""
-    name = package.split(":", 1)[0].lower()
-    if any(fnmatchcase(name, p) for p in NOT_BUILD_TOOLS):
-        return None
-    for pattern, what in BUILD_TOOLS:
-        if fnmatchcase(name, pattern):
-            return what if pattern == name else f"{what}, matches {pattern}"
-    return None
+def _choices(
+    purge: Iterable[str], keep: Iterable[str], directives: Iterable[Directive]
+) -> _Choices:
+    choices = _Choices(set(purge), set(keep))
+    both = sorted(choices.purge & choices.keep)
+    if both:
+        raise SquasherError(f"--purge and --keep both name {', '.join(both)}")
+    for d in directives:
+        target = choices.comment_keep if d.verb == "keep" else choices.comment_purge
+        for p in d.packages:
+            target.setdefault(p, d.where)
+    return choices
+
+
+def _history(ops: Sequence[PkgOp]) -> _History:
+    history = _History()
+    installed, removed_at = history.installed, history.removed_at
+    for op in ops:
+        for p in op.packages:
+            key = (op.manager, p)
+            if op.action == "install":
+                installed.setdefault(key, op.where)
+                removed_at.pop(key, None)
+            elif op.action in REMOVALS:
+                removed_at[key] = op.where
+        if op.action == "install" and op.virtual:
+            key = (op.manager, op.virtual)
+            installed.setdefault(key, op.where)
+            removed_at.pop(key, None)
+            history.groups.setdefault(key, []).extend(op.packages)
+    return history
+
+
+def _decide_one(
+    manager: str,
+    package: str,
+    where: str,
+    *,
+    choices: _Choices,
+    history: _History,
+    no_purge: bool,
+    evidence: Sequence[Evidence],
+) -> Decision:
+    """The decision for one package, the first rule that applies winning: --no-purge, the
+    user's choices, the original's own removal, a virtual group, a runtime tool, the build-tool
+    list."""
+
+    def made(build_only: bool, reason: str, kind: str = "") -> Decision:
+        return Decision(manager, package, build_only, reason, where, kind if build_only else "")
+
+    if no_purge:
+        return made(False, "purging turned off (--no-purge)")
+    if package in choices.keep:
+        return made(False, "user override (--keep)")
+    if package in choices.purge:
+        return made(True, "user override (--purge)", "named-by-user")
+    if package in choices.comment_keep:
+        return made(False, f"user override ({choices.comment_keep[package]}: # squasher: keep)")
+    if package in choices.comment_purge:
+        return made(
+            True,
+            f"user override ({choices.comment_purge[package]}: # squasher: purge)",
+            "named-by-user",
+        )
+    if (manager, package) in history.removed_at:
+        at = history.removed_at[(manager, package)]
+        why = f"removed by the original at {at}" if at else "removed by the original"
+        return made(True, why, "removed-by-original")
+    members = history.groups.get((manager, package))
+    if members is not None:
+        if members and all(build_tool(m) for m in members):
+            return made(True, "virtual group of build tools", "build-only")
+        return made(False, "virtual group holding runtime packages")
+    commands = tool_commands(package)
+    if commands:
+        return _runtime_tool(made(True, ""), commands, evidence)
+    what = build_tool(package)
+    if what is not None:
+        return made(True, f"build-tool list ({what})", "build-only")
+    return made(False, "not a build tool")
 
 
 def decide(
@@ -209,93 +169,47 @@ def decide(
     purging manager the Dockerfile uses. An apk ``--virtual`` group is build-only when the
     original deletes it or every package in it is build-only.
     """
-    purge_set = set(purge)
-    keep_set = set(keep)
-    both = sorted(purge_set & keep_set)
-    if both:
-        raise SquasherError(f"--purge and --keep both name {', '.join(both)}")
-    comment_keep: dict[str, str] = {}
-    comment_purge: dict[str, str] = {}
-    for d in directives:
-        target = comment_keep if d.verb == "keep" else comment_purge
-        for p in d.packages:
-            target.setdefault(p, d.where)
+    choices = _choices(purge, keep, directives)
     managers = set(purging_managers)
     relevant = [op for op in ops if op.manager in managers]
-
-    # last install and last removal of each (manager, package), in order
-    installed: dict[tuple[str, str], str] = {}
-    removed_at: dict[tuple[str, str], str] = {}
-    groups: dict[tuple[str, str], list[str]] = {}
-    for op in relevant:
-        for p in op.packages:
-            key = (op.manager, p)
-            if op.action == "install":
-                installed.setdefault(key, op.where)
-                removed_at.pop(key, None)
-            elif op.action in REMOVALS:
-                removed_at[key] = op.where
-        if op.action == "install" and op.virtual:
-            key = (op.manager, op.virtual)
-            installed.setdefault(key, op.where)
-            removed_at.pop(key, None)
-            groups.setdefault(key, []).extend(op.packages)
+    history = _history(relevant)
 
     def one(manager: str, package: str, where: str) -> Decision:
-        def made(build_only: bool, reason: str, kind: str = "") -> Decision:
-            return Decision(manager, package, build_only, reason, where, kind if build_only else "")
+        return _decide_one(
+            manager,
+            package,
+            where,
+            choices=choices,
+            history=history,
+            no_purge=no_purge,
+            evidence=evidence,
+        )
 
-        if no_purge:
-            return made(False, "purging turned off (--no-purge)")
-        if package in keep_set:
-            return made(False, "user override (--keep)")
-        if package in purge_set:
-            return made(True, "user override (--purge)", "named-by-user")
-        if package in comment_keep:
-            return made(False, f"user override ({comment_keep[package]}: # squasher: keep)")
-        if package in comment_purge:
-            return made(
-                True,
-                f"user override ({comment_purge[package]}: # squasher: purge)",
-                "named-by-user",
-            )
-        if (manager, package) in removed_at:
-            at = removed_at[(manager, package)]
-            why = f"removed by the original at {at}" if at else "removed by the original"
-            return made(True, why, "removed-by-original")
-        members = groups.get((manager, package))
-        if members is not None:
-            if members and all(build_tool(m) for m in members):
-                return made(True, "virtual group of build tools", "build-only")
-            return made(False, "virtual group holding runtime packages")
-        commands = tool_commands(package)
-        if commands:
-            return _runtime_tool(made(True, ""), commands, evidence)
-        what = build_tool(package)
-        if what is not None:
-            return made(True, f"build-tool list ({what})", "build-only")
-        return made(False, "not a build tool")
-
-    decisions = [one(m, p, w) for (m, p), w in installed.items()]
+    decisions = [one(m, p, w) for (m, p), w in history.installed.items()]
     decisions = _hint_build_companions(decisions, relevant)
-    for m, p in removed_at:
-        if (m, p) not in installed:
+    for m, p in history.removed_at:
+        if (m, p) not in history.installed:
             decisions.append(one(m, p, ""))
     seen = {(d.manager, d.package) for d in decisions}
-    used = sorted({op.manager for op in relevant})
-    named = sorted(purge_set | keep_set | set(comment_keep) | set(comment_purge))
-    for m in used:
-        for p in named:
+    for m in sorted({op.manager for op in relevant}):
+        for p in choices.named():
             if (m, p) not in seen:
                 decisions.append(one(m, p, ""))
+    return decisions + _runtimes_of_tools(decisions)
+
+
+def _runtimes_of_tools(decisions: list[Decision]) -> list[Decision]:
+    """A kept decision for the runtime each runtime tool runs on, unless one is decided already:
+    purging the tool never takes its runtime along."""
     seen = {(d.manager, d.package) for d in decisions}
-    for tool in list(decisions):
+    added: list[Decision] = []
+    for tool in decisions:
         if tool.kind != "runtime-tool":
             continue
         for runtime in tool_runtimes(tool.package):
             if (tool.manager, runtime) not in seen:
                 seen.add((tool.manager, runtime))
-                decisions.append(
+                added.append(
                     Decision(
                         tool.manager,
                         runtime,
@@ -303,7 +217,7 @@ def decide(
                         f"the runtime {tool.package} runs on: stays when {tool.package} is purged",
                     )
                 )
-    return decisions
+    return added
 
 
 def _runtime_tool(

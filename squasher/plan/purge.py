@@ -31,6 +31,7 @@ from squasher.pkg import MANAGERS, ScriptOps, cleanup_sh, detect_ops
 from squasher.pkg import build_tools as bt
 from squasher.pkg.apt import Apt
 from squasher.pkg.base import PkgOp
+from squasher.pkg.directives import parse_directives
 from squasher.pkg.evidence import Evidence, context_evidence
 from squasher.plan.hooks import ScriptHooks
 from squasher.plan.model import CopyOp, RunStep, Segment, StagePlan
@@ -165,7 +166,7 @@ class PurgeHooks(ScriptHooks):
     ) -> None:
         self.options = options
         self.stages: dict[str, StagePackages] = {}
-        directives = bt.parse_directives(df.source, df.path)
+        directives = parse_directives(df.source, df.path)
         evidence = run_evidence(df, options.context)
         for sp in stages:
             info = StagePackages()

@@ -11,6 +11,7 @@ from squasher.parse.model import Dockerfile, Stage
 from squasher.pkg import MANAGERS, cleanup_sh, detect_ops
 from squasher.pkg import build_tools as bt
 from squasher.pkg.apt import Apt
+from squasher.pkg.directives import parse_directives
 from squasher.plan.purge import INSTALL_WRAPPERS_SH, REMOVE_WRAPPERS_SH, PurgeOptions, run_text
 from squasher.render.runtime import helpers, needed
 from squasher.util.standard_path import STANDARD_PATH, with_standard_path
@@ -55,7 +56,7 @@ def stage_packages(df: Dockerfile, stage: Stage, name: str, options: PurgeOption
         ops,
         purge=options.purge_packages,
         keep=options.keep_packages,
-        directives=bt.parse_directives(df.source, df.path),
+        directives=parse_directives(df.source, df.path),
         no_purge=not options.purge,
     )
     return Packages(sorted({op.manager for op in ops}), decisions, unanalysed)
