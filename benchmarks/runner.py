@@ -210,7 +210,7 @@ class SampleRun:
     def _build_squashed(
         self, variant: Variant, phase: str, tag: str, nocache: bool, out: VariantResult
     ) -> Built:
-        from squasher.measure.diff_size import prepare_squashed_context
+        from squasher.measure.contexts import prepare_squashed_context
 
         assert variant.strategy is not None
         strategies = available_strategies()

@@ -12,23 +12,22 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from squasher.errors import SquasherError
+from squasher.measure.contexts import original_context, prepare_squashed_context
 
 if TYPE_CHECKING:
     import docker
 
     from squasher.engine import BuildProgress, ImageInfo, Scratch
     from squasher.report.rewrite import RewriteReport
-    from squasher.rewriting import RewriteResult
 
 Which = Literal["original", "squashed"]
 #: Each build of a run is tagged TEMP_REPOSITORY/<random>:original|squashed and removed by that
@@ -90,128 +89,6 @@ def _measure(info: ImageInfo, seconds: float, builder: str, keep: bool) -> Image
         layer_sizes=[LayerSize(layer.size, layer.instruction) for layer in info.layer_sizes],
         builder=builder,
     )
-
-
-def _copy_context_paths(
-    context: Path, paths: Sequence[str], dest: Path, generated: Collection[str] = ()
-) -> None:
-    """Copy the named context-relative paths into dest, leaving out what .dockerignore excludes
-    (the builder would not have sent those either) and the ``generated`` paths (squasher's own
-    files: ``squasher.context.snapshot.generated_paths``)."""
-    from squasher.context.dockerignore import DockerIgnore
-
-    ignore = DockerIgnore.load(context)
-
-    def place(src: Path, rel: str) -> None:
-        if rel in generated:
-            return
-        if ignore.excluded(rel) and not (
-            src.is_dir() and not src.is_symlink() and ignore.walk(context, rel)
-        ):  # an excluded directory is still sent when a "!" exception keeps something below it
-            return
-        target = dest / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if src.is_symlink():
-            if not target.is_symlink():
-                os.symlink(os.readlink(src), target)
-        elif src.is_dir():
-            target.mkdir(exist_ok=True)
-            shutil.copystat(src, target)
-            for child in sorted(src.iterdir()):
-                place(child, f"{rel}/{child.name}")
-        elif src.is_file():
-            shutil.copy2(src, target)
-
-    for rel in sorted(set(paths)):
-        rel = rel.strip("/")
-        if rel in ("", "."):  # the whole context, but the files a rewrite generates
-            for child in sorted(context.iterdir()):
-                place(child, child.name)
-        else:
-            place(context / rel, rel)
-
-
-def prepare_squashed_context(
-    dockerfile: Path,
-    context: Path,
-    workdir: Path,
-    *,
-    builder: str,
-    strategy: str,
-    options: Mapping[str, Any] | None = None,
-) -> tuple[Path, str, RewriteResult]:
-    """Rewrite ``dockerfile`` into ``workdir`` (an exact context). Returns (context, dockerfile, result)."""
-    from squasher.rewriting import rewrite
-
-    result = rewrite(
-        dockerfile, context=context, builder=builder, strategy=strategy, **dict(options or {})
-    )
-    exact = workdir / "context"
-    report = result.report
-    squashed_name = "Dockerfile.squashed"
-    try:
-        exact.mkdir()
-        generated = _generated(context, result)
-        _copy_context_paths(context, report.context_paths if report else [], exact, generated)
-        for rel, data in sorted(result.files.items()):
-            if rel.startswith("..") or rel.endswith(".dockerignore"):
-                continue  # the exact context needs no ignore file
-            target = exact / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
-        (exact / squashed_name).write_text(result.dockerfile, encoding="utf-8")
-        if report is not None and report.strategy == "script":
-            from squasher.rewriting import account_staged_files
-
-            # what this build stages: the exact context, not the user's
-            account_staged_files(report, exact, {dockerfile.name, squashed_name})
-    except OSError as err:  # a full or read-only temporary directory (TMPDIR)
-        what = f" ({err.filename})" if err.filename else ""
-        raise SquasherError(
-            f"cannot prepare the squashed build's context in {workdir}: {err.strerror}{what}"
-        ) from None
-    return exact, squashed_name, result
-
-
-def _generated(context: Path, result: RewriteResult) -> set[str]:
-    """The paths of ``context`` squasher wrote (this rewrite's, an earlier one's on disk)."""
-    from squasher.context.dockerignore import DockerIgnore
-    from squasher.context.snapshot import generated_paths
-
-    outputs = set(result.files)
-    with contextlib.suppress(ValueError):
-        outputs.add(result.output_path.resolve().relative_to(context.resolve()).as_posix())
-    return generated_paths(context, DockerIgnore.load(context), outputs)
-
-
-def original_context(
-    context: Path, dockerfile: Path, result: RewriteResult, workdir: Path
-) -> tuple[Path, Path]:
-    """The context and Dockerfile the original is built from: ``context`` itself, or, when an
-    earlier ``squasher rewrite`` left its files there, a copy without them (the original build
-    never saw them)."""
-    if not (context / ".squasher").exists() and not result.output_path.exists():
-        return context, dockerfile  # no earlier rewrite here (the cheap test: no context walk)
-    generated = _generated(context, result)
-    if not any((context / rel).exists() or (context / rel).is_symlink() for rel in generated):
-        return context, dockerfile
-    copy = workdir / "original"
-    try:
-        copy.mkdir()
-        _copy_context_paths(context, ["."], copy, generated)
-        try:
-            rel = dockerfile.resolve().relative_to(context.resolve())
-        except ValueError:
-            return copy, dockerfile  # a Dockerfile outside the context stays where it is
-        if not (copy / rel).is_file():  # the Dockerfile itself is excluded by .dockerignore
-            (copy / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(dockerfile, copy / rel)
-    except OSError as err:
-        what = f" ({err.filename})" if err.filename else ""
-        raise SquasherError(
-            f"cannot copy the original's context to {workdir}: {err.strerror}{what}"
-        ) from None
-    return copy, copy / rel
 
 
 def _build_and_measure(
@@ -281,20 +158,7 @@ def diff_size(
     """
     from squasher.engine import Scratch, connect
 
-    context_path = Path(context).resolve()
-    if not context_path.is_dir():
-        raise SquasherError(f"{context}: build context is not a directory")
-    df = Path(dockerfile) if dockerfile is not None else context_path / "Dockerfile"
-    if not df.is_absolute():
-        df = (Path.cwd() / df).resolve()
-    if not df.is_file():
-        raise SquasherError(f"{df}: no such Dockerfile")
-    if strategy is None:
-        from squasher.rewriting import default_strategy
-
-        strategy = default_strategy(builder)
-    if strategy == "mount" and builder != "buildkit":
-        raise SquasherError("--strategy mount needs --builder buildkit")
+    context_path, df, strategy = _inputs(context, dockerfile, builder, strategy)
     args = dict(build_args or {})
     client = client or connect()
     keep = keep_images or tag is not None
@@ -328,12 +192,7 @@ def diff_size(
         if verify:
             verified = _verify(client, original_id, squashed_id, rewritten.report, squashed_log)
         if tag is not None:
-            repo, _, tag_part = tag.rpartition(":") if ":" in tag.split("/")[-1] else (tag, "", "")
-            client.api.tag(squashed_id, repo or tag, tag_part or "latest")
-            if not keep_images:
-                # the tag keeps the squashed image alive; only the original goes
-                with contextlib.suppress(ValueError):
-                    scratch.images.remove(squashed_id)
+            _tag(client, scratch, squashed_id, tag, keep_images)
         saved = original.size - squashed.size
         report = _report_dict(rewritten.report, squashed_log)
         if strategy == "stages" and report.get("delta") is None:
@@ -364,6 +223,43 @@ def diff_size(
             verify=verified,
             tag=tag,
         )
+
+
+def _inputs(
+    context: str | os.PathLike[str],
+    dockerfile: str | os.PathLike[str] | None,
+    builder: str,
+    strategy: str | None,
+) -> tuple[Path, Path, str]:
+    """The context directory and the Dockerfile, absolute, and the rewrite's form (the
+    builder's default when None), or the error that says what is wrong with them."""
+    context_path = Path(context).resolve()
+    if not context_path.is_dir():
+        raise SquasherError(f"{context}: build context is not a directory")
+    df = Path(dockerfile) if dockerfile is not None else context_path / "Dockerfile"
+    if not df.is_absolute():
+        df = (Path.cwd() / df).resolve()
+    if not df.is_file():
+        raise SquasherError(f"{df}: no such Dockerfile")
+    if strategy is None:
+        from squasher.rewriting import default_strategy
+
+        strategy = default_strategy(builder)
+    if strategy == "mount" and builder != "buildkit":
+        raise SquasherError("--strategy mount needs --builder buildkit")
+    return context_path, df, strategy
+
+
+def _tag(
+    client: docker.DockerClient, scratch: Scratch, image_id: str, tag: str, keep_images: bool
+) -> None:
+    """Leave the squashed image under ``tag`` (``name[:tag]``, default ``latest``); the tag keeps
+    it alive, so only the original goes unless ``keep_images``."""
+    repo, _, tag_part = tag.rpartition(":") if ":" in tag.split("/")[-1] else (tag, "", "")
+    client.api.tag(image_id, repo or tag, tag_part or "latest")
+    if not keep_images:
+        with contextlib.suppress(ValueError):
+            scratch.images.remove(image_id)
 
 
 def _report_dict(report: RewriteReport | None, build_log: Sequence[str] = ()) -> dict[str, Any]:
