@@ -345,27 +345,7 @@ def verify(
         from squasher.pkg.base import parse_protect_log
 
         protections.extend(parse_protect_log(build_log))
-    try:
-        # fail fast on a missing image, before streaming the other one
-        (orig_id, orig_layers), (sq_id, sq_layers) = (
-            _inspect(client, original),
-            _inspect(client, squashed),
-        )
-        rebuild_id = _inspect(client, rebuild)[0] if rebuild is not None else None
-        base = shared_layers(orig_layers, sq_layers)
-        rebuilt: _Loaded | None = None
-        if orig_id == sq_id and rebuild_id in (None, orig_id):
-            orig = _load(client, original, base_layers=base)
-            sq = dataclasses.replace(orig, side=dataclasses.replace(orig.side, ref=squashed))
-        else:
-            # the streams at once: the time goes into the engine writing the archives
-            loaded = _load_concurrently(client, refs, [base, 0, 0])
-            orig, sq = loaded[0], loaded[1]
-            rebuilt = loaded[2] if rebuild is not None else None
-    except SquasherError:
-        raise
-    except Exception as err:  # the SDK's and requests' errors: the engine went away mid-stream
-        raise EngineUnavailable(f"reading the images failed: {err}") from err
+    orig_id, sq_id, orig, sq, rebuilt = _load_images(client, original, squashed, rebuild)
     evidence = Evidence(
         original_db=orig.db,
         squashed_db=sq.db,
@@ -408,6 +388,36 @@ def verify(
         extra_packages=sorted(set(sq.db.installed) - set(orig.db.installed)) if both else [],
         purged_tools={p: classifier.commands_of(p) for p in tools},
     )
+
+
+def _load_images(
+    client: Any, original: str, squashed: str, rebuild: str | None
+) -> tuple[str, str, _Loaded, _Loaded, _Loaded | None]:
+    """Both images (and the rebuild of the original), read once each: the ids and what was read
+    (the same image twice is read once). A missing image fails before any stream starts."""
+    refs = [original, squashed] + ([rebuild] if rebuild is not None else [])
+    try:
+        # fail fast on a missing image, before streaming the other one
+        (orig_id, orig_layers), (sq_id, sq_layers) = (
+            _inspect(client, original),
+            _inspect(client, squashed),
+        )
+        rebuild_id = _inspect(client, rebuild)[0] if rebuild is not None else None
+        base = shared_layers(orig_layers, sq_layers)
+        rebuilt: _Loaded | None = None
+        if orig_id == sq_id and rebuild_id in (None, orig_id):
+            orig = _load(client, original, base_layers=base)
+            sq = dataclasses.replace(orig, side=dataclasses.replace(orig.side, ref=squashed))
+        else:
+            # the streams at once: the time goes into the engine writing the archives
+            loaded = _load_concurrently(client, refs, [base, 0, 0])
+            orig, sq = loaded[0], loaded[1]
+            rebuilt = loaded[2] if rebuild is not None else None
+    except SquasherError:
+        raise
+    except Exception as err:  # the SDK's and requests' errors: the engine went away mid-stream
+        raise EngineUnavailable(f"reading the images failed: {err}") from err
+    return orig_id, sq_id, orig, sq, rebuilt
 
 
 def _called(client: Any, image_id: str, loaded: _Loaded) -> frozenset[str]:
