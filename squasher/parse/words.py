@@ -52,6 +52,9 @@ Errors are ``WordSyntaxError`` (a ``DockerfileSyntaxError`` without location: ca
 ``path``/``line``), with the builder's message, e.g. ``failed to process "${}": syntax error:
 bad substitution``.
 
+The parts and errors live in :mod:`squasher.parse.word_parts`, the evaluation of each part
+(modifiers, patterns) in :mod:`squasher.parse.substitution`; this module lexes and splits.
+
 Quirk kept on purpose: like the builder, ``expand_words`` drops the part of a word that precedes
 a ``${v<modifier>...}`` in the same word (``a${x:-b}`` splits to ``["b"]``).
 """
@@ -60,47 +63,41 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from squasher.errors import DockerfileSyntaxError
 from squasher.parse.gocompat import go_isspace, go_quote
+from squasher.parse.substitution import eval_part, eval_parts
+from squasher.parse.word_parts import (
+    VALID_OPS,
+    Lit,
+    Part,
+    Var,
+    WordFailure,
+    WordSyntaxError,
+    is_name_char,
+)
 
 if TYPE_CHECKING:
     from squasher.parse.model import Instruction
 
+__all__ = [
+    "VALID_OPS",
+    "Lit",
+    "Part",
+    "Var",
+    "WordSyntaxError",
+    "arg_pairs",
+    "env_pairs",
+    "evaluate",
+    "expand_word",
+    "expand_words",
+    "lex_word",
+    "process_words",
+]
 
-class WordSyntaxError(DockerfileSyntaxError):
-    """A word the builder refuses to expand; callers set ``path``/``line``."""
-
-
-@dataclass(frozen=True)
-class Lit:
-    """Literal text (quotes already removed, escapes processed)."""
-
-    text: str
-
-
-@dataclass(frozen=True)
-class Var:
-    """A variable reference: ``$name``, ``${name}`` or ``${name<op><word>}``."""
-
-    name: str
-    op: str = ""
-    word: tuple[Part, ...] = ()
-    replacement: tuple[Part, ...] = ()  # only for "/" and "//"
-    braced: bool = field(default=False, compare=False)  # written as ${...}
-
-
-Part = Lit | Var
-
-VALID_OPS = frozenset({"", ":-", "-", ":+", "+", ":?", "?", "#", "##", "%", "%%", "/", "//"})
 
 _SPECIAL_PARAMS = frozenset("@*#?-$!0")
-
-
-class _Fail(Exception):
-    """Internal: a lexing/expansion error with the builder's message."""
 
 
 @dataclass
@@ -110,10 +107,6 @@ class _Piece:
     part: Part
     split: bool  # unquoted: white space in its value separates words
     clobber: bool = False  # the builder's shared word buffer is reset before this piece
-
-
-def _is_name_char(ch: str) -> bool:
-    return ch == "_" or ch.isalpha() or ch.isdecimal()
 
 
 class _Lexer:
@@ -194,7 +187,7 @@ class _Lexer:
                 else:
                     pieces.append(_Piece(Lit(ch), True))
         if stop:
-            raise _Fail(f"unexpected end of statement while looking for matching {stop}")
+            raise WordFailure(f"unexpected end of statement while looking for matching {stop}")
         return pieces
 
     def single_quote(self) -> str:
@@ -203,7 +196,9 @@ class _Lexer:
         while True:
             ch = self.next()
             if ch == "":
-                raise _Fail("unexpected end of statement while looking for matching single-quote")
+                raise WordFailure(
+                    "unexpected end of statement while looking for matching single-quote"
+                )
             if ch == "'":
                 if self.raw_quotes:
                     out.append(ch)
@@ -219,7 +214,9 @@ class _Lexer:
         while True:
             ch = self.peek()
             if ch == "":
-                raise _Fail("unexpected end of statement while looking for matching double-quote")
+                raise WordFailure(
+                    "unexpected end of statement while looking for matching double-quote"
+                )
             if ch == '"':
                 self.next()
                 if self.raw_quotes:
@@ -256,16 +253,16 @@ class _Lexer:
         if ch in _SPECIAL_PARAMS:
             return self.next()
         out = ""
-        while self.peek() != "" and _is_name_char(self.peek()):
+        while self.peek() != "" and is_name_char(self.peek()):
             out += self.next()
         return out
 
     def nested(self, stop: str, raw_escapes: bool, missing: str) -> tuple[Part, ...]:
         try:
             pieces = self.stop_on(stop, raw_escapes)
-        except _Fail:
+        except WordFailure:
             if self.peek() == "":
-                raise _Fail(missing) from None
+                raise WordFailure(missing) from None
             raise
         return _merge(p.part for p in pieces)
 
@@ -280,9 +277,9 @@ class _Lexer:
         self.next()  # the {
         ch = self.peek()
         if ch == "":
-            raise _Fail("syntax error: missing '}'")
+            raise WordFailure("syntax error: missing '}'")
         if ch in "{}:":
-            raise _Fail("syntax error: bad substitution")
+            raise WordFailure("syntax error: bad substitution")
         name = self.name()
         ch = self.next()
         if ch == "}":
@@ -296,12 +293,12 @@ class _Lexer:
         if null_is_unset or ch in ("+", "-", "?", "#", "%"):
             raw = ch in ("#", "%")
             if null_is_unset and raw:
-                raise _Fail(f"unsupported modifier ({chs}) in substitution")
+                raise WordFailure(f"unsupported modifier ({chs}) in substitution")
             word = self.nested("}", raw, "syntax error: missing '}'")
             op = chs
             if op not in VALID_OPS:
                 if not self.lenient:
-                    raise _Fail(f"unsupported modifier ({chs}) in substitution")
+                    raise WordFailure(f"unsupported modifier ({chs}) in substitution")
             elif (
                 op in ("#", "%")
                 and word
@@ -320,7 +317,7 @@ class _Lexer:
             pattern = self.nested("/", True, "syntax error: missing '/' in ${}")
             repl = self.nested("}", True, "syntax error: missing '}'")
             return Var(name, op, pattern, repl, braced=True), True
-        raise _Fail(f"unsupported modifier ({chs}) in substitution")
+        raise WordFailure(f"unsupported modifier ({chs}) in substitution")
 
 
 def _merge(parts: Iterable[Part]) -> tuple[Part, ...]:
@@ -337,141 +334,10 @@ def _merge(parts: Iterable[Part]) -> tuple[Part, ...]:
     return tuple(out)
 
 
-# --- evaluation ---------------------------------------------------------------------------
-
-
-def _pattern_regex(pattern: str, greedy: bool, anchored: bool) -> re.Pattern[str]:
-    out = "^" if anchored else ""
-    star = ".*" if greedy else ".*?"
-    i = 0
-    while i < len(pattern):
-        ch = pattern[i]
-        i += 1
-        if ch == "*":
-            out += star
-        elif ch == "?":
-            out += "."
-        elif ch == "\\":
-            nxt = pattern[i] if i < len(pattern) else ""
-            if nxt in ("}", "/"):
-                continue
-            i += 1
-            if nxt not in ("*", "?", "\\"):
-                raise _Fail(
-                    f"invalid pattern ({pattern}) in substitution: invalid escape '\\{nxt}'"
-                )
-            out += re.escape(nxt)
-        else:
-            out += re.escape(ch)
-    return re.compile(out)
-
-
-def _reverse_pattern(pattern: str) -> str:
-    out = [""] * len(pattern)
-    last = len(pattern) - 1
-    i = 0
-    while i <= last:
-        ch = pattern[i]
-        j = last - i
-        if ch == "\\" and i != last:
-            out[j - 1] = ch
-            out[j] = pattern[i + 1]
-            i += 2
-        else:
-            out[j] = ch
-            i += 1
-    return "".join(out)
-
-
-def _trim_prefix(pattern: str, value: str, greedy: bool) -> str:
-    m = _pattern_regex(pattern, greedy, True).search(value)
-    return value[m.end() :] if m else value
-
-
-def _go_expand_template(template: str, match: re.Match[str]) -> str:
-    """Go's ``Regexp.Expand`` for a pattern without groups: ``$$``, ``$0``/``${0}``, others empty."""
-    out = []
-    i = 0
-    while i < len(template):
-        ch = template[i]
-        if ch != "$":
-            out.append(ch)
-            i += 1
-            continue
-        i += 1
-        if i < len(template) and template[i] == "$":
-            out.append("$")
-            i += 1
-            continue
-        brace = i < len(template) and template[i] == "{"
-        j = i + 1 if brace else i
-        k = j
-        while k < len(template) and _is_name_char(template[k]):
-            k += 1
-        name = template[j:k]
-        if not name or (brace and (k >= len(template) or template[k] != "}")):
-            out.append("$")
-            continue
-        i = k + 1 if brace else k
-        if name.isdecimal() and name.isascii() and int(name) == 0:
-            out.append(match.group(0))
-    return "".join(out)
-
-
-def _eval_parts(parts: tuple[Part, ...], env: Mapping[str, str], skip_unset: bool) -> str:
-    return "".join(_eval_part(p, env, skip_unset) for p in parts)
-
-
-def _eval_part(part: Part, env: Mapping[str, str], skip_unset: bool) -> str:
-    if isinstance(part, Lit):
-        return part.text
-    name = part.name
-    is_set = name in env
-    value = env.get(name, "")
-    if part.op == "":
-        if not is_set and skip_unset:
-            return f"${{{name}}}" if part.braced else f"${name}"
-        return value
-    word = _eval_parts(part.word, env, skip_unset)
-    op = part.op
-    if op in ("/", "//"):
-        repl = _eval_parts(part.replacement, env, skip_unset)
-        if not is_set and skip_unset:
-            return f"${{{name}/{word}/{repl}}}"
-        rx = _pattern_regex(word, True, False)
-        if op == "//":
-            return rx.sub(lambda m: _go_expand_template(repl, m), value)
-        m = rx.search(value)
-        return value[: m.start()] + repl + value[m.end() :] if m else value
-    if not is_set and skip_unset:
-        return f"${{{name}{op}{word}}}"
-    null_is_unset = op.startswith(":")
-    kind = op[-1] if null_is_unset else op[0]
-    if op not in VALID_OPS:
-        raise _Fail(f"unsupported modifier ({op}) in substitution")
-    if kind == "-":
-        return word if (not is_set or (null_is_unset and value == "")) else value
-    if kind == "+":
-        return "" if (not is_set or (null_is_unset and value == "")) else word
-    if kind == "?":
-        if not is_set:
-            raise _Fail(f"{name}: {word or 'is not allowed to be unset'}")
-        if null_is_unset and value == "":
-            raise _Fail(f"{name}: {word or 'is not allowed to be empty'}")
-        return value
-    greedy = len(op) == 2
-    if not greedy and word.startswith(kind):
-        greedy = True
-        word = word[1:]
-    if kind == "#":
-        return _trim_prefix(word, value, greedy)
-    return _trim_prefix(_reverse_pattern(word), value[::-1], greedy)[::-1]
-
-
 def _lex(word: str, escape: str, **opts: bool) -> list[_Piece]:
     try:
         return _Lexer(word, escape, **opts).stop_on("", bool(opts.get("raw_escapes", False)))
-    except _Fail as err:
+    except WordFailure as err:
         raise WordSyntaxError(f"failed to process {go_quote(word)}: {err}") from None
 
 
@@ -481,7 +347,7 @@ def _split(pieces: list[_Piece], env: Mapping[str, str], skip_unset: bool) -> li
     for piece in pieces:
         if piece.clobber:
             buf = ""
-        value = _eval_part(piece.part, env, skip_unset)
+        value = eval_part(piece.part, env, skip_unset)
         if not piece.split:
             buf += value
             continue
@@ -510,7 +376,7 @@ def process_words(
     pieces = _lex(word, escape, raw_quotes=raw_quotes, raw_escapes=raw_escapes, lenient=skip_unset)
     try:
         return _split(pieces, env, skip_unset)
-    except _Fail as err:
+    except WordFailure as err:
         raise WordSyntaxError(f"failed to process {go_quote(word)}: {err}") from None
 
 
@@ -518,8 +384,8 @@ def expand_word(word: str, env: Mapping[str, str], escape: str = "\\") -> str:
     """Expand one word the way the builder does for ENV values, WORKDIR, USER, ... (no splitting)."""
     pieces = _lex(word, escape)
     try:
-        return "".join(_eval_part(p.part, env, False) for p in pieces)
-    except _Fail as err:
+        return "".join(eval_part(p.part, env, False) for p in pieces)
+    except WordFailure as err:
         raise WordSyntaxError(f"failed to process {go_quote(word)}: {err}") from None
 
 
@@ -536,8 +402,8 @@ def lex_word(word: str, escape: str = "\\") -> list[Part]:
 def evaluate(parts: list[Part] | tuple[Part, ...], env: Mapping[str, str]) -> str:
     """Evaluate a template from ``lex_word`` with ``env``; raises ``WordSyntaxError`` like the builder."""
     try:
-        return _eval_parts(tuple(parts), env, False)
-    except _Fail as err:
+        return eval_parts(tuple(parts), env, False)
+    except WordFailure as err:
         raise WordSyntaxError(str(err)) from None
 
 
