@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-from squasher.pkg.base import PROTECT_TAG, WHERE_FROM_ENV, PkgOp, strip_version, where_sh
+from squasher.pkg.base import PROTECT_TAG, WHERE_FROM_ENV, PkgOp, strip_version
 from squasher.pkg.common import (
     also_in,
     built_files_sh,
@@ -29,6 +29,7 @@ from squasher.pkg.common import (
     needs_scan_sh,
     only_in,
     protect_block_sh,
+    protect_start_sh,
     state,
 )
 from squasher.pkg.runtime import data_regex
@@ -143,8 +144,7 @@ class Apk:
             "/lib/apk/db/installed"
         )
         body = (
-            f"squasher_where={where_sh(where)}\n"
-            "squasher_tab=$(printf '\\t')\n"
+            protect_start_sh(where)
             + built_files_sh(owned, "apk-built")
             + needs_scan_sh("apk-built", "apk-needs", _SCANELF_NEEDS, _INTERPRETER_NEEDS)
             # a library the build made itself is not a package dependency

@@ -28,22 +28,20 @@ from squasher.pkg.apt_sh import (
     runtime_tools_sh,
     simulate_sh,
 )
-from squasher.pkg.base import FREED_TAG, PROTECT_TAG, WHERE_FROM_ENV, PkgOp, strip_version, where_sh
+from squasher.pkg.base import FREED_TAG, PROTECT_TAG, WHERE_FROM_ENV, PkgOp, strip_version
 from squasher.pkg.common import (
     also_in,
-    built_files_sh,
+    built_needs_sh,
+    each_needed_path_sh,
     freed_paths_sh,
     guarded_sh,
     indent,
     intercept_sh,
-    interpreter_needs_sh,
-    ldd_needs_sh,
     list_file_sh,
     marker_sh,
-    needs_scan_sh,
     only_in,
     protect_block_sh,
-    python_imports_sh,
+    protect_start_sh,
     state,
 )
 from squasher.pkg.runtime import data_regex
@@ -209,22 +207,11 @@ class Apt:
 
     def protect_sh(self, where: str = "") -> str:
         body = (
-            f"squasher_where={where_sh(where)}\n"
-            "squasher_tab=$(printf '\\t')\n"
-            + built_files_sh("cat /var/lib/dpkg/info/*.list", "apt-built")
-            + needs_scan_sh(
-                "apt-built",
-                "apt-needs",
-                ldd_needs_sh("apt-needs"),
-                interpreter_needs_sh("apt-needs"),
-            )
-            + python_imports_sh("apt-needs")
+            protect_start_sh(where)
+            + built_needs_sh("apt", "cat /var/lib/dpkg/info/*.list")
             # one line per needed path (the first file that needs it), then its owner
             + f": > {state('apt-protect-new')}\n"
-            + f'LC_ALL=C sort -t "$squasher_tab" -k2,2 -k1,1 {state("apt-needs")} \\\n'
-            + "\t| awk -F '\\t' '!seen[$2]++' \\\n"
-            + '\t| while IFS="$squasher_tab" read -r squasher_f squasher_lib; do\n'
-            + '\tsquasher_real=$(readlink -f "$squasher_lib" 2>/dev/null || echo "$squasher_lib")\n'
+            + each_needed_path_sh("apt-needs")
             + "\tsquasher_owner=\n"
             + '\tfor squasher_p in "$squasher_lib" "$squasher_real"; do\n'
             + '\t\tcase "$squasher_p" in\n'

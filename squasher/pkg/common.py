@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-from squasher.pkg.base import FREED_TAG, sh_quote
+from squasher.pkg.base import FREED_TAG, sh_quote, where_sh
 
 S = '"$SQUASHER_STATE"'  # the state directory, quoted for sh
 
@@ -303,6 +303,37 @@ def interpreter_needs_sh(needs: str) -> str:
 def guarded_sh(comment: str, condition: str, body: str) -> str:
     """``# comment`` then ``body`` run only ``if condition``."""
     return f"# {comment}\nif {condition}; then\n" + indent(body) + "fi\n"
+
+
+def protect_start_sh(where: str) -> str:
+    """The first lines of a protect snippet's body: where the removal is (``where_sh``) and a
+    tab for the state files' fields."""
+    return f"squasher_where={where_sh(where)}\nsquasher_tab=$(printf '\\t')\n"
+
+
+def built_needs_sh(prefix: str, owned_cmd: str) -> str:
+    """For a manager whose files ldd resolves (apt, dnf): state file ``<prefix>-built`` lists the
+    files the build made that no package owns (``owned_cmd`` prints what packages own), and
+    ``<prefix>-needs`` what each needs: its libraries, its interpreter, the system Python
+    modules it imports."""
+    needs = f"{prefix}-needs"
+    return (
+        built_files_sh(owned_cmd, f"{prefix}-built")
+        + needs_scan_sh(f"{prefix}-built", needs, ldd_needs_sh(needs), interpreter_needs_sh(needs))
+        + python_imports_sh(needs)
+    )
+
+
+def each_needed_path_sh(needs: str) -> str:
+    """The head of a loop over state file ``needs``: one pass per needed path (with the first
+    file that needs it), as ``$squasher_f``, ``$squasher_lib`` and its real path
+    ``$squasher_real``; the caller writes the loop's body and its ``done``."""
+    return (
+        f'LC_ALL=C sort -t "$squasher_tab" -k2,2 -k1,1 {state(needs)} \\\n'
+        + "\t| awk -F '\\t' '!seen[$2]++' \\\n"
+        + '\t| while IFS="$squasher_tab" read -r squasher_f squasher_lib; do\n'
+        + '\tsquasher_real=$(readlink -f "$squasher_lib" 2>/dev/null || echo "$squasher_lib")\n'
+    )
 
 
 def protect_block_sh(manager: str, where: str, condition: str, body: str) -> str:

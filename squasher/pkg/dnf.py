@@ -13,22 +13,20 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-from squasher.pkg.base import PROTECT_TAG, WHERE_FROM_ENV, Action, PkgOp, where_sh
+from squasher.pkg.base import PROTECT_TAG, WHERE_FROM_ENV, Action, PkgOp
 from squasher.pkg.common import (
     also_in,
-    built_files_sh,
+    built_needs_sh,
+    each_needed_path_sh,
     freed_paths_sh,
     guarded_sh,
     indent,
     intercept_sh,
-    interpreter_needs_sh,
-    ldd_needs_sh,
     list_file_sh,
     marker_sh,
-    needs_scan_sh,
     only_in,
     protect_block_sh,
-    python_imports_sh,
+    protect_start_sh,
     state,
 )
 from squasher.pkg.runtime import data_regex
@@ -153,21 +151,10 @@ class Dnf:
 
     def protect_sh(self, where: str = "") -> str:
         body = (
-            f"squasher_where={where_sh(where)}\n"
-            "squasher_tab=$(printf '\\t')\n"
+            protect_start_sh(where)
             + _PICK_PM
-            + built_files_sh("rpm -qa --qf '[%{FILENAMES}\\n]'", "rpm-built")
-            + needs_scan_sh(
-                "rpm-built",
-                "rpm-needs",
-                ldd_needs_sh("rpm-needs"),
-                interpreter_needs_sh("rpm-needs"),
-            )
-            + python_imports_sh("rpm-needs")
-            + f'LC_ALL=C sort -t "$squasher_tab" -k2,2 -k1,1 {state("rpm-needs")} \\\n'
-            + "\t| awk -F '\\t' '!seen[$2]++' \\\n"
-            + '\t| while IFS="$squasher_tab" read -r squasher_f squasher_lib; do\n'
-            + '\tsquasher_real=$(readlink -f "$squasher_lib" 2>/dev/null || echo "$squasher_lib")\n'
+            + built_needs_sh("rpm", "rpm -qa --qf '[%{FILENAMES}\\n]'")
+            + each_needed_path_sh("rpm-needs")
             + '\trpm -qf --qf \'%{NAME}\\n\' "$squasher_lib" "$squasher_real" 2>/dev/null \\\n'
             + "\t\t| grep -v ' ' | LC_ALL=C sort -u | while IFS= read -r squasher_pkg; do\n"
             + '\t\tprintf \'%s\\t%s\\t%s\\n\' "$squasher_pkg" "$squasher_f" "$squasher_lib"\n'
