@@ -84,12 +84,9 @@ class _Tree:
         names = [n for n in path.strip("/").split("/") if n]
         node = self.root
         for i, name in enumerate(names):
-            child = node.children.get(name)
+            child = _child(node, name)
             if child is None:
-                if name.startswith(WHITEOUT_PREFIX + WHITEOUT_PREFIX):
-                    return
-                child = _Node(name, node)
-                node.children[name] = child
+                return
             node = child
             if i == len(names) - 1:
                 node.size, node.is_dir = size, is_dir
@@ -127,25 +124,31 @@ def _merge(target: _Node, upper: _Node) -> None:
     for key in sorted(upper.children):
         node = upper.children[key]
         if node.children:  # what dive adds below this path comes first
-            child = target.children.get(key)
+            child = _child(target, key)
             if child is None:
-                if key.startswith(WHITEOUT_PREFIX + WHITEOUT_PREFIX):
-                    continue  # dive's AddPath makes no such node, nor anything below it
-                child = _Node(key, target)
-                target.children[key] = child
+                continue  # dive's AddPath makes no such node, nor anything below it
             _merge(child, node)
         if node.is_whiteout():
             hidden = key[len(WHITEOUT_PREFIX) :]
             if hidden in target.children:
                 del target.children[hidden]
             continue
-        child = target.children.get(key)
+        child = _child(target, key)
         if child is None:
-            if key.startswith(WHITEOUT_PREFIX + WHITEOUT_PREFIX):
-                continue
-            child = _Node(key, target)
-            target.children[key] = child
+            continue
         child.size, child.is_dir = node.size, node.is_dir
+
+
+def _child(parent: _Node, name: str) -> _Node | None:
+    """The child ``name`` of ``parent``, made payload-less when missing (dive's AddPath); None for
+    a name AddPath never makes, a whiteout of a whiteout."""
+    child = parent.children.get(name)
+    if child is None:
+        if name.startswith(WHITEOUT_PREFIX + WHITEOUT_PREFIX):
+            return None
+        child = _Node(name, parent)
+        parent.children[name] = child
+    return child
 
 
 def _leaves(node: _Node, prefix: str) -> Iterator[tuple[_Node, str]]:

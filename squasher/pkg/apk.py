@@ -17,7 +17,14 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-from squasher.pkg.base import PROTECT_TAG, WHERE_FROM_ENV, PkgOp, strip_version
+from squasher.pkg.base import (
+    PROTECT_TAG,
+    WHERE_FROM_ENV,
+    PkgOp,
+    package_specs,
+    strip_version,
+    subcommand,
+)
 from squasher.pkg.common import (
     also_in,
     built_files_sh,
@@ -85,12 +92,11 @@ class Apk:
         if cmd.name != "apk" or not cmd.words[0].literal:
             return []
         args = parse_options(cmd.args, _SHORT_VALUE, _LONG_VALUE)
-        if not args.operands or not args.operands[0].literal:
+        found = subcommand(args.operands)
+        if found is None:
             return []
-        sub = args.operands[0].text
-        operands = args.operands[1:]
-        specs = [w.text for w in operands if w.literal]
-        unknown = any(not w.literal for w in operands) or "xargs" in cmd.wrapped_by
+        sub, operands = found
+        specs, unknown = package_specs(operands, cmd)
         no_cache = args.has("--no-cache")
         ops: list[PkgOp] = []
         if args.has("-U", "--update-cache") and not no_cache:

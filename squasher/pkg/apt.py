@@ -28,7 +28,15 @@ from squasher.pkg.apt_sh import (
     runtime_tools_sh,
     simulate_sh,
 )
-from squasher.pkg.base import FREED_TAG, PROTECT_TAG, WHERE_FROM_ENV, PkgOp, strip_version
+from squasher.pkg.base import (
+    FREED_TAG,
+    PROTECT_TAG,
+    WHERE_FROM_ENV,
+    PkgOp,
+    package_specs,
+    strip_version,
+    subcommand,
+)
 from squasher.pkg.common import (
     also_in,
     built_needs_sh,
@@ -119,12 +127,11 @@ class Apt:
         if tool == "dpkg":
             return self._dpkg(cmd)
         args = parse_options(cmd.args, _SHORT_VALUE, _LONG_VALUE)
-        if not args.operands or not args.operands[0].literal:
+        found = subcommand(args.operands)
+        if found is None:
             return []
-        sub = args.operands[0].text
-        operands = args.operands[1:]
-        unknown = any(not w.literal for w in operands) or "xargs" in cmd.wrapped_by
-        specs = [w.text for w in operands if w.literal]
+        sub, operands = found
+        specs, unknown = package_specs(operands, cmd)
         if tool == "apt-mark":
             if sub not in ("auto", "manual", "hold", "unhold", "minimize-manual"):
                 return []

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 from squasher.pkg.state import StatePaths
-from squasher.shell.query import SimpleCommand
+from squasher.shell.query import SimpleCommand, Word
 
 Action = Literal["update", "install", "remove", "purge", "autoremove", "clean", "mark"]
 ACTIONS: tuple[Action, ...] = (
@@ -187,6 +187,21 @@ def parse_freed_log(log: str) -> list[Freed]:
         if len(fields) == 4 and fields[3].lstrip("-").isdigit():
             found.append(Freed(fields[1], fields[2], int(fields[3])))
     return found
+
+
+def subcommand(operands: Sequence[Word]) -> tuple[str, Sequence[Word]] | None:
+    """The subcommand a package tool's first operand names (``apk add gcc``: ``add``) and the
+    operands after it; None when there is none, or it is not known at rewrite time."""
+    if not operands or not operands[0].literal:
+        return None
+    return operands[0].text, operands[1:]
+
+
+def package_specs(operands: Sequence[Word], cmd: SimpleCommand) -> tuple[list[str], bool]:
+    """The package specs among ``operands`` known at rewrite time, and whether there are others:
+    an operand that expands, or operands xargs supplies."""
+    specs = [w.text for w in operands if w.literal]
+    return specs, any(not w.literal for w in operands) or "xargs" in cmd.wrapped_by
 
 
 def where_sh(where: str) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-from squasher.pkg.base import PROTECT_TAG, WHERE_FROM_ENV, Action, PkgOp
+from squasher.pkg.base import PROTECT_TAG, WHERE_FROM_ENV, Action, PkgOp, package_specs
 from squasher.pkg.common import (
     also_in,
     built_needs_sh,
@@ -116,7 +116,7 @@ class Dnf:
             action = _ACTIONS[sub]
         else:
             return []
-        specs = [w.text for w in operands if w.literal]
+        specs, unknown = package_specs(operands, cmd)
         if action in ("clean", "update"):
             specs = []
         config = args.config("--setopt")
@@ -129,7 +129,7 @@ class Dnf:
                     s for s in specs if not s.startswith(("/", "./")) and not s.endswith(".rpm")
                 ],
                 specs=specs,
-                unknown_packages=any(not w.literal for w in operands) or "xargs" in cmd.wrapped_by,
+                unknown_packages=unknown,
                 tool=tool or "",
                 no_install_recommends=weak in ("0", "false", "no", "off"),
                 auto_remove=action == "remove" and tool != "microdnf",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from squasher.pkg.base import Action, PkgOp
+from squasher.pkg.base import Action, PkgOp, package_specs
 from squasher.pkg.common import CacheOnlyManager
 from squasher.pkg.state import Reclaim, StatePaths
 from squasher.shell.query import SimpleCommand, parse_options
@@ -103,14 +103,14 @@ class Npm(CacheOnlyManager):
             ops = []
         else:
             return []
-        specs = [w.text for w in ops if w.literal]
+        specs, unknown = package_specs(ops, cmd)
         return [
             PkgOp(
                 manager=self.name,
                 action=action,
                 packages=[_name(s) for s in specs if _name(s)],
                 specs=specs,
-                unknown_packages=any(not w.literal for w in ops) or "xargs" in cmd.wrapped_by,
+                unknown_packages=unknown,
                 tool=tool or "",
                 global_=global_,
                 conditional=cmd.conditional,

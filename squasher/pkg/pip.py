@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from squasher.pkg.base import PkgOp, strip_version
+from squasher.pkg.base import PkgOp, package_specs, strip_version, subcommand
 from squasher.pkg.common import CacheOnlyManager
 from squasher.pkg.state import Reclaim, StatePaths
 from squasher.shell.query import SimpleCommand, Word, parse_options
@@ -78,12 +78,11 @@ class Pip(CacheOnlyManager):
         if args is None:
             return []
         parsed = parse_options(args, _SHORT_VALUE, _LONG_VALUE)
-        if not parsed.operands or not parsed.operands[0].literal:
+        found = subcommand(parsed.operands)
+        if found is None:
             return []
-        sub = parsed.operands[0].text
-        operands = parsed.operands[1:]
-        specs = [w.text for w in operands if w.literal]
-        unknown = any(not w.literal for w in operands) or "xargs" in cmd.wrapped_by
+        sub, operands = found
+        specs, unknown = package_specs(operands, cmd)
         env = cmd.env()
         no_cache = parsed.has("--no-cache-dir") or env.get("PIP_NO_CACHE_DIR", "").lower() in _TRUE
         if sub == "install":
