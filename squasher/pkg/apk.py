@@ -32,11 +32,11 @@ from squasher.pkg.common import (
     guarded_sh,
     intercept_sh,
     list_file_sh,
-    marker_sh,
     needs_scan_sh,
     only_in,
     protect_block_sh,
     protect_start_sh,
+    snapshot_block_sh,
     state,
 )
 from squasher.pkg.runtime import data_regex
@@ -135,13 +135,12 @@ class Apk:
         )
 
     def snapshot_sh(self) -> str:
-        return (
-            "# squasher apk: record the base's world and the start of the build\n"
-            + marker_sh()
-            + "if command -v apk >/dev/null 2>&1; then\n"
-            + f"\t{_WORLD_NAME} /etc/apk/world | LC_ALL=C sort -u > {state('apk-world')}\n"
-            + f"\t: >> {state('apk-protected')}\n"
-            + "fi\n"
+        return snapshot_block_sh(
+            "apk",
+            "record the base's world and the start of the build",
+            "command -v apk >/dev/null 2>&1",
+            f"{_WORLD_NAME} /etc/apk/world | LC_ALL=C sort -u > {state('apk-world')}\n"
+            + f": >> {state('apk-protected')}\n",
         )
 
     def protect_sh(self, where: str = "") -> str:

@@ -46,10 +46,10 @@ from squasher.pkg.common import (
     indent,
     intercept_sh,
     list_file_sh,
-    marker_sh,
     only_in,
     protect_block_sh,
     protect_start_sh,
+    snapshot_block_sh,
     state,
 )
 from squasher.pkg.runtime import data_regex
@@ -196,20 +196,19 @@ class Apt:
     # --- writing ---------------------------------------------------------------------------------
 
     def snapshot_sh(self) -> str:
-        return (
-            "# squasher apt: record the hand-installed packages and the start of the build\n"
-            + marker_sh()
-            + "if command -v apt-mark >/dev/null 2>&1; then\n"
-            + f"\tapt-mark showmanual | LC_ALL=C sort -u > {state('apt-manual')}\n"
-            + f"\t: >> {state('apt-protected')}\n"
-            + f"\t{_CONFIG_FILES} > {state('apt-config-files')}\n"
+        return snapshot_block_sh(
+            "apt",
+            "record the hand-installed packages and the start of the build",
+            "command -v apt-mark >/dev/null 2>&1",
+            f"apt-mark showmanual | LC_ALL=C sort -u > {state('apt-manual')}\n"
+            + f": >> {state('apt-protected')}\n"
+            + f"{_CONFIG_FILES} > {state('apt-config-files')}\n"
             # the base's whole installed set, whatever its marks: the purge never removes it
-            + f"\t{INSTALLED} > {state('apt-base')}\n"
+            + f"{INSTALLED} > {state('apt-base')}\n"
             # the bookkeeping files the base has: only the build's own ones are removed
-            + f"\tfor squasher_p in {BOOKKEEPING_GLOBS}; do\n"
-            + '\t\tif [ -e "$squasher_p" ]; then printf \'%s\\n\' "$squasher_p"; fi\n'
-            + f"\tdone > {state('apt-base-bookkeeping')}\n"
-            + "fi\n"
+            + f"for squasher_p in {BOOKKEEPING_GLOBS}; do\n"
+            + '\tif [ -e "$squasher_p" ]; then printf \'%s\\n\' "$squasher_p"; fi\n'
+            + f"done > {state('apt-base-bookkeeping')}\n",
         )
 
     def protect_sh(self, where: str = "") -> str:

@@ -336,6 +336,18 @@ def each_needed_path_sh(needs: str) -> str:
     )
 
 
+def snapshot_block_sh(manager: str, what: str, condition: str, body: str) -> str:
+    """A snapshot snippet: the state directory and the build's start marker (``marker_sh``),
+    then ``body`` when ``condition`` holds (the manager's tool is in the base)."""
+    return (
+        f"# squasher {manager}: {what}\n"
+        + marker_sh()
+        + f"if {condition}; then\n"
+        + indent(body)
+        + "fi\n"
+    )
+
+
 def protect_block_sh(manager: str, where: str, condition: str, body: str) -> str:
     """A protect snippet: ``body`` runs when ``condition`` holds and the build has a marker."""
     return guarded_sh(

@@ -23,10 +23,10 @@ from squasher.pkg.common import (
     indent,
     intercept_sh,
     list_file_sh,
-    marker_sh,
     only_in,
     protect_block_sh,
     protect_start_sh,
+    snapshot_block_sh,
     state,
 )
 from squasher.pkg.runtime import data_regex
@@ -140,13 +140,12 @@ class Dnf:
         ]
 
     def snapshot_sh(self) -> str:
-        return (
-            "# squasher dnf: record the base's packages and the start of the build\n"
-            + marker_sh()
-            + "if command -v rpm >/dev/null 2>&1; then\n"
-            + f"\trpm -qa --qf '%{{NAME}}\\n' | LC_ALL=C sort -u > {state('rpm-base')}\n"
-            + f"\t: >> {state('rpm-protected')}\n"
-            + "fi\n"
+        return snapshot_block_sh(
+            "dnf",
+            "record the base's packages and the start of the build",
+            "command -v rpm >/dev/null 2>&1",
+            f"rpm -qa --qf '%{{NAME}}\\n' | LC_ALL=C sort -u > {state('rpm-base')}\n"
+            + f": >> {state('rpm-protected')}\n",
         )
 
     def protect_sh(self, where: str = "") -> str:
