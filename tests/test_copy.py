@@ -177,9 +177,7 @@ def test_golden(name: str, ctx: Path) -> None:
 
 
 def test_generated_sh_passes_sh_n_and_shellcheck(ctx: Path, tmp_path: Path) -> None:
-    exe = required_tools.shellcheck()
-    if exe is None:
-        pytest.skip("shellcheck not installed")
+    exe = required_tools.require("shellcheck")
     parts = ["#!/bin/sh", full_runtime(), "__sq_df=Dockerfile", "__sq_line=0"]
     for line, builder, workdir, ignore in GOLDEN_CASES.values():
         step = plan(line, ctx, builder=builder, workdir=workdir, ignore=ignore, expand=_upper_x)

@@ -6,11 +6,11 @@ import io
 import json
 import math
 import random
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+import required_tools
 from test_inspect_helpers import Item, d, f, hard, opq, save_archive, sym, wh
 
 from squasher.inspect.efficiency import Efficiency, efficiency
@@ -81,14 +81,13 @@ def test_whiteout_of_unknown_path_stops_the_layer_like_dive() -> None:
 # ---------------------------------------------------------------------------------------------
 # dive itself, reading the same archives (docker-archive source: no engine needed)
 
-DIVE = shutil.which("dive")
-
 
 def dive_figures(archive: Path, tmp_path: Path) -> dict[str, object]:
+    """dive's figures for ``archive`` (skipped without dive; failed under CI=true)."""
+    exe = required_tools.require("dive")
     out = tmp_path / "dive.json"
-    assert DIVE is not None
     subprocess.run(
-        [DIVE, "--source", "docker-archive", str(archive), "--json", str(out)],
+        [exe, "--source", "docker-archive", str(archive), "--json", str(out)],
         check=True,
         capture_output=True,
         timeout=120,
@@ -149,7 +148,6 @@ def random_layers(rng: random.Random) -> list[list[Item]]:
     return layers
 
 
-@pytest.mark.skipif(DIVE is None, reason="dive is not installed")
 @pytest.mark.parametrize("seed", range(16))
 def test_figures_equal_dives_on_random_archives(seed: int, tmp_path: Path) -> None:
     rng = random.Random(seed)
@@ -178,7 +176,6 @@ HAND_CASES: dict[str, list[list[Item]]] = {
 }
 
 
-@pytest.mark.skipif(DIVE is None, reason="dive is not installed")
 @pytest.mark.parametrize("case", sorted(HAND_CASES))
 def test_figures_equal_dives_on_hand_cases(case: str, tmp_path: Path) -> None:
     data = save_archive(HAND_CASES[case])

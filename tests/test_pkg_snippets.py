@@ -12,6 +12,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import required_tools
 
 from squasher.pkg import MANAGERS, cleanup_sh
 from squasher.pkg.apt import Apt
@@ -91,9 +92,7 @@ def test_syntax(key: str, shell: str, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("key", sorted(SNIPPETS))
 def test_shellcheck(key: str, tmp_path: Path) -> None:
-    exe = shutil.which("shellcheck")
-    if exe is None:
-        pytest.skip("shellcheck not installed")
+    exe = required_tools.require("shellcheck")
     script = tmp_path / "s.sh"
     script.write_text(as_script(SNIPPETS[key]))
     proc = subprocess.run(

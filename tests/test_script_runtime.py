@@ -19,6 +19,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import required_tools
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -216,12 +217,9 @@ def test_one_prefix_and_one_definition_per_helper() -> None:
 
 
 def test_runtime_files_pass_shellcheck() -> None:
-    if shutil.which("shellcheck") is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("shellcheck is not installed (CI=true)")
-        pytest.skip("shellcheck not installed")
+    exe = required_tools.require("shellcheck")
     files = [str(RUNTIME_DIR / f) for f in FILES]
-    proc = subprocess.run(["shellcheck", "-s", "sh", *files], capture_output=True, text=True)
+    proc = subprocess.run([exe, "-s", "sh", *files], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout
 
 

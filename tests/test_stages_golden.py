@@ -59,6 +59,23 @@ def test_golden(case: str, tmp_path: Path) -> None:
     assert got == want
 
 
+def test_outputs_are_the_same_across_hash_seeds() -> None:
+    """Every case's Dockerfile and scripts, from interpreters with different hash seeds."""
+    from hashseed import outputs_across_hash_seeds
+
+    code = (
+        "import hashlib, json, tempfile\nfrom pathlib import Path\n"
+        "from test_stages_golden import CASES, _outputs\n"
+        "for case in CASES:\n"
+        "    with tempfile.TemporaryDirectory() as tmp:\n"
+        "        text = json.dumps(_outputs(case, Path(tmp)), sort_keys=True)\n"
+        "        print(case, hashlib.sha256(text.replace(tmp, '<tmp>').encode()).hexdigest())\n"
+    )
+    first, *others = outputs_across_hash_seeds(code)
+    assert len(first.splitlines()) == len(CASES)
+    assert all(out == first for out in others)
+
+
 @pytest.mark.parametrize("case", CASES)
 def test_deterministic_and_idempotent(case: str, tmp_path: Path) -> None:
     assert _outputs(case, tmp_path / "a") == _outputs(case, tmp_path / "b")

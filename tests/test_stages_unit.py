@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import required_tools
 from conftest import BUSYBOX
 
 from squasher.errors import SquasherError
@@ -245,9 +246,8 @@ def test_fragments_are_shellchecked_as_files_and_ship_without_the_directive() ->
     for path in fragments:
         assert path.read_text().startswith("# shellcheck shell=sh\n"), path.name
         assert not sh_file(path.name).startswith("# shellcheck"), path.name
-    if shutil.which("shellcheck") is None:
-        pytest.skip("shellcheck not installed")
-    proc = subprocess.run(["shellcheck", *map(str, fragments)], capture_output=True, text=True)
+    exe = required_tools.require("shellcheck")
+    proc = subprocess.run([exe, *map(str, fragments)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout
 
 

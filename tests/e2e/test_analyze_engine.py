@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import required_tools
 from click.testing import CliRunner
 from conftest import BUSYBOX, DEBIAN
 
@@ -24,7 +25,6 @@ from squasher.inspect.streaming import read_image
 
 pytestmark = pytest.mark.engine
 
-DIVE = shutil.which("dive")
 
 Build = Callable[..., str]
 
@@ -103,10 +103,10 @@ RUN mkdir /x && head -c 5000 /dev/urandom > /x/y
 
 
 def dive_json(image: str, tmp_path: Path) -> dict[str, Any]:
-    assert DIVE is not None
+    dive = required_tools.require("dive")
     out = tmp_path / "dive.json"
     subprocess.run(
-        [DIVE, "--source", "docker", image, "--json", str(out)],
+        [dive, "--source", "docker", image, "--json", str(out)],
         check=True,
         capture_output=True,
         timeout=600,
@@ -117,9 +117,9 @@ def dive_json(image: str, tmp_path: Path) -> dict[str, Any]:
 
 
 def dive_ci(image: str) -> tuple[int, str]:
-    assert DIVE is not None
+    dive = required_tools.require("dive")
     proc = subprocess.run(
-        [DIVE, "--ci", "--source", "docker", image],
+        [dive, "--ci", "--source", "docker", image],
         capture_output=True,
         text=True,
         timeout=600,
@@ -135,7 +135,6 @@ def within(ours: float, theirs: float, tolerance: float = 0.005) -> bool:
     return abs(ours - theirs) / abs(theirs) <= tolerance
 
 
-@pytest.mark.skipif(DIVE is None, reason="dive is not installed")
 @pytest.mark.parametrize(
     ("dockerfile", "builder"),
     [(WASTEFUL, "classic"), (WASTEFUL_BUILDKIT, "buildkit"), (CLEAN, "classic")],
@@ -165,7 +164,6 @@ def test_figures_equal_dives(build: Build, dockerfile: str, builder: str, tmp_pa
         assert ours.efficiency == 1.0 and ours.wasted_bytes == 0
 
 
-@pytest.mark.skipif(DIVE is None, reason="dive is not installed")
 def test_wasteful_image_shapes(build: Build) -> None:
     """The per-layer counts and the merged filesystem of the wasteful image, as built."""
     image = build(WASTEFUL)

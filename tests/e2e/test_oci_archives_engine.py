@@ -9,12 +9,12 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
+import required_tools
 from click.testing import CliRunner
 from conftest import BUSYBOX
 
@@ -24,7 +24,6 @@ from squasher.inspect.analysis import analyze
 
 pytestmark = pytest.mark.engine
 
-DIVE = shutil.which("dive") or shutil.which("dive", path=str(Path(sys.executable).parent))
 SKOPEO = shutil.which("skopeo")
 
 # waste across layers (overwritten, deleted, hard-linked), small enough for busybox
@@ -76,15 +75,14 @@ def test_analyze_reads_the_oci_archive_as_the_docker_archive(archives: tuple[Pat
     assert ours["wasted_bytes"] > 0 and len(ours["layers"]) == 3
 
 
-@pytest.mark.skipif(DIVE is None, reason="dive is not installed")
 def test_oci_figures_equal_dives_on_the_docker_archive(
     archives: tuple[Path, Path], tmp_path: Path
 ) -> None:
     docker_archive, oci_archive = archives
-    assert DIVE is not None
+    dive = required_tools.require("dive")
     out = tmp_path / "dive.json"
     subprocess.run(
-        [DIVE, "--source", "docker-archive", str(docker_archive), "--json", str(out)],
+        [dive, "--source", "docker-archive", str(docker_archive), "--json", str(out)],
         check=True, capture_output=True, timeout=600, env={**os.environ, "CI": "false"},
     )  # fmt: skip
     theirs = json.loads(out.read_text())["image"]
