@@ -75,10 +75,20 @@ def every_kind(docker_client: Any, tmp_path_factory: pytest.TempPathFactory) -> 
         yield scratch.build(str(context), builder="classic").image_id
 
 
-@pytest.mark.parametrize("ref", ["every_kind", BUSYBOX, DEBIAN])
+@pytest.fixture(scope="module")
+def every_kind_buildkit(docker_client: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    from squasher.engine import Scratch
+
+    context = tmp_path_factory.mktemp("every-kind-buildkit")
+    (context / "Dockerfile").write_text(EVERY_KIND)
+    with Scratch(docker_client) as scratch:
+        yield scratch.build(str(context), builder="buildkit").image_id
+
+
+@pytest.mark.parametrize("ref", ["every_kind", "every_kind_buildkit", BUSYBOX, DEBIAN])
 def test_storage_reads_what_save_streams(ref: str, request: pytest.FixtureRequest) -> None:
-    if ref == "every_kind":
-        ref = request.getfixturevalue("every_kind")
+    if ref.startswith("every_kind"):
+        ref = request.getfixturevalue(ref)
     from_storage = read_image(ref, keep=_keep, source="storage")
     from_save = read_image(ref, keep=_keep, source="save")
     assert _shape(from_storage) == _shape(from_save)
