@@ -923,6 +923,26 @@ def test_merge_of_a_run_made_in_parts(tmp_path: Path) -> None:
         one, _part("c", ["go"], default_strategy={"buildkit": "mount"})
     )
 
+    # the micro-benchmarks alone may come from a later clean commit, and the report says so
+    samples_only = _part("a", ["seed", "onelove"])
+    later = _part("c", [], micro={"rewrite": []})
+    later["tools"] = {"squasher": "0.1.0", "squasher_commit": "def", "uncommitted": []}
+    merged = merge(
+        [(Path("one.json"), samples_only), (Path("two.json"), two), (Path("m.json"), later)]
+    )
+    assert merged["tools"]["squasher_commit"] == "abc"
+    assert merged["micro_tools"]["squasher_commit"] == "def" and merged["micro"] == {"rewrite": []}
+    text = report.results_md(merged)
+    assert "micro-benchmarks (squasher's own speed) ran at commit def" in text
+    assert "every sample table is of commit abc" in text
+    later["tools"] = {**later["tools"], "uncommitted": ["squasher/cli/analyze_cmd.py"]}
+    assert "uncommitted changes" in refused(samples_only, later)
+    later["tools"] = {**later["tools"], "uncommitted": [], "docker_squash": "other"}
+    assert "tools.docker_squash differs" in refused(samples_only, later)
+    with_sample = _part("c", ["go"], micro={"rewrite": []})
+    with_sample["tools"] = {"squasher": "0.1.0", "squasher_commit": "def", "uncommitted": []}
+    assert refused(samples_only, with_sample).startswith("tools.squasher")
+
 
 def test_merge_from_the_command_line(tmp_path: Path) -> None:
     for name, names in (("a", ["seed"]), ("b", ["c-make"])):
