@@ -156,9 +156,17 @@ def test_a_strategy_this_squasher_lacks_is_recorded_not_raised(
     assert data["squashed_stages"]["error"].startswith("strategy not available")
 
 
-def test_tags_are_valid_docker_tags() -> None:
+def test_tags_are_valid_docker_tags_that_name_their_run() -> None:
+    import os
+
+    from benchmarks.engine_run import _run_alive
+
     tag = tag_for("Python_Psycopg2", "squashed_mount", "cold")
-    assert tag == f"{TAG_REPO}:python_psycopg2-squashed_mount-cold"
+    assert tag == f"{TAG_REPO}:{os.getpid()}-python_psycopg2-squashed_mount-cold"
+    assert _run_alive(tag)  # this process: a run still going, whose images stay
+    gone = max(int(p) for p in os.listdir("/proc") if p.isdigit()) + 100000
+    assert not _run_alive(f"{TAG_REPO}:{gone}-seed-original-cold")
+    assert not _run_alive(f"{TAG_REPO}:seed-original-cold")  # an older run's tag
 
 
 # ---------------------------------------------------------------- probes judged
@@ -674,7 +682,7 @@ def test_a_real_run_of_one_cheap_sample(tmp_path: Path, docker_client: Any) -> N
     docker-squash runs, pushes to a loopback registry, the analyze timings; nothing left over."""
     import shutil as sh
 
-    from benchmarks.engine_run import leftover_bench_images
+    from benchmarks.engine_run import own_bench_images
     from benchmarks.runner import available_strategies
 
     if sh.which("docker-registry") is None:
@@ -706,7 +714,7 @@ def test_a_real_run_of_one_cheap_sample(tmp_path: Path, docker_client: Any) -> N
     assert all(t["docker_save"]["median_seconds"] > 0 and not t["error"] for t in timed)
     text = (tmp_path / "RESULTS.md").read_text()
     assert "stages: deploy delta" in text and "| interleaved | " in text
-    assert leftover_bench_images(docker_client) == []
+    assert own_bench_images(docker_client) == []
     pushed = [t for i in docker_client.api.images() for t in i.get("RepoTags") or []]
     assert not [t for t in pushed if "/bench/" in t]
 
