@@ -81,8 +81,23 @@ class Built:
 
 
 def tag_for(sample: str, variant: str, phase: str) -> str:
+    """The tag of one build: the run's process id first, so that a run started beside this one
+    on the same engine can tell this run's images (alive) from an interrupted run's."""
     safe = re.sub(r"[^a-z0-9_.-]", "-", f"{sample}-{variant}-{phase}".lower())
-    return f"{TAG_REPO}:{safe}"
+    return f"{TAG_REPO}:{os.getpid()}-{safe}"
+
+
+def _run_alive(tag: str) -> bool:
+    pid, sep, _ = tag.partition(":")[2].partition("-")
+    if not sep or not pid.isdigit():
+        return False  # an older run's tag, without its process id
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 # engine failures that say nothing about the Dockerfile: the host's bridge vanished for a moment
@@ -265,11 +280,21 @@ def remove_images(client: docker.DockerClient, refs: list[str]) -> None:
             remove_image(client, ref)
 
 
-def leftover_bench_images(client: docker.DockerClient) -> list[str]:
-    """Images tagged by an earlier, interrupted benchmark run."""
+def bench_images(client: docker.DockerClient) -> list[str]:
+    """Every image tag under the benchmark's name."""
     tags: list[str] = []
     for image in client.api.images(name=TAG_REPO):
         for tag in image.get("RepoTags") or []:
             if tag.startswith(f"{TAG_REPO}:"):
                 tags.append(tag)
     return sorted(tags)
+
+
+def leftover_bench_images(client: docker.DockerClient) -> list[str]:
+    """Images tagged by an earlier, interrupted benchmark run (never a run still going)."""
+    return [tag for tag in bench_images(client) if not _run_alive(tag)]
+
+
+def own_bench_images(client: docker.DockerClient) -> list[str]:
+    """Images this process's run tagged and has not removed."""
+    return [t for t in bench_images(client) if t.startswith(f"{TAG_REPO}:{os.getpid()}-")]

@@ -3,9 +3,12 @@ machine, one engine and one commit, each sample measured in exactly one of them.
 
 The merge refuses what would make the tables compare unlike things: parts from different
 commits (or a tree with uncommitted changes to the code or the samples), machines, engines or
-default strategies; a sample measured in two parts; micro-benchmarks in two parts. The merged
-file keeps every part's command, times and load under ``parts``, and RESULTS.md says the run
-was made in parts.
+default strategies; a sample measured in two parts; micro-benchmarks in two parts. One exception:
+a part that measured no sample, only the micro-benchmarks (squasher's own speed: rewrite, --help,
+analyze against docker save and dive), may come from another clean commit, since the sample
+tables do not depend on it; the merged file names that commit (``micro_tools``) and RESULTS.md
+says which figures it holds. The merged file keeps every part's command, times and load under
+``parts``, and RESULTS.md says the run was made in parts.
 """
 
 from __future__ import annotations
@@ -49,6 +52,11 @@ def _same(parts: list[tuple[Path, dict[str, Any]]], section: str, keys: tuple[st
                 )
 
 
+def _measured(data: dict[str, Any]) -> bool:
+    """The part measured at least one sample."""
+    return any(not s.get("skipped") for s in data["samples"])
+
+
 def merge(parts: list[tuple[Path, dict[str, Any]]]) -> dict[str, Any]:
     if not parts:
         raise MergeError("no results to merge")
@@ -61,7 +69,10 @@ def merge(parts: list[tuple[Path, dict[str, Any]]]) -> dict[str, Any]:
         if tools["uncommitted"]:
             changed = ", ".join(tools["uncommitted"][:5])
             raise MergeError(f"{path.name}: ran with uncommitted changes ({changed})")
-    _same(parts, "tools", TOOL_KEYS)
+    measuring = [(path, d) for path, d in parts if _measured(d)]
+    micro_only = [(path, d) for path, d in parts if not _measured(d) and d.get("micro")]
+    _same(measuring or parts, "tools", TOOL_KEYS)
+    _same(parts, "tools", TOOL_KEYS[:1] + TOOL_KEYS[2:])
     _same(parts, "machine", MACHINE_KEYS)
     _same(parts, "engine", ENGINE_KEYS)
     defaults = {json.dumps(d.get("default_strategy"), sort_keys=True) for _, d in parts}
@@ -95,8 +106,13 @@ def merge(parts: list[tuple[Path, dict[str, Any]]]) -> dict[str, Any]:
 
     samples.sort(key=order)
     keys = {k for _, d in parts for k in d.get("variants") or []}
-    first = parts[0][1]
+    first = (measuring or parts)[0][1]
     micro = next((d["micro"] for _, d in parts if d.get("micro")), None)
+    micro_commit = [
+        d["tools"]
+        for _, d in micro_only
+        if d["tools"].get("squasher_commit") != first["tools"].get("squasher_commit")
+    ]
     machine = {k: v for k, v in (first.get("machine") or {}).items() if not k.startswith("load")}
     return {
         "command": f"merged from {len(parts)} invocations of python -m benchmarks (see parts)",
@@ -123,6 +139,7 @@ def merge(parts: list[tuple[Path, dict[str, Any]]]) -> dict[str, Any]:
         ],
         "samples": samples,
         "micro": micro,
+        "micro_tools": micro_commit[0] if micro_commit else None,
     }
 
 

@@ -268,6 +268,14 @@ def _run_lines(results: dict[str, Any]) -> list[str]:
         f"`python -m benchmarks --merge`), {results.get('started')} → "
         f"{results.get('finished')} UTC:"
     ]
+    micro_tools = results.get("micro_tools")
+    if micro_tools:
+        out[0] = out[0].replace("engine and commit", "engine and commit (but the micro-benchmarks)")
+        out.append(
+            f"  The micro-benchmarks (squasher's own speed) ran at commit "
+            f"{micro_tools.get('squasher_commit')}, a later one; every sample table is of "
+            f"commit {(results.get('tools') or {}).get('squasher_commit')}."
+        )
     for number, part in enumerate(parts, start=1):
         micro = ", and the micro-benchmarks" if part.get("micro") else ""
         out.append(

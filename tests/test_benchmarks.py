@@ -156,9 +156,17 @@ def test_a_strategy_this_squasher_lacks_is_recorded_not_raised(
     assert data["squashed_stages"]["error"].startswith("strategy not available")
 
 
-def test_tags_are_valid_docker_tags() -> None:
+def test_tags_are_valid_docker_tags_that_name_their_run() -> None:
+    import os
+
+    from benchmarks.engine_run import _run_alive
+
     tag = tag_for("Python_Psycopg2", "squashed_mount", "cold")
-    assert tag == f"{TAG_REPO}:python_psycopg2-squashed_mount-cold"
+    assert tag == f"{TAG_REPO}:{os.getpid()}-python_psycopg2-squashed_mount-cold"
+    assert _run_alive(tag)  # this process: a run still going, whose images stay
+    gone = max(int(p) for p in os.listdir("/proc") if p.isdigit()) + 100000
+    assert not _run_alive(f"{TAG_REPO}:{gone}-seed-original-cold")
+    assert not _run_alive(f"{TAG_REPO}:seed-original-cold")  # an older run's tag
 
 
 # ---------------------------------------------------------------- probes judged
@@ -674,7 +682,7 @@ def test_a_real_run_of_one_cheap_sample(tmp_path: Path, docker_client: Any) -> N
     docker-squash runs, pushes to a loopback registry, the analyze timings; nothing left over."""
     import shutil as sh
 
-    from benchmarks.engine_run import leftover_bench_images
+    from benchmarks.engine_run import own_bench_images
     from benchmarks.runner import available_strategies
 
     if sh.which("docker-registry") is None:
@@ -706,7 +714,7 @@ def test_a_real_run_of_one_cheap_sample(tmp_path: Path, docker_client: Any) -> N
     assert all(t["docker_save"]["median_seconds"] > 0 and not t["error"] for t in timed)
     text = (tmp_path / "RESULTS.md").read_text()
     assert "stages: deploy delta" in text and "| interleaved | " in text
-    assert leftover_bench_images(docker_client) == []
+    assert own_bench_images(docker_client) == []
     pushed = [t for i in docker_client.api.images() for t in i.get("RepoTags") or []]
     assert not [t for t in pushed if "/bench/" in t]
 
@@ -922,6 +930,26 @@ def test_merge_of_a_run_made_in_parts(tmp_path: Path) -> None:
     assert "default strategies differ" in refused(
         one, _part("c", ["go"], default_strategy={"buildkit": "mount"})
     )
+
+    # the micro-benchmarks alone may come from a later clean commit, and the report says so
+    samples_only = _part("a", ["seed", "onelove"])
+    later = _part("c", [], micro={"rewrite": []})
+    later["tools"] = {"squasher": "0.1.0", "squasher_commit": "def", "uncommitted": []}
+    merged = merge(
+        [(Path("one.json"), samples_only), (Path("two.json"), two), (Path("m.json"), later)]
+    )
+    assert merged["tools"]["squasher_commit"] == "abc"
+    assert merged["micro_tools"]["squasher_commit"] == "def" and merged["micro"] == {"rewrite": []}
+    text = report.results_md(merged)
+    assert "micro-benchmarks (squasher's own speed) ran at commit def" in text
+    assert "every sample table is of commit abc" in text
+    later["tools"] = {**later["tools"], "uncommitted": ["squasher/cli/analyze_cmd.py"]}
+    assert "uncommitted changes" in refused(samples_only, later)
+    later["tools"] = {**later["tools"], "uncommitted": [], "docker_squash": "other"}
+    assert "tools.docker_squash differs" in refused(samples_only, later)
+    with_sample = _part("c", ["go"], micro={"rewrite": []})
+    with_sample["tools"] = {"squasher": "0.1.0", "squasher_commit": "def", "uncommitted": []}
+    assert refused(samples_only, with_sample).startswith("tools.squasher")
 
 
 def test_merge_from_the_command_line(tmp_path: Path) -> None:

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import TYPE_CHECKING, cast
 
 import click
+
+if TYPE_CHECKING:
+    from squasher.inspect.streaming import ImageSource
 
 EPILOG = """\b
 Examples:
@@ -77,6 +81,16 @@ class _Progress:
     help="highestUserWastedPercent: most wasted bytes allowed relative to the bytes added on top "
     "of the first layer (ratio 0-1), or 'disabled'.",
 )
+@click.option(
+    "--source",
+    type=click.Choice(["auto", "storage", "save"]),
+    default="auto",
+    show_default=True,
+    help="How to read an engine's image: from the engine's own storage when it is on this "
+    "machine and readable (the same layer tars, checked against their digests, without waiting "
+    "for the engine to write an archive), else as `docker save` streams it; 'storage' or 'save' "
+    "insists on one.",
+)
 def command(
     image: str,
     as_json: bool,
@@ -85,6 +99,7 @@ def command(
     lowest_efficiency: str,
     highest_wasted_bytes: str,
     highest_user_wasted_percent: str,
+    source: str,
 ) -> None:
     """Show where IMAGE's bytes go: each layer's size and instruction, dive's efficiency and
     wasted bytes (the same figures dive reports), the largest wasted files, and the bytes dive
@@ -110,12 +125,13 @@ def command(
     from squasher.inspect.streaming import open_engine_image
 
     try:
-        opened = open_engine_image(image, progress)
+        read_from = cast("ImageSource", source)
+        opened = open_engine_image(image, progress, read_from)
         import json
 
         from squasher.inspect.analysis import analyze, evaluate_ci, render_text
 
-        result = analyze(image, progress=progress, opened=opened)
+        result = analyze(image, progress=progress, opened=opened, source=read_from)
     finally:
         if progress is not None:
             progress.finish()

@@ -21,7 +21,7 @@ from squasher.inspect.layers import (
     final_filesystem,
 )
 from squasher.inspect.reclaimable import Reclaimable, owners_from, reclaimable
-from squasher.inspect.streaming import OpenedImage, read_image
+from squasher.inspect.streaming import ImageSource, OpenedImage, read_image
 from squasher.util.units import human_bytes
 
 # dive's CI rule names and defaults (dive 0.13 ``--ci`` flags)
@@ -223,17 +223,25 @@ def analyze(
     build_packages: Collection[str] | Callable[[str], bool] | None = None,
     progress: Callable[[int, int], None] | None = None,
     opened: OpenedImage | None = None,
+    source: ImageSource = "auto",
 ) -> Analysis:
     """Analyze ``image``: a reference the engine knows, or the path of an image archive
     (``docker save``'s docker-archive, or an OCI image layout archive).
 
     ``progress(bytes_read, approx_total)`` is called while the image streams; ``opened`` is the
-    stream ``streaming.open_engine_image`` already started for ``image``.
+    stream ``streaming.open_engine_image`` already started for ``image``. ``source`` says how an
+    engine's image is read (``streaming.read_image``): from the engine's storage when it is on this
+    machine ("auto", the default), only from there ("storage"), or from ``docker save`` ("save").
     """
     from squasher.inspect import pkgdb
 
     img = read_image(
-        image, client=client, keep=pkgdb.is_database_file, progress=progress, opened=opened
+        image,
+        client=client,
+        keep=pkgdb.is_database_file,
+        progress=progress,
+        opened=opened,
+        source=source,
     )
     return analyze_image(img, build_packages)
 

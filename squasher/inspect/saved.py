@@ -232,12 +232,8 @@ def read_image_archive(
         )
     if selected.config_path not in found.jsons:
         raise ImageArchiveError(f"image archive has no config {selected.config_path!r}")
-    config_bytes = found.jsons[selected.config_path]
-    config = json.loads(config_bytes)
-
-    diff_ids = list((config.get("rootfs") or {}).get("diff_ids") or [])
-    layers: list[Layer] = []
-    for index, tar_path in enumerate(selected.layer_paths):
+    parts = []
+    for tar_path in selected.layer_paths:
         path = found.resolve(tar_path)
         if path in found.zstd:
             raise ImageArchiveError(
@@ -246,7 +242,24 @@ def read_image_archive(
             )
         if path not in found.parsed:
             raise ImageArchiveError(f"image archive lacks layer {tar_path!r}")
-        p = found.parsed[path]
+        parts.append((tar_path, found.parsed[path]))
+    return image_from_parts(
+        found.jsons[selected.config_path], parts, ref=ref, repo_tags=selected.repo_tags
+    )
+
+
+def image_from_parts(
+    config_bytes: bytes,
+    layers_read: list[tuple[str, _ParsedLayer]],
+    ref: str = "",
+    repo_tags: list[str] | None = None,
+) -> Image:
+    """The image made of its config and its layers, parsed in image order (with where each was
+    read from), history entries matched to the layers as dive and the engine match them."""
+    config = json.loads(config_bytes)
+    diff_ids = list((config.get("rootfs") or {}).get("diff_ids") or [])
+    layers: list[Layer] = []
+    for index, (tar_path, p) in enumerate(layers_read):
         layers.append(
             Layer(
                 index=index,
@@ -264,7 +277,7 @@ def read_image_archive(
     return Image(
         ref=ref,
         id="sha256:" + hashlib.sha256(config_bytes).hexdigest(),
-        repo_tags=selected.repo_tags,
+        repo_tags=list(repo_tags or []),
         config=config,
         layers=layers,
         history=history,

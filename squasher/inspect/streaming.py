@@ -12,11 +12,12 @@ import contextlib
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import Any, Literal
 
 from squasher.errors import EngineUnavailable
 from squasher.inspect.layers import Image, ImageNotFound, KeepContent, Progress
 from squasher.inspect.saved import is_archive_path, read_archive_file, read_image_archive
+from squasher.inspect.storage import StorageUnavailable, StoredImage, locate, read_stored_image
 
 _CHUNK = 1 << 20  # bytes read at a time from the engine's stream
 
@@ -104,28 +105,87 @@ def _stream(
     return image
 
 
-class OpenedImage:
-    """An image whose ``docker save`` stream has started: the engine answered the inspect and
-    the archive is being read ahead in the background, until ``read`` parses it."""
+ImageSource = Literal["auto", "storage", "save"]
+SOURCES: tuple[ImageSource, ...] = ("auto", "storage", "save")
 
-    def __init__(self, ref: str, progress: Callable[[int, int], None] | None, path: str) -> None:
+
+def _locate(ref: str, attrs: dict[str, Any], source: ImageSource) -> StoredImage | None:
+    """The image's place in the engine's storage when it may and can be read there, else None
+    (``docker save`` is streamed); ``source="storage"`` insists."""
+    if source == "save":
+        return None
+    try:
+        return locate(attrs)
+    except StorageUnavailable as err:
+        if source == "storage":
+            raise EngineUnavailable(f"cannot read {ref} from the engine's storage: {err}") from None
+        return None
+
+
+def _from_storage(
+    ref: str,
+    stored: StoredImage,
+    attrs: dict[str, Any],
+    keep: KeepContent | None,
+    report: Progress | None,
+    source: ImageSource,
+) -> Image | None:
+    try:
+        image = read_stored_image(
+            stored, ref, list(attrs.get("RepoTags") or []), keep, progress=report
+        )
+    except StorageUnavailable as err:
+        if source == "storage":
+            raise EngineUnavailable(f"cannot read {ref} from the engine's storage: {err}") from None
+        return None
+    image.id = stored.image_id
+    return image
+
+
+class OpenedImage:
+    """An image whose reading has started: the engine answered the inspect, and either the image
+    is read from the engine's storage (``storage``) or its ``docker save`` stream is being read
+    ahead in the background, until ``read`` parses it."""
+
+    def __init__(
+        self,
+        ref: str,
+        progress: Callable[[int, int], None] | None,
+        path: str,
+        source: ImageSource = "auto",
+    ) -> None:
         from squasher.engine.unix_api import NoSuchImage, UnixEngine
 
-        engine = UnixEngine(path)
+        self._engine = UnixEngine(path)
         try:
-            self.attrs = engine.inspect_image(ref)
+            self.attrs = self._engine.inspect_image(ref)
         except NoSuchImage as err:
             raise ImageNotFound(f"no such image: {ref}") from err
         self.ref = ref
-        self._chunks = engine.save_chunks(str(self.attrs.get("Id") or ref))
-        self._stream = _Prefetch(
-            self._chunks, _reporter(progress, int(self.attrs.get("Size") or 0))
-        )
+        self.source = source
+        self._report = _reporter(progress, int(self.attrs.get("Size") or 0))
+        self._chunks: Any = None
+        self._stream: _Prefetch | None = None
+        self.stored = _locate(ref, self.attrs, source)
+        if self.stored is None:
+            self._start_save()
+
+    def _start_save(self) -> None:
+        self._chunks = self._engine.save_chunks(str(self.attrs.get("Id") or self.ref))
+        self._stream = _Prefetch(self._chunks, self._report)
 
     def read(self, keep: KeepContent | None = None) -> Image:
-        """Parse the archive as it streams (once); the stream is closed afterwards."""
+        """Parse the image (once); the stream is closed afterwards."""
         from squasher.engine.unix_api import NoSuchImage
 
+        if self.stored is not None:
+            image = _from_storage(
+                self.ref, self.stored, self.attrs, keep, self._report, self.source
+            )
+            if image is not None:
+                return image
+            self._start_save()
+        assert self._stream is not None
         try:
             image = read_image_archive(self._stream, ref=self.ref, keep=keep)
         except NoSuchImage as err:
@@ -141,22 +201,25 @@ class OpenedImage:
         return image
 
     def close(self) -> None:
-        self._stream.close()
-        self._chunks.close()
+        if self._stream is not None:
+            self._stream.close()
+        if self._chunks is not None:
+            self._chunks.close()
 
 
 def open_engine_image(
-    ref: str, progress: Callable[[int, int], None] | None = None
+    ref: str, progress: Callable[[int, int], None] | None = None, source: ImageSource = "auto"
 ) -> OpenedImage | None:
-    """Start streaming ``ref`` out of the engine now, so that the engine writes the archive while
-    the caller does other work (imports); None when ``ref`` is an archive file or the engine is
-    not a local unix socket (``read_image`` then does it all)."""
+    """Start reading ``ref`` out of the engine now (from its storage, or its ``docker save``
+    stream, so that the engine writes the archive while the caller does other work); None when
+    ``ref`` is an archive file or the engine is not a local unix socket (``read_image`` then does
+    it all)."""
     if is_archive_path(ref):
         return None
     from squasher.engine.unix_api import unix_socket_path
 
     path = unix_socket_path()
-    return OpenedImage(ref, progress, path) if path is not None else None
+    return OpenedImage(ref, progress, path, source) if path is not None else None
 
 
 def _reporter(progress: Callable[[int, int], None] | None, total: int) -> Progress | None:
@@ -176,13 +239,18 @@ def read_image(
     keep: KeepContent | None = None,
     progress: Callable[[int, int], None] | None = None,
     opened: OpenedImage | None = None,
+    source: ImageSource = "auto",
 ) -> Image:
-    """Read image ``ref``: the path of an image archive file, or a name the engine knows (streamed
-    out of it as ``docker save`` does; over a local unix socket without the docker SDK when no
-    ``client`` is given).
+    """Read image ``ref``: the path of an image archive file, or a name the engine knows.
 
-    ``progress(bytes_read, approx_total)`` is called as the archive streams. ``opened`` is the
-    stream ``open_engine_image`` started for ``ref``.
+    An engine's image is read from the engine's own storage when that is on this machine and
+    readable (``storage``: the same layer tars, checked against their digests, without waiting
+    for the engine to write an archive), else streamed out as ``docker save`` does (over a local
+    unix socket without the docker SDK when no ``client`` is given). ``source`` "storage" or
+    "save" insists on one of the two.
+
+    ``progress(bytes_read, approx_total)`` is called as the layers are read. ``opened`` is what
+    ``open_engine_image`` started for ``ref``.
     """
     if opened is not None:
         return opened.read(keep)
@@ -193,7 +261,7 @@ def read_image(
 
         path = unix_socket_path()
         if path is not None:
-            return OpenedImage(ref, progress, path).read(keep)
+            return OpenedImage(ref, progress, path, source).read(keep)
     import docker.errors
 
     if client is None:
@@ -205,6 +273,11 @@ def read_image(
     except docker.errors.APIError as err:
         raise EngineUnavailable(f"cannot inspect image {ref}: {err.explanation or err}") from err
     report = _reporter(progress, int(attrs.get("Size") or 0))
+    stored = _locate(ref, attrs, source)
+    if stored is not None:
+        image = _from_storage(ref, stored, attrs, keep, report, source)
+        if image is not None:
+            return image
     chunks: Any = None
     try:
         chunks = client.api.get_image(str(attrs.get("Id") or ref), chunk_size=_CHUNK)
