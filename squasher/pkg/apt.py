@@ -21,7 +21,7 @@ from collections.abc import Collection, Sequence
 
 from squasher.pkg.apt_sh import (
     BOOKKEEPING_CLEAN,
-    BOOKKEEPING_GLOBS,
+    BOOKKEEPING_SNAPSHOT,
     INSTALLED,
     PURGE_OPTS,
     SIMULATE_WRAPPED,
@@ -200,10 +200,8 @@ class Apt:
             + f"\t{_CONFIG_FILES} > {state('apt-config-files')}\n"
             # the base's whole installed set, whatever its marks: the purge never removes it
             + f"\t{INSTALLED} > {state('apt-base')}\n"
-            # the bookkeeping files the base has: only the build's own ones are removed
-            + f"\tfor squasher_p in {BOOKKEEPING_GLOBS}; do\n"
-            + '\t\tif [ -e "$squasher_p" ]; then printf \'%s\\n\' "$squasher_p"; fi\n'
-            + f"\tdone > {state('apt-base-bookkeeping')}\n"
+            # the bookkeeping files the base has, as they are: only the build's own are removed
+            + indent(BOOKKEEPING_SNAPSHOT)
             + "fi\n"
         )
 
