@@ -21,7 +21,7 @@ from collections.abc import Collection, Sequence
 
 from squasher.pkg.apt_sh import (
     BOOKKEEPING_CLEAN,
-    BOOKKEEPING_GLOBS,
+    BOOKKEEPING_SNAPSHOT,
     INSTALLED,
     PURGE_OPTS,
     SIMULATE_WRAPPED,
@@ -205,10 +205,8 @@ class Apt:
             + f"{_CONFIG_FILES} > {state('apt-config-files')}\n"
             # the base's whole installed set, whatever its marks: the purge never removes it
             + f"{INSTALLED} > {state('apt-base')}\n"
-            # the bookkeeping files the base has: only the build's own ones are removed
-            + f"for squasher_p in {BOOKKEEPING_GLOBS}; do\n"
-            + '\tif [ -e "$squasher_p" ]; then printf \'%s\\n\' "$squasher_p"; fi\n'
-            + f"done > {state('apt-base-bookkeeping')}\n",
+            # the bookkeeping files the base has, as they are: only the build's own are removed
+            + BOOKKEEPING_SNAPSHOT,
         )
 
     def protect_sh(self, where: str = "") -> str:

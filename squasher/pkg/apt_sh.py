@@ -50,21 +50,30 @@ SIMULATE_WRAPPED = (
     + "\tesac\n"
     + "fi\n"
 )
-# what apt and dpkg runs write besides the database: removed when the build created them
+# what apt and dpkg runs write besides the database: logs, and the backups of the database and of
+# debconf's caches that each run rewrites; removed when the build wrote them (created, or rewrote
+# what the base had: the base's own content is gone from the original image too), kept when they
+# are still the base's, byte for byte
 BOOKKEEPING_GLOBS = (
     "/var/log/apt/* /var/log/dpkg.log /var/log/alternatives.log "
     "/var/lib/dpkg/*-old /var/cache/debconf/*-old"
+)
+# one line per bookkeeping file of the base: its checksum, size and path (cksum)
+BOOKKEEPING_SNAPSHOT = (
+    f"for squasher_p in {BOOKKEEPING_GLOBS}; do\n"
+    + '\tif [ -f "$squasher_p" ]; then cksum "$squasher_p"; fi\n'
+    + f"done > {state('apt-base-bookkeeping')}\n"
 )
 BOOKKEEPING_CLEAN = (
     f"[ -e {state('apt-base-bookkeeping')} ] || : > {state('apt-base-bookkeeping')}\n"
     + "squasher_kib=0\n"
     + f"for squasher_p in {BOOKKEEPING_GLOBS}; do\n"
     + '\t[ -f "$squasher_p" ] || continue\n'
-    + f'\tif grep -qxF "$squasher_p" {state("apt-base-bookkeeping")}; then continue; fi\n'
+    + f'\tif grep -qxF "$(cksum "$squasher_p")" {state("apt-base-bookkeeping")}; then continue; fi\n'
     + "\tsquasher_kib=$((squasher_kib + $(du -sk \"$squasher_p\" | awk '{ print $1 + 0 }')))\n"
     + '\trm -f "$squasher_p"\n'
     + "done\n"
-    + f"printf '{FREED_TAG}\\tapt\\t%s\\t%s\\n' 'apt and dpkg logs' \"$squasher_kib\"\n"
+    + f"printf '{FREED_TAG}\\tapt\\t%s\\t%s\\n' 'apt and dpkg logs and backups' \"$squasher_kib\"\n"
 )
 
 

@@ -17,11 +17,11 @@ if command -v apt-get >/dev/null 2>&1; then
 	squasher_kib=0
 	for squasher_p in /var/log/apt/* /var/log/dpkg.log /var/log/alternatives.log /var/lib/dpkg/*-old /var/cache/debconf/*-old; do
 		[ -f "$squasher_p" ] || continue
-		if grep -qxF "$squasher_p" "$SQUASHER_STATE/apt-base-bookkeeping"; then continue; fi
+		if grep -qxF "$(cksum "$squasher_p")" "$SQUASHER_STATE/apt-base-bookkeeping"; then continue; fi
 		squasher_kib=$((squasher_kib + $(du -sk "$squasher_p" | awk '{ print $1 + 0 }')))
 		rm -f "$squasher_p"
 	done
-	printf 'squasher-freed\tapt\t%s\t%s\n' 'apt and dpkg logs' "$squasher_kib"
+	printf 'squasher-freed\tapt\t%s\t%s\n' 'apt and dpkg logs and backups' "$squasher_kib"
 fi
 # squasher dnf: drop the package caches
 if command -v rpm >/dev/null 2>&1; then

@@ -8,6 +8,6 @@ if command -v apt-mark >/dev/null 2>&1; then
 	dpkg-query -W -f='${db:Status-Status} ${Package}\n' | awk '$1 == "config-files" { print $2 }' | LC_ALL=C sort -u > "$SQUASHER_STATE/apt-config-files"
 	dpkg-query -W -f='${db:Status-Status} ${Package}\n' | awk '$1 == "installed" { print $2 }' | LC_ALL=C sort -u > "$SQUASHER_STATE/apt-base"
 	for squasher_p in /var/log/apt/* /var/log/dpkg.log /var/log/alternatives.log /var/lib/dpkg/*-old /var/cache/debconf/*-old; do
-		if [ -e "$squasher_p" ]; then printf '%s\n' "$squasher_p"; fi
+		if [ -f "$squasher_p" ]; then cksum "$squasher_p"; fi
 	done > "$SQUASHER_STATE/apt-base-bookkeeping"
 fi
