@@ -226,3 +226,15 @@ def test_insisting_on_storage_that_is_not_there_says_why(monkeypatch: pytest.Mon
         read_image(BUSYBOX, source="storage")
     # "auto" streams docker save instead
     assert read_image(BUSYBOX, source="auto").layers
+
+
+def test_verify_gives_one_verdict_whichever_source(every_kind: str) -> None:
+    squasher = [os.path.join(os.path.dirname(sys.executable), "squasher"), "verify", "--json"]
+    verdicts = []
+    for source in ("storage", "save"):
+        done = subprocess.run(
+            [*squasher, "--source", source, BUSYBOX, every_kind], capture_output=True, text=True
+        )
+        assert done.returncode == 1, done.stderr  # the pair really differs
+        verdicts.append(json.loads(done.stdout))
+    assert verdicts[0] == verdicts[1]

@@ -3,9 +3,12 @@ meant to go. Exit 0 equivalent, 1 a real difference, 2 usage or engine error."""
 
 from __future__ import annotations
 
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO, cast
 
 import click
+
+if TYPE_CHECKING:
+    from squasher.inspect.streaming import ImageSource
 
 
 @click.command(
@@ -60,6 +63,15 @@ import click
     is_flag=True,
     help="Print nothing when the images are equivalent, else the one-line summary.",
 )
+@click.option(
+    "--source",
+    type=click.Choice(["auto", "storage", "save"]),
+    default="auto",
+    show_default=True,
+    help="How to read the engine's images: from its own storage when it is on this machine and "
+    "readable (checked against the images' digests), else as `docker save` streams them; "
+    "'storage' or 'save' insists on one.",
+)
 def command(
     original: str,
     squashed: str,
@@ -71,6 +83,7 @@ def command(
     smoke_timeout: int,
     verbose: bool,
     quiet: bool,
+    source: str,
 ) -> None:
     """Compare two images: filesystems, config and --smoke runs; classify every difference.
 
@@ -89,6 +102,7 @@ def command(
         smoke_timeout=smoke_timeout,
         build_log=build_log.read() if build_log is not None else None,
         rebuild=rebuild,
+        source=cast("ImageSource", source),
     )
     if as_json:
         click.echo(json.dumps(result.to_json(), indent=2, sort_keys=True))

@@ -21,7 +21,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from squasher.errors import EngineUnavailable, SquasherError
 from squasher.inspect.classify import (
@@ -64,6 +64,9 @@ from squasher.inspect.verify_smoke import (
 )
 from squasher.pkg.base import Protection
 from squasher.report.rewrite import RewriteReport
+
+if TYPE_CHECKING:
+    from squasher.inspect.streaming import ImageSource
 
 __all__ = [
     "CONFIG_KEYS",
@@ -216,9 +219,13 @@ def _database(fs: FinalFilesystem) -> PackageDB:
 
 
 def _load(
-    client: Any, ref: str, cancel: threading.Event | None = None, base_layers: int = 0
+    client: Any,
+    ref: str,
+    cancel: threading.Event | None = None,
+    base_layers: int = 0,
+    source: ImageSource = "auto",
 ) -> _Loaded:
-    """Stream one image; with ``base_layers``, also the package database of its lowest layers."""
+    """Read one image; with ``base_layers``, also the package database of its lowest layers."""
     from squasher.inspect import pkgdb
     from squasher.inspect.layers import final_filesystem
     from squasher.inspect.streaming import read_image
@@ -227,7 +234,9 @@ def _load(
         if cancel is not None and cancel.is_set():
             raise _Cancelled(ref)
 
-    image = read_image(ref, client=client, keep=pkgdb.is_database_or_passwd, progress=progress)
+    image = read_image(
+        ref, client=client, keep=pkgdb.is_database_or_passwd, progress=progress, source=source
+    )
     fs = final_filesystem(image)
     base_db = _database(final_filesystem(image.layers[:base_layers])) if base_layers else None
     config = dict(image.config.get("config") or {})
@@ -244,7 +253,7 @@ def _load(
 
 
 def _load_concurrently(
-    client: Any, refs: Sequence[str], base_layers: Sequence[int]
+    client: Any, refs: Sequence[str], base_layers: Sequence[int], source: ImageSource = "auto"
 ) -> list[_Loaded]:
     """``_load`` each ref in its own daemon thread. On Ctrl-C or a failed read the others are told
     to stop at their next chunk and are not waited for (the engine may take a while to start
@@ -255,7 +264,7 @@ def _load_concurrently(
 
     def work(i: int, ref: str) -> None:
         try:
-            results[i] = _load(client, ref, cancel, base_layers[i])
+            results[i] = _load(client, ref, cancel, base_layers[i], source)
         except BaseException as err:
             if not isinstance(err, _Cancelled):
                 errors.append(err)
@@ -312,6 +321,7 @@ def verify(
     smoke_timeout: int = SMOKE_TIMEOUT,
     build_log: str | None = None,
     rebuild: str | None = None,
+    source: ImageSource = "auto",
 ) -> VerifyResult:
     """Compare image ``original`` with image ``squashed`` (names or ids on the engine, or paths of
     image archives: docker-archive or OCI image layout; those need no engine).
@@ -323,7 +333,9 @@ def verify(
     build.sh printed name the protected packages and the original line whose removal they survived.
     ``rebuild``: a second build of the original (``--no-cache``): what differs between the two
     builds (locally compiled wheels, embedded build paths) is noise, not blamed on the rewrite.
-    ``client``: a docker SDK client (default: the configured engine).
+    ``client``: a docker SDK client (default: the configured engine). ``source``: how an engine's
+    images are read (``streaming.read_image``): from its storage when that is local and readable,
+    else its ``docker save`` stream ("auto"), or only one of the two ("storage", "save").
     The base image is the layers both images share from the bottom: a package it had, gone from
     the squashed image, is a real difference.
     Raises ``SquasherError`` (exit 2) for a missing image or an unreachable engine.
@@ -345,7 +357,7 @@ def verify(
         from squasher.pkg.base import parse_protect_log
 
         protections.extend(parse_protect_log(build_log))
-    orig_id, sq_id, orig, sq, rebuilt = _load_images(client, original, squashed, rebuild)
+    orig_id, sq_id, orig, sq, rebuilt = _load_images(client, original, squashed, rebuild, source)
     evidence = Evidence(
         original_db=orig.db,
         squashed_db=sq.db,
@@ -391,7 +403,7 @@ def verify(
 
 
 def _load_images(
-    client: Any, original: str, squashed: str, rebuild: str | None
+    client: Any, original: str, squashed: str, rebuild: str | None, source: ImageSource = "auto"
 ) -> tuple[str, str, _Loaded, _Loaded, _Loaded | None]:
     """Both images (and the rebuild of the original), read once each: the ids and what was read
     (the same image twice is read once). A missing image fails before any stream starts."""
@@ -406,11 +418,11 @@ def _load_images(
         base = shared_layers(orig_layers, sq_layers)
         rebuilt: _Loaded | None = None
         if orig_id == sq_id and rebuild_id in (None, orig_id):
-            orig = _load(client, original, base_layers=base)
+            orig = _load(client, original, base_layers=base, source=source)
             sq = dataclasses.replace(orig, side=dataclasses.replace(orig.side, ref=squashed))
         else:
             # the streams at once: the time goes into the engine writing the archives
-            loaded = _load_concurrently(client, refs, [base, 0, 0])
+            loaded = _load_concurrently(client, refs, [base, 0, 0], source)
             orig, sq = loaded[0], loaded[1]
             rebuilt = loaded[2] if rebuild is not None else None
     except SquasherError:
