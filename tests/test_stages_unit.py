@@ -133,6 +133,63 @@ def test_delta_awk_lays_out_the_changes(awk: list[str], tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("awk", AWKS, ids=[a[0] for a in AWKS])
+def test_a_state_file_rewritten_with_the_base_bytes_is_the_base_s(
+    awk: list[str], tmp_path: Path
+) -> None:
+    templates, status = "/var/cache/debconf/templates.dat", "/var/lib/dpkg/status"
+    base = [
+        _line(DIR, "/"),
+        _line(FILE, "/etc/same", size=4, ino=2),
+        _line(DIR, "/var"),
+        _line(DIR, "/var/cache"),
+        _line(DIR, "/var/cache/debconf"),
+        _line(FILE, templates, size=9, ino=3),
+        _line(DIR, "/var/lib"),
+        _line(DIR, "/var/lib/dpkg"),
+        _line(FILE, status, size=8, ino=4),
+        _line(FILE, "/var/lib/dpkg/lock", size=0, ino=5, mtime=90),
+    ]
+    final = [
+        _line(DIR, "/"),
+        _line(FILE, "/etc/same", size=4, ino=20, ctime=150),  # not a state file: in the delta
+        _line(DIR, "/var"),
+        _line(DIR, "/var/cache"),
+        _line(DIR, "/var/cache/debconf"),
+        _line(FILE, templates, size=9, ino=21, ctime=150, mtime=150),  # the same bytes
+        _line(DIR, "/var/lib"),
+        _line(DIR, "/var/lib/dpkg"),
+        _line(FILE, status, size=8, ino=22, ctime=150, mtime=150),  # other bytes, same size
+        _line("8180", "/var/lib/dpkg/lock", size=0, ino=5, ctime=150),  # mode 600 now
+    ]
+    sums = {
+        "base": ["111 9 " + templates, "222 8 " + status, "4294967295 0 /var/lib/dpkg/lock"],
+        "final": ["111 9 " + templates, "333 8 " + status, "4294967295 0 /var/lib/dpkg/lock"],
+    }
+    for name, lines in (("base", base), ("final", final)):
+        (tmp_path / name).write_text("\n".join(lines) + "\n")
+        (tmp_path / f"{name}.sums").write_text("\n".join(sums[name]) + "\n")
+    (tmp_path / "owned").write_text("")
+    program = tmp_path / "delta.awk"
+    program.write_text(sh_file("delta.awk"))
+    variables = {
+        "owned": tmp_path / "owned", "since": 200, "epoch": 315532800, "delta": "/D",
+        "removals": "/D/application/.squasher-remove", "summary": tmp_path / "summary",
+        "base_sums": tmp_path / "base.sums", "final_sums": tmp_path / "final.sums",
+    }  # fmt: skip
+    argv = [*awk, *[f"-v{k}={v}" for k, v in variables.items()], "-f", str(program)]
+    script = subprocess.run(
+        [*argv, str(tmp_path / "base"), str(tmp_path / "final")],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert templates not in script  # rewritten with the base's bytes: the base's file
+    assert _has(script, "ln --", f"'{status}'", " '/D/packages/var/lib/dpkg/'")
+    assert _has(script, "ln --", "'/var/lib/dpkg/lock'")  # same bytes, another mode: changed
+    assert _has(script, "ln --", "'/etc/same'", " '/D/application/etc/'")
+
+
+@pytest.mark.parametrize("awk", AWKS, ids=[a[0] for a in AWKS])
 def test_delta_awk_script_is_valid_sh(awk: list[str], tmp_path: Path) -> None:
     script, _summary = _run_awk(awk, tmp_path)
     path = tmp_path / "check.sh"

@@ -4,6 +4,7 @@
 # empty files under /.squasher-delta/application/.squasher-remove (the final stage removes them)
 squasher_check_names
 squasher_list_fs > "$SQUASHER_STATE/final.list" || exit 1
+squasher_sum_state > "$SQUASHER_STATE/final.sums" || exit 1
 
 # the paths the package databases own (both spellings under a merged /usr)
 {
@@ -53,6 +54,7 @@ mkdir -p /.squasher-delta/packages /.squasher-delta/libraries /.squasher-delta/a
 # a rebuild that changes only the application makes the same lower layers
 squasher_since=$(stat -c %Y "$SQUASHER_STATE/end-marker") || exit 1
 awk -v owned="$SQUASHER_STATE/owned.list" -v libraries="$SQUASHER_STATE/libraries.list" \
+	-v base_sums="$SQUASHER_STATE/base.sums" -v final_sums="$SQUASHER_STATE/final.sums" \
 	-v since="$squasher_since" -v epoch=315532800 \
 	-v delta=/.squasher-delta -v removals=/.squasher-delta/application/.squasher-remove \
 	-v summary="$SQUASHER_STATE/summary" \

@@ -5,13 +5,17 @@
 # Variables:
 #   owned    a file of the paths the package databases own
 #   libraries a file of the paths language packages list as theirs (pip's RECORD files)
+#   base_sums, final_sums  cksum lines of the package-state files (squasher_sum_state) in the
+#            base and after the build
 #   since    files modified at or after this time (the final step's) get the time `epoch`
 #   epoch    that fixed time
 #   delta    the root of the layer trees (delta/packages, delta/libraries, delta/application)
 #   removals the directory of the removal list (in the application tree)
 #   summary  where the per-layer counts and the removals are written
 #
-# A path is in the delta when it is new or its listing line differs from the base's. Every
+# A path is in the delta when it is new or its listing line differs from the base's, but for a
+# package-state file rewritten with the base's very bytes, mode, owner and link count (its
+# checksums are the same): that one is the base's file. Every
 # path of a hard-linked inode goes, with the others, into the layer of the most often changing
 # one, linked to the first: the copies then stay one inode in the image. A layer's tree holds
 # the parent directories of what it holds, with the build's mode and owner.
@@ -32,6 +36,20 @@ function parse(line,   i, k) {
 		line = substr(line, k + 1)
 	}
 	return line
+}
+
+# a cksum line "CRC SIZE PATH": sets SUMS to "CRC SIZE" and returns the path
+function sum_path(line,   k) {
+	k = index(line, " ")
+	k += index(substr(line, k + 1), " ")
+	SUMS = substr(line, 1, k - 1)
+	return substr(line, k + 1)
+}
+
+# the same regular file as the base's: mode, owner, size, links and checksums, another inode or time
+function same_bytes(p, key) {
+	return (p in SUM_BASE) && (p in SUM_FINAL) && SUM_BASE[p] == SUM_FINAL[p] \
+		&& BASE5[p] == key && int(hexval(F[1]) / 4096) == 8 && F[5] == 1
 }
 
 function is_dir(mode) {
@@ -114,6 +132,12 @@ BEGIN {
 	while ((getline line < libraries) > 0)
 		LIB[line] = 1
 	close(libraries)
+	while ((getline line < base_sums) > 0)
+		SUM_BASE[sum_path(line)] = SUMS
+	close(base_sums)
+	while ((getline line < final_sums) > 0)
+		SUM_FINAL[sum_path(line)] = SUMS
+	close(final_sums)
 }
 
 FNR == 1 {
@@ -124,8 +148,10 @@ file == 1 {
 	p = parse($0)
 	if (is_dir(hexval(F[1])))
 		BASE[p] = F[1] " " F[2] " " F[3]
-	else
+	else {
 		BASE[p] = F[1] " " F[2] " " F[3] " " F[4] " " F[5] " " F[6] " " F[7]
+		BASE5[p] = F[1] " " F[2] " " F[3] " " F[4] " " F[5]
+	}
 	BASEPATH[++nbase] = p
 	next
 }
@@ -143,7 +169,8 @@ file == 1 {
 		key = F[1] " " F[2] " " F[3]
 	else
 		key = F[1] " " F[2] " " F[3] " " F[4] " " F[5] " " F[6] " " F[7]
-	if (p != "/" && (!(p in BASE) || BASE[p] != key))
+	if (p != "/" && (!(p in BASE) || BASE[p] != key) \
+		&& !same_bytes(p, F[1] " " F[2] " " F[3] " " F[4] " " F[5]))
 		CHANGED[n] = 1
 	if (!is_dir(MODE[n]) && F[5] > 1)
 		GROUP[F[6]] = GROUP[F[6]] " " n

@@ -8,3 +8,4 @@ fi
 mkdir -p "$SQUASHER_STATE" || exit 1
 squasher_check_names
 squasher_list_fs > "$SQUASHER_STATE/base.list" || exit 1
+squasher_sum_state > "$SQUASHER_STATE/base.sums" || exit 1

@@ -34,6 +34,21 @@ squasher_list_fs() {
 		-o -exec stat -c '%f %u %g %s %h %i %Z %Y %n' {} + | LC_ALL=C sort -k 9
 }
 
+# squasher_sum_state: the checksum, size and path (cksum) of every file in the package managers'
+# databases and caches and the dynamic linker's cache. Their runs rewrite those files whole,
+# often with the same bytes (debconf's templates after an install and a purge): such a file is
+# the base's, not part of the delta. Without cksum (busybox may lack it) nothing is listed.
+squasher_sum_state() {
+	command -v cksum > /dev/null 2>&1 || return 0
+	for squasher_d in /var/lib/dpkg /var/lib/apt /var/cache/debconf /var/cache/apt \
+		/var/cache/ldconfig /etc/ld.so.cache /lib/apk/db /etc/apk /var/lib/rpm \
+		/usr/lib/sysimage/rpm; do
+		if [ -e "$squasher_d" ]; then
+			find "$squasher_d" -xdev -type f -exec cksum {} +
+		fi
+	done
+}
+
 # a path with a newline in its name cannot be told from two paths in the listing
 squasher_check_names() {
 	squasher_odd=$(find / -xdev \( -path /proc -o -path /sys -o -path /dev \) -prune \
@@ -55,6 +70,7 @@ fi
 mkdir -p "$SQUASHER_STATE" || exit 1
 squasher_check_names
 squasher_list_fs > "$SQUASHER_STATE/base.list" || exit 1
+squasher_sum_state > "$SQUASHER_STATE/base.sums" || exit 1
 
 # squasher apt: record the hand-installed packages and the start of the build
 : "${SQUASHER_STATE:?set SQUASHER_STATE to the state directory}"
