@@ -24,6 +24,10 @@
 
 # <runtime helper __sq_as_user>
 
+# <runtime helper __sq_le_uint>
+
+# <runtime helper __sq_groups_prog>
+
 # <runtime helper __sq_run>
 
 # <runtime helper __sq_fail>
