@@ -197,6 +197,7 @@ def test_no_switch_tool_split_sized_by_diff_size(
 ) -> None:
     """diff-size sees the base's tools by itself and gives each kept step its layer's bytes."""
     from squasher.measure.diff_size import diff_size
+    from squasher.report.size_report import render_table
 
     ctx = tmp_path / "ctx"
     ctx.mkdir()
@@ -207,4 +208,8 @@ def test_no_switch_tool_split_sized_by_diff_size(
     result = diff_size(ctx, builder="buildkit", verify=True, client=docker_client)
     (kept,) = result.report["kept"]
     assert kept["line"] == 4 and kept["layer_bytes"] >= 300_000
+    assert "has no setpriv (util-linux), su or nsenter" in kept["reason"]
+    table = render_table(result)
+    assert "kept line 4: RUN head -c 300000 /dev/zero > /tmp/big (" in table, table
+    assert "): its layer 300 kB" in table or "): its layer 301 kB" in table, table
     assert result.verify is not None and result.verify["equivalent"], result.verify
