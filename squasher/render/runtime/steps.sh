@@ -30,13 +30,23 @@ __sq_start() {
 	__sq_line=0
 	__sq_wd=$(pwd)
 	__sq_user=
+	__sq_switch=
 	if __sq_find id && [ "$("$__sq_found" -u)" != 0 ]; then
 		__sq_die "build.sh must run as root (the base image sets a USER): add USER root before it"
 	fi
 }
 
+# __sq_set_user USER: the USER in force for the steps that follow; a step under another user
+# than root runs through $__sq_switch, set here, so that build.sh ships the user switch only
+# when a USER is in force
+# uses: __sq_switch_user
+__sq_set_user() {
+	__sq_user=$1
+	__sq_switch=__sq_switch_user
+}
+
 # __sq_child ARGV...: the process the builder would start for a RUN (run in a subshell)
-# uses: __sq_tool __sq_resolve __sq_as_user
+# uses: __sq_tool
 __sq_child() {
 	if [ ! -d "$__sq_wd" ]; then
 		__sq_tool mkdir
@@ -48,6 +58,12 @@ __sq_child() {
 	case $__sq_user in
 	'' | root | 0) exec "$@" ;;
 	esac
+	"$__sq_switch" "$@"
+}
+
+# __sq_switch_user ARGV...: exec ARGV as $__sq_user, with HOME from passwd unless an ENV set it
+# uses: __sq_resolve __sq_as_user
+__sq_switch_user() {
 	__sq_resolve "$__sq_user"
 	if [ "$__sq_home_env" != 1 ]; then
 		HOME=$__sq_rhome

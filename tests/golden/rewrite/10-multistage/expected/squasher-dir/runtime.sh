@@ -18,7 +18,11 @@
 
 # <runtime helper __sq_start>
 
+# <runtime helper __sq_set_user>
+
 # <runtime helper __sq_child>
+
+# <runtime helper __sq_switch_user>
 
 # <runtime helper __sq_has>
 
