@@ -80,6 +80,14 @@ def test_busybox_tools_fold_every_user_step(tmp_path: Path) -> None:
     base = BaseImage("bb", switch_tools=BUSYBOX, has_sh=True)
     report = _rewrite(tmp_path, "FROM bb\nUSER 1000:1000\nRUN id\nUSER app\nRUN id\n", base)
     assert report.kept == [] and len(report.scripts) == 1
+    # the tools are known: no warning that the build may stop for want of them
+    assert not [w for w in report.warnings if "steps under USER" in w], report.warnings
+
+
+def test_unknown_tools_warn_that_the_build_may_stop(tmp_path: Path) -> None:
+    report = _rewrite(tmp_path, "FROM bb\nUSER 1000:1000\nRUN id\nUSER app\nRUN id\n")
+    (note,) = [w for w in report.warnings if "steps under USER" in w]
+    assert "Dockerfile:3: " in note and "the build stops if it has none" in note
 
 
 def test_onbuild_state_taken_over_and_reads_counted(tmp_path: Path) -> None:

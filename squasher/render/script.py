@@ -100,7 +100,7 @@ def render_script(
         word = r.word(seg.start_user, seg.start_known)
         out += r.lines
         r.lines = []
-        out.append(f"__sq_user={word}")
+        out.append(f"__sq_set_user {word}")
     if seg.hidden_args:
         out.append(
             "# build args declared further down: hidden until their ARG line, as in the builder"
@@ -172,7 +172,7 @@ def _render_op(
         word = r.word(op.user, op.known)
         out += r.lines
         r.lines = []
-        out.append(f"__sq_user={word}")
+        out.append(f"__sq_set_user {word}")
     elif isinstance(op, RunStep):
         out += hooks.before_step(seg, op)
         text = squote(describe(inst.original))

@@ -142,6 +142,32 @@ def test_base_onbuild_triggers_run_once_and_are_reported(
                 docker_client.api.remove_image(image, force=True)
 
 
+def test_rewrite_inspect_base_reads_the_triggers(onbuild_base: str, tmp_path: Path) -> None:
+    """``squasher rewrite --inspect-base``: the engine shows the triggers; what they leave folds."""
+    from click.testing import CliRunner
+
+    from squasher.cli import cli
+
+    ctx = _write(
+        tmp_path / "ctx",
+        {
+            "Dockerfile": f"FROM {onbuild_base}\nCOPY f.txt ./\nRUN cat f.txt > /trig/where\n",
+            "trig.txt": "t\n",
+            "f.txt": "f\n",
+        },
+    )
+    res = CliRunner().invoke(cli, ["rewrite", str(ctx / "Dockerfile"), "--inspect-base"])
+    assert res.exit_code == 0, res.output
+    assert "has 4 ONBUILD trigger(s) (COPY trig.txt /trig/; RUN cat" in res.output, res.output
+    assert "kept " not in res.output and "may carry ONBUILD" not in res.output, res.output
+    # the base's tools were read too: no warning that the build may stop for want of them
+    assert "steps under USER" not in res.output, res.output
+    squashed = (ctx / "Dockerfile.squashed").read_text()
+    assert "COPY f.txt" not in squashed and "WORKDIR" not in squashed, squashed
+    plain = CliRunner().invoke(cli, ["rewrite", str(ctx / "Dockerfile"), "-o", "-"])
+    assert "may carry ONBUILD triggers" in plain.output, plain.output
+
+
 def test_base_config_read_without_being_asked(
     tmp_path: Path, scratch: Scratch, docker_client: Any
 ) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import random
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +70,9 @@ def _context(root: Path, name: str) -> Path:
     ctx.mkdir()
     if name == "big":
         (ctx / "Dockerfile").write_text(BIG)
-        (ctx / "big.bin").write_bytes(random.Random(14).randbytes(BIG_BYTES))
+        # new bytes on every run: BuildKit's cache key for a COPY leaves out the mtime, so a layer
+        # another run cached would give the original an older mtime than the squashed build's copy
+        (ctx / "big.bin").write_bytes(random.Random(uuid.uuid4().int).randbytes(BIG_BYTES))
     else:
         (ctx / "Dockerfile").write_text(SMALL[name])
     return ctx

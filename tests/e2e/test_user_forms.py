@@ -30,25 +30,35 @@ RECORD = (
     'echo "$(id -u) $(id -g) [$(grep ^Groups: /proc/self/status | cut -f2)] HOME=$HOME" >> /tmp/r'
 )
 
-# app: member of its own group and of extra; bob: no memberships; 4242: no passwd entry
+# app: member of its own group and of extra; bob: no memberships; carol: memberships that leave
+# out its own group; dave: a primary gid without group entry, one membership; 4242: no passwd entry
 SETUP = {
     BUSYBOX: (
-        "RUN printf 'app:x:1500:1500::/home/app:/bin/sh\\nbob:x:1600:1600::/home/bob:/bin/sh\\n'"
-        " >> /etc/passwd && printf 'app:x:1500:app\\nbob:x:1600:\\nextra:x:3000:app\\n"
-        "solo:x:3100:\\n' >> /etc/group"
+        "RUN printf 'app:x:1500:1500::/home/app:/bin/sh\\nbob:x:1600:1600::/home/bob:/bin/sh\\n"
+        "carol:x:1700:1700::/home/carol:/bin/sh\\ndave:x:1800:4444::/home/dave:/bin/sh\\n'"
+        " >> /etc/passwd && printf 'app:x:1500:app\\nbob:x:1600:\\nextra:x:3000:app,carol,dave\\n"
+        "solo:x:3100:\\nmore:x:3200:carol\\n' >> /etc/group"
     ),
     DEBIAN: (
         "RUN useradd -u 1500 -U app && useradd -u 1600 -U -M -d /home/bob bob"
-        " && groupadd -g 3000 extra && groupadd -g 3100 solo && usermod -aG extra,app app"
+        " && groupadd -g 3000 extra && groupadd -g 3100 solo && groupadd -g 3200 more"
+        " && usermod -aG extra,app app"
+        " && useradd -u 1700 -N -g solo -M -d /home/carol carol && usermod -aG extra,more carol"
+        " && useradd -u 1800 -N -g solo -M -d /home/dave dave && usermod -aG extra dave"
+        " && sed -i -e 's/^carol:x:1700:3100:/carol:x:1700:1700:/'"
+        " -e 's/^dave:x:1800:3100:/dave:x:1800:4444:/' /etc/passwd"
     ),
 }
 
 FORMS = [
     "app",  # name, memberships
     "bob",  # name, no memberships
+    "carol",  # name, memberships without its own group (no busybox tool sets BuildKit's list)
+    "dave",  # name, primary gid without group entry
     "app:solo",  # name:group
     "bob:4343",  # name:gid without group entry
     "1500",  # uid with passwd entry
+    "1700",  # uid with passwd entry, memberships without its own group
     "1600:3100",  # uid:gid with entries
     "4242",  # uid without passwd entry
     "4242:4343",  # uid:gid without entries
@@ -96,26 +106,28 @@ def test_buildkit_memberships_without_own_group_on_busybox(
     tmp_path: Path, scratch: Scratch
 ) -> None:
     """BuildKit's groups for a user whose memberships leave out its own gid: no busybox tool sets
-    them; su adds that gid (the process's own gid: no access differs) and the log says so."""
+    them; build.sh's own program does, from /dev, where no step sees it and no layer keeps it."""
     (tmp_path / "Dockerfile").write_text(
         f"FROM {BUSYBOX}\n"
         "RUN echo 'carol:x:1700:1700::/home/carol:/bin/sh' >> /etc/passwd"
-        " && echo 'extra:x:3000:carol' >> /etc/group && : > /tmp/r && chmod 666 /tmp/r\n"
-        f"USER carol\nRUN {RECORD}  # {uuid.uuid4().hex}: no cached build, its log is read\n"
+        " && echo 'extra:x:3000:carol' >> /etc/group && echo 'more:x:3200:carol' >> /etc/group"
+        " && : > /tmp/r && chmod 666 /tmp/r\n"
+        f"USER carol\nRUN {RECORD} && {{ ls -a /dev | grep -c groups || :; }} >> /tmp/r  # {uuid.uuid4().hex}\n"
+        'RUN ["sh", "-c", "id -G >> /tmp/r"]\n'
     )
     orig = scratch.build(tmp_path, "Dockerfile", builder="buildkit").image_id
-    rewrite(tmp_path / "Dockerfile", builder="buildkit").write()
+    result = rewrite(tmp_path / "Dockerfile", builder="buildkit")
+    result.write()
+    assert result.report is not None and not result.report.kept
     squashed = scratch.build(tmp_path, "Dockerfile.squashed", builder="buildkit")
-    assert (
-        scratch.run(orig, ["cat", "/tmp/r"], user="0")[1] == "1700 1700 [3000 ] HOME=/home/carol\n"
-    )
-    assert (
-        scratch.run(squashed.image_id, ["cat", "/tmp/r"], user="0")[1]
-        == "1700 1700 [1700 3000 ] HOME=/home/carol\n"
-    )
-    assert "USER carol runs with its primary group 1700 also among its supplementary groups" in (
-        "\n".join(squashed.log)
-    )
+    want = scratch.run(orig, ["cat", "/tmp/r"], user="0")[1]
+    # no file named like build.sh's program in /dev while the step runs
+    assert want == "1700 1700 [3000 3200 ] HOME=/home/carol\n0\n1700 3000 3200\n", want
+    assert scratch.run(squashed.image_id, ["cat", "/tmp/r"], user="0")[1] == want
+    said = [line for line in squashed.log if "squasher: Dockerfile:" in line]
+    assert not said, said
+    # the program removed itself: nothing of it in the image's /dev either
+    assert "groups" not in scratch.run(squashed.image_id, ["ls", "-a", "/dev"], user="0")[1]
 
 
 @pytest.fixture
@@ -185,6 +197,7 @@ def test_no_switch_tool_split_sized_by_diff_size(
 ) -> None:
     """diff-size sees the base's tools by itself and gives each kept step its layer's bytes."""
     from squasher.measure.diff_size import diff_size
+    from squasher.report.size_report import render_table
 
     ctx = tmp_path / "ctx"
     ctx.mkdir()
@@ -195,4 +208,8 @@ def test_no_switch_tool_split_sized_by_diff_size(
     result = diff_size(ctx, builder="buildkit", verify=True, client=docker_client)
     (kept,) = result.report["kept"]
     assert kept["line"] == 4 and kept["layer_bytes"] >= 300_000
+    assert "has no setpriv (util-linux), su or nsenter" in kept["reason"]
+    table = render_table(result)
+    assert "kept line 4: RUN head -c 300000 /dev/zero > /tmp/big (" in table, table
+    assert "): its layer 300 kB" in table or "): its layer 301 kB" in table, table
     assert result.verify is not None and result.verify["equivalent"], result.verify

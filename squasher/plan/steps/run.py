@@ -70,7 +70,8 @@ def plan_run(p: Planner, sp: StagePlan, seg: Segment, st: StageState, inst: Inst
             f"{(st.user_line or 'USER').strip()} with the builder's uid, gid and groups",
         )
     seg.folded.append(inst)
-    if not is_root(st.user) and sp.key not in p.user_noted:
+    # the image's tools unknown (no engine): build.sh finds out, and stops if it cannot switch
+    if not is_root(st.user) and st.switch_tools is None and sp.key not in p.user_noted:
         p.user_noted.add(sp.key)
         p.notes.append(
             f"{p.opt.dockerfile_path}:{inst.start_line}: steps under USER run through the "

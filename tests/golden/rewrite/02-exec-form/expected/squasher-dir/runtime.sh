@@ -10,19 +10,9 @@
 
 # <runtime helper __sq_tool>
 
-# <runtime helper __sq_isnum>
-
-# <runtime helper __sq_entry>
-
-# <runtime helper __sq_resolve>
-
 # <runtime helper __sq_start>
 
 # <runtime helper __sq_child>
-
-# <runtime helper __sq_has>
-
-# <runtime helper __sq_as_user>
 
 # <runtime helper __sq_run>
 

@@ -18,11 +18,19 @@
 
 # <runtime helper __sq_start>
 
+# <runtime helper __sq_set_user>
+
 # <runtime helper __sq_child>
+
+# <runtime helper __sq_switch_user>
 
 # <runtime helper __sq_has>
 
 # <runtime helper __sq_as_user>
+
+# <runtime helper __sq_le_uint>
+
+# <runtime helper __sq_groups_prog>
 
 # <runtime helper __sq_run>
 

@@ -26,7 +26,7 @@ __sq_line=5
 __sq_workdir 'rel/../sub'
 
 # Dockerfile:6: USER nobody
-__sq_user='nobody'
+__sq_set_user 'nobody'
 
 # Dockerfile:7: WORKDIR /owned
 __sq_line=7

@@ -7,12 +7,12 @@
 # shellcheck source=/dev/null
 . /dev/.squasher/.squasher/runtime.sh
 __sq_start 'Dockerfile' buildkit '' 0 'PWD OLDPWD SHLVL'
-__sq_user='app:app'
+__sq_set_user 'app:app'
 
 # Dockerfile:6: RUN id
 __sq_run 6 'RUN id' /bin/sh -c id
 
 # Dockerfile:7: USER root
-__sq_user='root'
+__sq_set_user 'root'
 
 __sq_finish

@@ -12,7 +12,7 @@ __sq_start 'Dockerfile' buildkit '' 0 'PWD OLDPWD SHLVL'
 __sq_run 2 'RUN useradd -m app' /bin/sh -c 'useradd -m app'
 
 # Dockerfile:3: USER app:app
-__sq_user='app:app'
+__sq_set_user 'app:app'
 
 # Dockerfile:4: RUN id
 __sq_run 4 'RUN id' /bin/sh -c id

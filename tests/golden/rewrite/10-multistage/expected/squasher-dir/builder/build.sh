@@ -17,6 +17,6 @@ if [ -n "$__sq_s_BASE" ]; then BASE=$__sq_a_BASE; export BASE; fi
 __sq_run 4 'RUN echo "built from $BASE" > /artifact' /bin/sh -c 'echo "built from $BASE" > /artifact'
 
 # Dockerfile:5: USER nobody
-__sq_user='nobody'
+__sq_set_user 'nobody'
 
 __sq_finish

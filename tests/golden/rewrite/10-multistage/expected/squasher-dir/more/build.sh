@@ -7,7 +7,7 @@
 # shellcheck source=/dev/null
 . /dev/.squasher/.squasher/runtime.sh
 __sq_start 'Dockerfile' buildkit '' 0 'PWD OLDPWD SHLVL'
-__sq_user='nobody'
+__sq_set_user 'nobody'
 
 # Dockerfile:7: RUN echo more >> /tmp/more
 __sq_run 7 'RUN echo more >> /tmp/more' /bin/sh -c 'echo more >> /tmp/more'
