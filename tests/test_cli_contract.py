@@ -288,3 +288,10 @@ def test_unreachable_engine_is_one_sentence_exit_2_without_hanging(
     assert len(err.splitlines()) == 1, err
     assert host in err and "Traceback" not in err
     assert _snapshot(proj) == before
+
+
+def test_the_source_option_offers_what_the_reader_takes() -> None:
+    from squasher.cli.image_source import SOURCES
+    from squasher.inspect.streaming import SOURCES as READER_SOURCES
+
+    assert SOURCES == READER_SOURCES

@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -65,24 +66,24 @@ def _keep(path: str, _size: int) -> bool:
     return path.startswith(("/etc/", "/app/"))
 
 
-@pytest.fixture(scope="module")
-def every_kind(docker_client: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
+def _built(docker_client: Any, tmp_path: Path, builder: str) -> Iterator[str]:
     from squasher.engine import Scratch
 
-    context = tmp_path_factory.mktemp("every-kind")
-    (context / "Dockerfile").write_text(EVERY_KIND)
+    (tmp_path / "Dockerfile").write_text(EVERY_KIND)
     with Scratch(docker_client) as scratch:
-        yield scratch.build(str(context), builder="classic").image_id
+        yield scratch.build(str(tmp_path), builder=builder).image_id
 
 
 @pytest.fixture(scope="module")
-def every_kind_buildkit(docker_client: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
-    from squasher.engine import Scratch
+def every_kind(docker_client: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    yield from _built(docker_client, tmp_path_factory.mktemp("every-kind"), "classic")
 
-    context = tmp_path_factory.mktemp("every-kind-buildkit")
-    (context / "Dockerfile").write_text(EVERY_KIND)
-    with Scratch(docker_client) as scratch:
-        yield scratch.build(str(context), builder="buildkit").image_id
+
+@pytest.fixture(scope="module")
+def every_kind_buildkit(
+    docker_client: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    yield from _built(docker_client, tmp_path_factory.mktemp("every-kind-bk"), "buildkit")
 
 
 @pytest.mark.parametrize("ref", ["every_kind", "every_kind_buildkit", BUSYBOX, DEBIAN])

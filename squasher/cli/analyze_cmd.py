@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, cast
 
 import click
 
+from squasher.cli.image_source import source_option
+
 if TYPE_CHECKING:
     from squasher.inspect.streaming import ImageSource
 
@@ -81,16 +83,7 @@ class _Progress:
     help="highestUserWastedPercent: most wasted bytes allowed relative to the bytes added on top "
     "of the first layer (ratio 0-1), or 'disabled'.",
 )
-@click.option(
-    "--source",
-    type=click.Choice(["auto", "storage", "save"]),
-    default="auto",
-    show_default=True,
-    help="How to read an engine's image: from the engine's own storage when it is on this "
-    "machine and readable (the same layer tars, checked against their digests, without waiting "
-    "for the engine to write an archive), else as `docker save` streams it; 'storage' or 'save' "
-    "insists on one.",
-)
+@source_option
 def command(
     image: str,
     as_json: bool,

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, TextIO, cast
 
 import click
 
+from squasher.cli.image_source import source_option
+
 if TYPE_CHECKING:
     from squasher.inspect.streaming import ImageSource
 
@@ -63,15 +65,7 @@ if TYPE_CHECKING:
     is_flag=True,
     help="Print nothing when the images are equivalent, else the one-line summary.",
 )
-@click.option(
-    "--source",
-    type=click.Choice(["auto", "storage", "save"]),
-    default="auto",
-    show_default=True,
-    help="How to read the engine's images: from its own storage when it is on this machine and "
-    "readable (checked against the images' digests), else as `docker save` streams them; "
-    "'storage' or 'save' insists on one.",
-)
+@source_option
 def command(
     original: str,
     squashed: str,
