@@ -30,6 +30,7 @@ from squasher.inspect.verify_rules import (
     HOST_REASON,
     SHADOW_FILES,
     SHADOW_REASON,
+    bytecode_source,
     host_file_shape,
 )
 
@@ -203,7 +204,7 @@ def pyc_noise(
         if path not in before or path not in after:
             continue
         (ha, da), (hb, db) = before[path], after[path]
-        if len(ha) < 16 or len(hb) < 16 or ha[:8] != hb[:8]:
+        if not _is_pep552(ha) or ha[:8] != hb[:8]:
             continue  # another interpreter or another kind of .pyc
         flags = int.from_bytes(ha[4:8], "little")
         if flags == 0 and da == db:
@@ -225,28 +226,43 @@ def pyc_noise(
 def _source_of(pyc: str, a: FinalFilesystem, b: FinalFilesystem) -> int | None:
     """The size of the ``.py`` a ``__pycache__`` file was compiled from, when that source is the
     same regular file in both filesystems; else None."""
-    match = _PYC_PATH.match(pyc)
-    if match is None:
+    source = bytecode_source(pyc)
+    if source is None:
         return None
-    source = f"{match['dir']}/{match['module']}.py"
     x, y = a.get(source), b.get(source)
     if x is None or y is None or x.kind != "file" or y.kind != "file" or x.sha256 != y.sha256:
         return None
     return x.size
 
 
-_PYC_PATH = re.compile(r"^(?P<dir>.*)/__pycache__/(?P<module>[^/.]+)\.[^/]*pyc$")
+#: the magic numbers of CPython 3.7 and later, whose 16-byte header (PEP 552) records the flags
+#: and the source's size or hash; older headers (Python 2, 3.6) are not read
+_PEP552_MAGIC = range(3390, 20000)
+
+
+def _is_pep552(header: bytes) -> bool:
+    return (
+        len(header) >= 16
+        and header[2:4] == b"\r\n"
+        and int.from_bytes(header[:2], "little") in _PEP552_MAGIC
+    )
+
 
 # ---------------------------------------------------------------- files from the build host
 
 _HOST_MAX_SIZE = 64 << 10
-_HOSTNAME = re.compile(rb"^[A-Za-z0-9][A-Za-z0-9.-]{0,252}\n?$")
+#: the host name a build container has: its id (12 digits, the classic builder, buildah) or
+#: BuildKit's sandbox name, with a domain when ``hostname --fqdn`` found one; a name a user
+#: wrote (``mail.example.com``) has neither shape and stays a real difference
+_BUILD_HOSTNAME = re.compile(
+    rb"^([0-9a-f]{12}|[0-9a-f]{64}|buildkitsandbox)(\.[A-Za-z0-9.-]+)?\n?$"
+)
 _HEX_ID = re.compile(rb"^[0-9a-f]{32}\n?$")
 
 
 def _has_shape(shape: str, data: bytes, other: bytes) -> bool:
     if shape == "hostname":
-        return bool(_HOSTNAME.match(data))
+        return bool(_BUILD_HOSTNAME.match(data))
     if shape == "hex-id":
         return bool(_HEX_ID.match(data))
     if shape == "seed":
