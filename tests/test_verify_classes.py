@@ -182,7 +182,7 @@ def test_bytecode_of_any_interpreter_legacy_files_and_their_directory() -> None:
 
 
 def test_host_file_shapes_accept_only_what_a_build_writes() -> None:
-    from squasher.inspect.verify_readback import _has_shape, _is_pep552
+    from squasher.inspect.verify_readback import _has_shape, _pyc_layout
 
     for name in (b"3f2a9c1d0b7e\n", b"buildkitsandbox\n", b"3f2a9c1d0b7e.example.internal\n"):
         assert _has_shape("hostname", name, b""), name
@@ -190,9 +190,11 @@ def test_host_file_shapes_accept_only_what_a_build_writes() -> None:
         assert not _has_shape("hostname", name, b""), name
     assert _has_shape("hex-id", b"0123456789abcdef0123456789abcdef\n", b"")
     assert not _has_shape("hex-id", b"not an id\n", b"")
-    assert _is_pep552(b"\xa7\r\r\n" + bytes(12))  # CPython 3.11
-    assert not _is_pep552(b"\x03\xf3\r\n" + bytes(12))  # Python 2.7: no flags, no size
-    assert not _is_pep552(b"\x33\r\r\n" + bytes(12))  # CPython 3.6: a 12-byte header
+    # (source mtime, source size) of each header layout
+    assert _pyc_layout(b"\xa7\r\r\n" + bytes(12)) == (slice(8, 12), slice(12, 16))  # 3.11
+    assert _pyc_layout(b"\x33\r\r\n" + bytes(12)) == (slice(4, 8), slice(8, 12))  # 3.6
+    assert _pyc_layout(b"\x03\xf3\r\n" + bytes(12)) is None  # Python 2.7: no size
+    assert _pyc_layout(b"\xa7\r\r\n") is None  # cut short
 
 
 def test_alternative_switched_by_a_purged_package_is_noise() -> None:

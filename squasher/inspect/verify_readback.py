@@ -174,11 +174,15 @@ def _pyc_candidates(diffs: Sequence[Difference]) -> list[str]:
 
 
 def _pyc_digests(client: Any, image: str, paths: Sequence[str]) -> dict[str, tuple[bytes, str]]:
-    """Path -> (the 16-byte header, a hash of the bytes without the source-mtime field), every
-    file streamed one at a time."""
+    """Path -> (the header, a hash of the bytes without the source-mtime field), every file
+    streamed one at a time; a file whose header is of no known layout is left out."""
     out: dict[str, tuple[bytes, str]] = {}
     for path, data in iter_files(client, image, paths):
-        out[path] = (data[:16], hashlib.sha256(data[:8] + data[12:]).hexdigest())
+        layout = _pyc_layout(data)
+        if layout is not None:
+            mtime = layout[0]
+            rest = data[: mtime.start] + data[mtime.stop :]
+            out[path] = (data[: layout[1].stop], hashlib.sha256(rest).hexdigest())
     return out
 
 
@@ -191,9 +195,9 @@ def pyc_noise(
     squashed_fs: FinalFilesystem,
 ) -> dict[str, str]:
     """Changed ``.pyc`` files that are build noise, with the reason: compiled again from a source
-    file that is the same in both images (PEP 552 header: same magic and flags, and the source
-    size it records, or the source hash, matches that file), or differing only in the source
-    mtime of the header. Every changed ``.pyc`` is read back, streamed, from both images."""
+    file that is the same in both images (same magic and flags, and the source size the header
+    records, or the source hash, matches that file), or differing only in the source mtime of
+    the header. Every changed ``.pyc`` is read back, streamed, from both images."""
     candidates = _pyc_candidates(diffs)
     if not candidates:
         return {}
@@ -204,20 +208,23 @@ def pyc_noise(
         if path not in before or path not in after:
             continue
         (ha, da), (hb, db) = before[path], after[path]
-        if not _is_pep552(ha) or ha[:8] != hb[:8]:
-            continue  # another interpreter or another kind of .pyc
-        flags = int.from_bytes(ha[4:8], "little")
-        if flags == 0 and da == db:
+        layout = _pyc_layout(ha)
+        if layout is None or ha[: layout[0].start] != hb[: layout[0].start]:
+            continue  # another interpreter, or other flags
+        mtime, size = layout
+        pep552 = mtime.start == 8  # magic and flags come first
+        hash_based = pep552 and bool(int.from_bytes(ha[4:8], "little") & 1)
+        if not hash_based and da == db:
             out[path] = PYC_TIMESTAMP
             continue
         source = _source_of(path, original_fs, squashed_fs)
         if source is None:
             continue
-        if flags & 1:  # hash-based: the source hash is recorded
+        if hash_based:  # the source hash is recorded where the mtime and size are
             same = ha[8:16] == hb[8:16]
         else:  # the source size is recorded (mod 2**32)
-            size = (source & 0xFFFFFFFF).to_bytes(4, "little")
-            same = ha[12:16] == hb[12:16] == size
+            recorded = (source & 0xFFFFFFFF).to_bytes(4, "little")
+            same = ha[size] == hb[size] == recorded
         if same:
             out[path] = PYC_SAME_SOURCE
     return out
@@ -235,17 +242,24 @@ def _source_of(pyc: str, a: FinalFilesystem, b: FinalFilesystem) -> int | None:
     return x.size
 
 
-#: the magic numbers of CPython 3.7 and later, whose 16-byte header (PEP 552) records the flags
-#: and the source's size or hash; older headers (Python 2, 3.6) are not read
+#: the magic numbers of CPython 3.7 and later, whose 16-byte header (PEP 552) holds magic, flags,
+#: source mtime and source size (or, with flag 1, the source hash), and of CPython 3.3 to 3.6,
+#: whose 12-byte header holds magic, source mtime and source size
 _PEP552_MAGIC = range(3390, 20000)
+_SIZED_MAGIC = range(3230, 3390)
 
 
-def _is_pep552(header: bytes) -> bool:
-    return (
-        len(header) >= 16
-        and header[2:4] == b"\r\n"
-        and int.from_bytes(header[:2], "little") in _PEP552_MAGIC
-    )
+def _pyc_layout(data: bytes) -> tuple[slice, slice] | None:
+    """Where a ``.pyc``'s header keeps the source mtime and the source size, or None: not a
+    CPython 3.3+ header (Python 2's records no size)."""
+    if data[2:4] != b"\r\n":
+        return None
+    magic = int.from_bytes(data[:2], "little")
+    if magic in _PEP552_MAGIC and len(data) >= 16:
+        return slice(8, 12), slice(12, 16)
+    if magic in _SIZED_MAGIC and len(data) >= 12:
+        return slice(4, 8), slice(8, 12)
+    return None
 
 
 # ---------------------------------------------------------------- files from the build host

@@ -61,9 +61,16 @@ SETUP = [
 ]
 
 
-def pyc(path: str, size: int) -> str:
-    """sh writing a .pyc at ``path`` of a source of ``size`` bytes, its code bytes new per build."""
-    return f"printf '{PYC_HEADER}ABCD\\{size:03o}\\0\\0\\0%s' {RANDOM} > {path}"
+def pyc(path: str, size: int, header: str = PYC_HEADER + "ABCD") -> str:
+    """sh writing a .pyc at ``path`` of a source of ``size`` bytes, its code bytes new per build;
+    ``header``: what comes before the size (magic, flags and mtime of CPython 3.11)."""
+    return f"printf '{header}\\{size:03o}\\0\\0\\0%s' {RANDOM} > {path}"
+
+
+# CPython 3.6's 12-byte header (magic 3379, mtime, size), and a hash-based 3.11 one (flags 1,
+# the source's hash; the "size" written after it is the first code bytes)
+PYC36_HEADER = "\\063\\015\\015\\012ABCD"
+HASHED_HEADER = "\\247\\015\\015\\012\\001\\0\\0\\0HASH"
 
 
 # each class of build noise: the steps that make it, and the paths it explains with their reason
@@ -73,6 +80,8 @@ NOISE_CLASSES: dict[str, tuple[list[str], dict[str, str]]] = {
             pyc("/app/__pycache__/m.cpython-311.pyc", 6),
             pyc("/app/__pycache__/n.cpython-311.pyc", 6),
             pyc("/app/l.pyc", 6),  # compileall -b: beside its source
+            pyc("/app/__pycache__/n.cpython-36.pyc", 6, PYC36_HEADER),
+            pyc("/app/__pycache__/l.cpython-311.pyc", 6, HASHED_HEADER),
             # another interpreter's cache, and a whole __pycache__, in odd-numbered builds only
             "[ $((NONCE % 2)) = 0 ] || { mkdir /app/gen/__pycache__ && "
             + pyc("/app/gen/__pycache__/g.cpython-311.pyc", 6)
@@ -84,6 +93,8 @@ NOISE_CLASSES: dict[str, tuple[list[str], dict[str, str]]] = {
             "/app/__pycache__/m.cpython-311.pyc": PYC_SAME_SOURCE,
             "/app/__pycache__/n.cpython-311.pyc": PYC_SAME_SOURCE,
             "/app/l.pyc": PYC_SAME_SOURCE,
+            "/app/__pycache__/n.cpython-36.pyc": PYC_SAME_SOURCE,
+            "/app/__pycache__/l.cpython-311.pyc": PYC_SAME_SOURCE,
             "/app/__pycache__/m.cpython-312.pyc": PYC_SAME_SOURCE,
             "/app/gen/__pycache__": PYC_SAME_SOURCE,
             "/app/gen/__pycache__/g.cpython-311.pyc": PYC_SAME_SOURCE,
