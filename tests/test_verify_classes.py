@@ -25,7 +25,7 @@ from squasher.inspect.classify import (
 from squasher.inspect.layers import FileEntry, FinalFilesystem
 from squasher.inspect.verify_difference import CATEGORIES
 from squasher.inspect.verify_result import ImageSide, VerifyResult
-from squasher.inspect.verify_rules import PATH_RULES, home_cache_of
+from squasher.inspect.verify_rules import PATH_RULES, home_cache_of, is_font_cache, is_font_path
 from squasher.pkg import MANAGERS
 
 
@@ -179,6 +179,15 @@ def test_bytecode_of_any_interpreter_legacy_files_and_their_directory() -> None:
     with_other = [*cache, Difference("/app/__pycache__/n.cpython-311.pyc", REMOVED)]
     got = {d.path: d.category for d in Classifier(ev).classify_all(with_other)}
     assert got["/app/__pycache__"] == got["/app/__pycache__/n.cpython-311.pyc"] == UNEXPECTED
+
+
+def test_font_caches_are_fc_cache_output_beside_fonts() -> None:
+    assert is_font_cache("/var/cache/fontconfig/0123abcd-le64.cache-9")
+    assert not is_font_cache("/var/cache/fontconfig/CACHEDIR.TAG")
+    assert not is_font_cache("/var/cache/other/x.cache-9")
+    assert is_font_path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+    assert is_font_path("/usr/local/share/fonts")
+    assert not is_font_path("/usr/share/fontconfig/conf.avail/10-x.conf")
 
 
 def test_host_file_shapes_accept_only_what_a_build_writes() -> None:

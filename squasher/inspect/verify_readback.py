@@ -1,7 +1,8 @@
 """Reading files back out of an image, for the checks a hash cannot make: ``.pyc`` headers (compiled
-from the same source), files written from the build host (their shape), and shared libraries of purged packages that an ELF file
-the build made still needs (its DT_NEEDED entries). Files are read through the archive endpoint
-of a created, never started, container; a directory with many wanted files is read as one stream.
+from the same source), files written from the build host (their shape), fontconfig caches (their
+magic), and shared libraries of purged packages that an ELF file the build made still needs (its
+DT_NEEDED entries). Files are read through the archive endpoint of a created, never started,
+container; a directory with many wanted files is read as one stream.
 """
 
 from __future__ import annotations
@@ -27,11 +28,14 @@ from squasher.inspect.classify import (
 )
 from squasher.inspect.layers import FinalFilesystem
 from squasher.inspect.verify_rules import (
+    FONT_CACHE_REASON,
     HOST_REASON,
     SHADOW_FILES,
     SHADOW_REASON,
     bytecode_source,
     host_file_shape,
+    is_font_cache,
+    is_font_path,
 )
 
 # ---------------------------------------------------------------- purged libraries still needed
@@ -316,6 +320,43 @@ def host_noise(
         a, b = before.get(path), after.get(path)
         if a is not None and b is not None and _has_shape(shape, a, b) and _has_shape(shape, b, a):
             out[path] = HOST_REASON
+    return out
+
+
+# a cache file's first word: 0xFC02FC04 (FC_CACHE_MAGIC_MMAP), little- or big-endian
+_FONT_CACHE_MAGIC = (b"\x04\xfc\x02\xfc", b"\xfc\x02\xfc\x04")
+_FONT_CACHE_MAX_SIZE = 64 << 20
+
+
+def font_cache_noise(
+    client: Any,
+    original: str,
+    squashed: str,
+    diffs: Sequence[Difference],
+    owned: Callable[[str], bool],
+) -> dict[str, str]:
+    """Changed fontconfig caches that are build noise: no font differs between the images, no
+    package ships the cache, and both files read back are fontconfig caches (their magic)."""
+    if any(is_font_path(d.path) for d in diffs):
+        return {}  # the fonts changed: their cache may rightly differ, the fonts are the question
+    paths = sorted(
+        d.path
+        for d in diffs
+        if d.change == CHANGED
+        and is_font_cache(d.path)
+        and all(x == "content" or x.startswith("size ") for x in d.details)
+        and max(d.original_size or 0, d.squashed_size or 0) <= _FONT_CACHE_MAX_SIZE
+        and not owned(d.path)
+    )
+    if not paths:
+        return {}
+    before = read_files(client, original, paths)
+    after = read_files(client, squashed, paths)
+    out: dict[str, str] = {}
+    for path in paths:
+        a, b = before.get(path), after.get(path)
+        if a is not None and b is not None and a[:4] in _FONT_CACHE_MAGIC and b[:4] == a[:4]:
+            out[path] = FONT_CACHE_REASON
     return out
 
 

@@ -185,6 +185,23 @@ def is_bytecode_dir(path: str) -> bool:
     return path.endswith("/__pycache__")
 
 
+#: fontconfig's caches (``fc-cache``, run by the fontconfig trigger): compiled from the fonts, they
+#: also record the font directories' mtimes, so every build writes other bytes
+FONT_CACHE_DIRS = ("/var/cache/fontconfig", "/usr/lib/fontconfig/cache")
+FONT_CACHE_REASON = "font caches compiled again from the same fonts"
+
+
+def is_font_cache(path: str) -> bool:
+    """A file fc-cache writes (``/var/cache/fontconfig/HASH-le64.cache-9``)."""
+    parent, _, name = path.rpartition("/")
+    return parent in FONT_CACHE_DIRS and ".cache-" in name
+
+
+def is_font_path(path: str) -> bool:
+    """A path in a font directory (``/usr/share/fonts/...``, ``/usr/local/share/fonts/...``)."""
+    return "/fonts/" in path or path.endswith("/fonts")
+
+
 # ---------------------------------------------------------------- run-time data
 
 #: directories and files whose loss breaks an image at run time though no command is missing:

@@ -3,10 +3,11 @@ noise class named) and on pairs with a real change hidden among the same noise (
 different, the change named, exit 1).
 
 The busybox pairs write the noise the way install scripts do: the build container's hostname into
-/etc/mailname, random ids, seeds and host keys, password-change days, logs and stamps, caches in
-root's and a non-root user's home, and ``.pyc`` files whose code bytes differ while their source
-is the same (a CPython 3.11 header: magic, flags 0, source mtime, source size), in
-``__pycache__``, beside the source, or in one image only. Each class also makes a pair of its own.
+/etc/mailname, random ids, seeds and host keys, password-change days, logs and stamps, font
+caches, caches in root's and a non-root user's home, and ``.pyc`` files whose code bytes differ
+while their source is the same (CPython 3.11 and 3.6 headers: magic, flags, source mtime or
+hash, source size), in ``__pycache__``, beside the source, or in one image only. Each class also
+makes a pair of its own.
 Each build gets another NONCE, so nothing comes from the build cache. (Alternatives switched by
 a purge need dpkg: ``test_verify_purge_engine``.)"""
 
@@ -23,7 +24,12 @@ from conftest import BUSYBOX
 from squasher.engine import Scratch
 from squasher.inspect.classify import NOISE, PYC_SAME_SOURCE, UNEXPECTED
 from squasher.inspect.verify import VerifyResult, verify
-from squasher.inspect.verify_rules import HOST_REASON, LOG_REASON, SHADOW_REASON
+from squasher.inspect.verify_rules import (
+    FONT_CACHE_REASON,
+    HOST_REASON,
+    LOG_REASON,
+    SHADOW_REASON,
+)
 
 pytestmark = pytest.mark.engine
 
@@ -58,6 +64,7 @@ SETUP = [
     "echo 'appuser:x:1000:1000::/home/appuser:/bin/sh' >> /etc/passwd",
     "echo 'listen 80' > /etc/app.conf",
     "mkdir -p /usr/lib/app && cp /bin/busybox /usr/lib/app/libsq.so.1",
+    "mkdir -p /usr/share/fonts/sq /var/cache/fontconfig && echo font > /usr/share/fonts/sq/a.pcf",
 ]
 
 
@@ -134,6 +141,14 @@ NOISE_CLASSES: dict[str, tuple[list[str], dict[str, str]]] = {
             "/var/lib/app/build-stamp": LOG_REASON,
         },
     ),
+    "font-caches": (
+        # fc-cache's output: the cache magic, its version, then bytes that differ per build
+        [
+            "printf '\\004\\374\\002\\374\\011\\0\\0\\0%s' "
+            f"{RANDOM} > /var/cache/fontconfig/0123abcd-le64.cache-9"
+        ],
+        {"/var/cache/fontconfig/0123abcd-le64.cache-9": FONT_CACHE_REASON},
+    ),
     "home-caches": (
         [
             "mkdir -p /home/appuser/.cache/pip/wheels /root/.npm",
@@ -202,6 +217,7 @@ REAL_CHANGES = [
     ("a mailname a user wrote", "echo mail.example.org > /etc/mailname", "/etc/mailname", ""),
     ("a changed config file in /etc", "echo 'listen 8080' > /etc/app.conf", "/etc/app.conf", ""),
     ("a changed password", "sed -i s/^appuser:!:/appuser:*:/ /etc/shadow", "/etc/shadow", ""),
+    ("a changed font", "echo other > /usr/share/fonts/sq/a.pcf", "/usr/share/fonts/sq/a.pcf", ""),
     ("a missing shared library", "rm /usr/lib/app/libsq.so.1", "/usr/lib/app/libsq.so.1", ""),
 ]
 
@@ -240,6 +256,17 @@ def test_pyc_beside_a_changed_source_is_real_too(
     assert (pyc.category, pyc.reason) == (UNEXPECTED, "compiled from /app/m.py, which changed")
     # n.pyc: its source is unchanged, the header records its size: noise
     assert by_path(result)["/app/__pycache__/n.cpython-311.pyc"].category == NOISE
+
+
+def test_font_cache_beside_a_changed_font_is_not_noise(
+    build: Build, original: str, docker_client: Any
+) -> None:
+    changed = build(noisy("echo other > /usr/share/fonts/sq/a.pcf"), "3")
+    result = verify(original, changed, client=docker_client)
+    found = by_path(result)
+    assert found["/usr/share/fonts/sq/a.pcf"].category == UNEXPECTED
+    # compiled from other fonts: the cache proves nothing, it is not called noise
+    assert found["/var/cache/fontconfig/0123abcd-le64.cache-9"].category == UNEXPECTED
 
 
 def test_every_pyc_of_a_large_tree_is_read(build: Build, docker_client: Any) -> None:
