@@ -208,6 +208,16 @@ def test_noise_only_pair_is_equivalent_with_each_class_named(
     again = build(noisy(), "2")
     result = verify(original, again, client=docker_client)
     assert_noise_only(result, {p: r for _, rs in NOISE_CLASSES.values() for p, r in rs.items()})
+    # the command exits 0 on noise alone, its verdict counting no real difference
+    proc = subprocess.run(
+        [sys.executable, "-m", "squasher", "verify", original, again],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    verdict = proc.stdout.splitlines()[-1]
+    assert "unexpected 0 (0 B): equivalent" in verdict and "noise " in verdict, verdict
 
 
 REAL_CHANGES = [
@@ -243,6 +253,9 @@ def test_real_change_among_noise_is_named(
     ), proc.stdout
     verdict = lines[-1]
     assert "NOT equivalent: " in verdict and path in verdict, verdict
+    real = sum(line.startswith("unexpected ") for line in lines)  # noise never counted
+    counted = "1 real difference," if real == 1 else f"{real} real differences,"
+    assert f"NOT equivalent: {counted} largest " in verdict, verdict
     # the noise is still explained, not counted as real
     assert "noise       written from the build host" in proc.stdout
 
