@@ -4,6 +4,7 @@ losses only a bug explains (a base package, run-time data, a command the image c
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 
 from squasher.inspect import pkgdb
@@ -24,7 +25,7 @@ from squasher.inspect.classify import (
 from squasher.inspect.layers import FileEntry, FinalFilesystem
 from squasher.inspect.verify_difference import CATEGORIES
 from squasher.inspect.verify_result import ImageSide, VerifyResult
-from squasher.inspect.verify_rules import PATH_RULES, home_cache_of
+from squasher.inspect.verify_rules import PATH_RULES, home_cache_of, is_font_cache, is_font_path
 from squasher.pkg import MANAGERS
 
 
@@ -158,6 +159,53 @@ def test_bytecode_missing_beside_an_identical_source_is_noise() -> None:
     assert (got.category, got.reason) == (UNEXPECTED, "compiled from /app/m.py, which changed")
 
 
+def test_bytecode_of_any_interpreter_legacy_files_and_their_directory() -> None:
+    src = f("/app/m.py", "x = 1\n")
+    ev = Evidence(original_fs=fs(src), squashed_fs=fs(src))
+    for pyc in (
+        "/app/__pycache__/m.cpython-312.opt-1.pyc",
+        "/app/__pycache__/m.pypy39.pyc",
+        "/app/m.pyc",  # compileall -b
+    ):
+        assert one(ev, Difference(pyc, ADDED)).category == NOISE, pyc
+    # byte code of a module whose source is not there proves nothing
+    assert one(ev, Difference("/app/n.pyc", ADDED)).category == UNEXPECTED
+    # a __pycache__ directory only one image has: noise when all it holds is noise
+    cache = [
+        Difference("/app/__pycache__", REMOVED),
+        Difference("/app/__pycache__/m.cpython-311.pyc", REMOVED),
+    ]
+    assert {d.category for d in Classifier(ev).classify_all(cache)} == {NOISE}
+    with_other = [*cache, Difference("/app/__pycache__/n.cpython-311.pyc", REMOVED)]
+    got = {d.path: d.category for d in Classifier(ev).classify_all(with_other)}
+    assert got["/app/__pycache__"] == got["/app/__pycache__/n.cpython-311.pyc"] == UNEXPECTED
+
+
+def test_font_caches_are_fc_cache_output_beside_fonts() -> None:
+    assert is_font_cache("/var/cache/fontconfig/0123abcd-le64.cache-9")
+    assert not is_font_cache("/var/cache/fontconfig/CACHEDIR.TAG")
+    assert not is_font_cache("/var/cache/other/x.cache-9")
+    assert is_font_path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+    assert is_font_path("/usr/local/share/fonts")
+    assert not is_font_path("/usr/share/fontconfig/conf.avail/10-x.conf")
+
+
+def test_host_file_shapes_accept_only_what_a_build_writes() -> None:
+    from squasher.inspect.verify_readback import _has_shape, _pyc_layout
+
+    for name in (b"3f2a9c1d0b7e\n", b"buildkitsandbox\n", b"3f2a9c1d0b7e.example.internal\n"):
+        assert _has_shape("hostname", name, b""), name
+    for name in (b"mail.example.com\n", b"web01\n", b"3F2A9C1D0B7E\n", b"a\nb\n"):
+        assert not _has_shape("hostname", name, b""), name
+    assert _has_shape("hex-id", b"0123456789abcdef0123456789abcdef\n", b"")
+    assert not _has_shape("hex-id", b"not an id\n", b"")
+    # (source mtime, source size) of each header layout
+    assert _pyc_layout(b"\xa7\r\r\n" + bytes(12)) == (slice(8, 12), slice(12, 16))  # 3.11
+    assert _pyc_layout(b"\x33\r\r\n" + bytes(12)) == (slice(4, 8), slice(8, 12))  # 3.6
+    assert _pyc_layout(b"\x03\xf3\r\n" + bytes(12)) is None  # Python 2.7: no size
+    assert _pyc_layout(b"\xa7\r\r\n") is None  # cut short
+
+
 def test_alternative_switched_by_a_purged_package_is_noise() -> None:
     pager = pkgdb.Alternative(
         "pager", ("/etc/alternatives/pager", "/usr/bin/pager"), ("/bin/more", "/usr/bin/less")
@@ -169,16 +217,40 @@ def test_alternative_switched_by_a_purged_package_is_noise() -> None:
     )
     squashed = db({"util-linux": "2.38"}, {}, alternatives={"pager": pager})
     link = FileEntry("/etc/alternatives/pager", "symlink", 0o777, 0, 0, 0, None, "/usr/bin/less")
-    ev = Evidence(original_db=original, squashed_db=squashed, original_fs=fs(link))
+
+    def pointing_to(target: str) -> FinalFilesystem:
+        return fs(dataclasses.replace(link, linkname=target), f("/bin/more"), f("/usr/bin/evil"))
+
+    ev = Evidence(
+        original_db=original,
+        squashed_db=squashed,
+        original_fs=fs(link),
+        squashed_fs=pointing_to("/bin/more"),
+    )
     details = ("symlink target /usr/bin/less -> /bin/more",)
     got = one(ev, Difference("/etc/alternatives/pager", CHANGED, details=details))
     assert got.category == NOISE
     assert got.reason == "alternative pager switched: /usr/bin/less left with package less"
     # a link retargeted while its choice's package is still installed is real
-    kept = Evidence(original_db=original, squashed_db=original, original_fs=fs(link))
+    kept = dataclasses.replace(ev, squashed_db=original)
     assert one(kept, Difference("/etc/alternatives/pager", CHANGED, details=details)).category == (
         UNEXPECTED
     )
+    # so is one switched to a file the group does not register, or to one that is not there
+    for target in ("/usr/bin/evil", "/usr/bin/missing"):
+        elsewhere = dataclasses.replace(ev, squashed_fs=pointing_to(target))
+        retargeted = (f"symlink target /usr/bin/less -> {target}",)
+        got = one(elsewhere, Difference("/etc/alternatives/pager", CHANGED, details=retargeted))
+        assert got.category == UNEXPECTED, target
+    missing = pkgdb.Alternative("pager", pager.links, ("/bin/more", "/usr/bin/missing"))
+    gone = dataclasses.replace(
+        ev,
+        squashed_db=db({"util-linux": "2.38"}, {}, alternatives={"pager": missing}),
+        squashed_fs=pointing_to("/usr/bin/missing"),
+    )
+    retargeted = ("symlink target /usr/bin/less -> /usr/bin/missing",)
+    got = one(gone, Difference("/etc/alternatives/pager", CHANGED, details=retargeted))
+    assert got.category == UNEXPECTED
 
 
 def test_parse_alternative_choices_with_a_missing_slave() -> None:

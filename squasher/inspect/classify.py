@@ -18,6 +18,7 @@ unexpected — everything else, path by path; also a package the base image had,
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import fnmatch
 import posixpath
@@ -44,8 +45,10 @@ from squasher.inspect.verify_rules import (
     LOG_REASON,
     PATH_RULES,
     REMOVED,
+    bytecode_source,
     command_name,
     home_cache_of,
+    is_bytecode_dir,
     is_log_or_stamp,
     runtime_data_of,
 )
@@ -253,13 +256,14 @@ class Classifier:
             return _as(diff, NOISE, f"cache in the home of {user}")
         if is_log_or_stamp(path) and self._unowned_files(path):
             return _as(diff, NOISE, LOG_REASON)
-        if change in (ADDED, REMOVED) and _PYC.match(path) and self._same_source(path):
+        if change in (ADDED, REMOVED) and self._same_source(path):
             return _as(diff, NOISE, PYC_SAME_SOURCE)
         name = self._alt_kept.get(path)
         if name is not None and change in (CHANGED, REMOVED):
             target = self._alternative_target(name)
             gone = [p for p in self._orig_owners.get(target, ()) if p in self._purged]
-            if gone and (change == REMOVED or _only_retargeted(diff)):
+            switched = change == REMOVED or _only_retargeted(diff)
+            if gone and switched and self._points_to_a_choice(name):
                 why = f"alternative {name} switched: {target} left with package {gone[0]}"
                 return _as(diff, NOISE, why, gone[0])
         return None
@@ -274,10 +278,9 @@ class Classifier:
 
     def _same_source(self, pyc: str) -> bool:
         """Whether the source of ``pyc`` is the same regular file in both images."""
-        match = _PYC.match(pyc)
-        if match is None or self.ev.original_fs is None or self.ev.squashed_fs is None:
+        source = bytecode_source(pyc)
+        if source is None or self.ev.original_fs is None or self.ev.squashed_fs is None:
             return False
-        source = f"{match['dir']}/{match['module']}.py"
         a, b = self.ev.original_fs.get(source), self.ev.squashed_fs.get(source)
         return (
             a is not None
@@ -288,10 +291,9 @@ class Classifier:
 
     def _changed_source(self, path: str) -> str:
         """ "compiled from D/M.py, which changed" for byte code whose source differs."""
-        match = _PYC.match(path)
-        if match is None or self.ev.original_fs is None or self.ev.squashed_fs is None:
+        source = bytecode_source(path)
+        if source is None or self.ev.original_fs is None or self.ev.squashed_fs is None:
             return ""
-        source = f"{match['dir']}/{match['module']}.py"
         a, b = self.ev.original_fs.get(source), self.ev.squashed_fs.get(source)
         if a is not None and b is not None and a.sha256 != b.sha256:
             return f"compiled from {source}, which changed"
@@ -306,6 +308,20 @@ class Classifier:
         target = posixpath.normpath(posixpath.join("/etc/alternatives", entry.linkname))
         return self.ev.resolve_original(target)
 
+    def _points_to_a_choice(self, name: str) -> bool:
+        """Whether the squashed image's ``/etc/alternatives/NAME`` points to a file it has that
+        its alternatives database registers as a choice of group NAME (what update-alternatives
+        falls back to when the chosen package goes)."""
+        fs, group = self.ev.squashed_fs, self.ev.squashed_db.alternatives.get(name)
+        entry = fs.get(f"/etc/alternatives/{name}") if fs is not None else None
+        if fs is None or group is None or entry is None or not entry.linkname:
+            return False
+        if entry.kind != "symlink":
+            return False
+        resolve = self.ev.resolve_squashed
+        target = resolve(posixpath.normpath(posixpath.join("/etc/alternatives", entry.linkname)))
+        return target in {resolve(c) for c in group.choices} and target in fs.entries
+
     def classify_all(self, diffs: Iterable[Difference]) -> list[Difference]:
         """Classify in path order (parents before children, so generated files inherit); byte code
         in ``__pycache__`` after everything else, so it can follow its source file. The result is
@@ -315,7 +331,7 @@ class Classifier:
             return ("/__pycache__/" in d.path or d.path.endswith("/__pycache__"), d.path, d.change)
 
         done = [self.classify(d) for d in sorted(diffs, key=order)]
-        return sorted(done, key=lambda d: (d.path, d.change))
+        return _settle_bytecode_dirs(sorted(done, key=lambda d: (d.path, d.change)))
 
     # ------------------------------------------------------------ helpers
 
@@ -387,10 +403,10 @@ class Classifier:
     def _source_of_bytecode(self, path: str, change: str) -> Difference | None:
         """For ``D/__pycache__/M.cpython-311.pyc``: how ``D/M.py`` was explained (compiled at install
         time by the package's own scripts, so no package database lists it)."""
-        match = _PYC.match(path)
-        if match is None:
+        source = bytecode_source(path)
+        if source is None:
             return None
-        found = self._explained_dirs.get(f"{match['dir']}/{match['module']}.py")
+        found = self._explained_dirs.get(source)
         return found if found is not None and found.change == change else None
 
     def _remember(self, diff: Difference) -> Difference:
@@ -408,7 +424,6 @@ class Classifier:
 
 
 _RC_LINK = re.compile(r"^/etc/rc[0-6S]\.d/[SK]\d\d(?P<name>[^/]+)$")
-_PYC = re.compile(r"^(?P<dir>.*)/__pycache__/(?P<module>[^/.]+)\.[^/]*pyc$")
 
 
 def _real_owners(db: PackageDB, resolve: Callable[[str], str]) -> dict[str, list[str]]:
@@ -428,6 +443,27 @@ def _as(diff: Difference, category: str, reason: str, package: str | None = None
 
 def _only_retargeted(diff: Difference) -> bool:
     return all(d.startswith("symlink target ") for d in diff.details) and bool(diff.details)
+
+
+def _settle_bytecode_dirs(diffs: list[Difference]) -> list[Difference]:
+    """A ``__pycache__`` directory only one image has, otherwise unexplained, is noise when every
+    file in it is byte code of an unchanged source (``diffs`` in path order)."""
+    out = list(diffs)
+    paths = [d.path for d in out]
+    for i, d in enumerate(out):
+        if d.category != UNEXPECTED or d.change not in (ADDED, REMOVED):
+            continue
+        if not is_bytecode_dir(d.path):
+            continue
+        # the paths below D sort between "D/" and "D0" ("0" follows "/")
+        start, end = (
+            bisect.bisect_left(paths, d.path + "/"),
+            bisect.bisect_left(paths, d.path + "0"),
+        )
+        below = out[start:end]
+        if all(x.category == NOISE and x.change == d.change for x in below):
+            out[i] = _as(d, NOISE, PYC_SAME_SOURCE)
+    return out
 
 
 LINKER_CACHE = "/etc/ld.so.cache"

@@ -48,6 +48,7 @@ from squasher.inspect.verify_evidence import (
 )
 from squasher.inspect.verify_readback import (
     elf_needed,
+    font_cache_noise,
     host_noise,
     purged_but_needed,
     pyc_noise,
@@ -376,6 +377,7 @@ def verify(
         **pyc_noise(client, orig_id, sq_id, raw, orig.fs, sq.fs),
         **host_noise(client, orig_id, sq_id, raw, owners.owned_in_either),
         **shadow_noise(client, orig_id, sq_id, raw),
+        **font_cache_noise(client, orig_id, sq_id, raw, owners.owned_in_either),
     }
     if rebuilt is not None:
         evidence.not_reproducible = frozenset(

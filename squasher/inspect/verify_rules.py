@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 import posixpath
+import re
 from dataclasses import dataclass
 
 from squasher.pkg import MANAGERS
@@ -120,7 +121,8 @@ PATH_RULES: tuple[PathRule, ...] = (
 # ---------------------------------------------------------------- build noise
 
 #: files a package's install script writes from the build host or from randomness, by the shape
-#: their content must have on both sides (checked on the bytes read back): "hostname", "hex-id",
+#: their content must have on both sides (checked on the bytes read back): "hostname" (the build
+#: container's own name, never any host name), "hex-id",
 #: "seed" (random bytes, same size), "private-key", "public-key"
 HOST_FILES: tuple[tuple[str, str], ...] = (
     ("/etc/mailname", "hostname"),
@@ -161,6 +163,43 @@ def is_log_or_stamp(path: str) -> bool:
         or any(path.startswith(d + "/") for d in _STAMP_DIRS)
         or (path.startswith("/var/") and (name.endswith("-stamp") or name.endswith(".stamp")))
     )
+
+
+# ---------------------------------------------------------------- compiled byte code
+
+#: Python byte code and the source it is compiled from: ``D/__pycache__/M.TAG.pyc`` (any
+#: interpreter and optimization level: ``cpython-311``, ``cpython-312.opt-1``, ``pypy39``) and the
+#: legacy ``D/M.pyc`` beside ``D/M.py`` (``compileall -b``, Python 2's ``.pyo``)
+_CACHED_BYTECODE = re.compile(r"^(?P<dir>.*)/__pycache__/(?P<module>[^/.]+)\.[^/]*pyc$")
+_LEGACY_BYTECODE = re.compile(r"^(?P<dir>.*)/(?P<module>[^/.]+)\.py[co]$")
+
+
+def bytecode_source(path: str) -> str | None:
+    """The ``.py`` file the byte code at ``path`` is compiled from, or None (not byte code)."""
+    match = _CACHED_BYTECODE.match(path) or _LEGACY_BYTECODE.match(path)
+    return f"{match['dir']}/{match['module']}.py" if match is not None else None
+
+
+def is_bytecode_dir(path: str) -> bool:
+    """Whether ``path`` is a ``__pycache__`` directory (it holds nothing but byte code)."""
+    return path.endswith("/__pycache__")
+
+
+#: fontconfig's caches (``fc-cache``, run by the fontconfig trigger): compiled from the fonts, they
+#: also record the font directories' mtimes, so every build writes other bytes
+FONT_CACHE_DIRS = ("/var/cache/fontconfig", "/usr/lib/fontconfig/cache")
+FONT_CACHE_REASON = "font caches compiled again from the same fonts"
+
+
+def is_font_cache(path: str) -> bool:
+    """A file fc-cache writes (``/var/cache/fontconfig/HASH-le64.cache-9``)."""
+    parent, _, name = path.rpartition("/")
+    return parent in FONT_CACHE_DIRS and ".cache-" in name
+
+
+def is_font_path(path: str) -> bool:
+    """A path in a font directory (``/usr/share/fonts/...``, ``/usr/local/share/fonts/...``)."""
+    return "/fonts/" in path or path.endswith("/fonts")
 
 
 # ---------------------------------------------------------------- run-time data

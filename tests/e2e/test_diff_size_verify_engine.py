@@ -57,3 +57,37 @@ def test_verify_offers_rebuild_when_unexplained_differences_remain(tmp_path: Pat
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "hint: " in proc.stderr and "--rebuild" in proc.stderr, proc.stderr
     assert "differs from the original in unexpected ways" in proc.stderr
+
+
+def test_verify_of_a_build_differing_only_by_noise_passes_without_the_hint(
+    tmp_path: Path,
+) -> None:
+    # what two builds of this Dockerfile never agree on: the build container's name, a random
+    # id, a log, a non-root user's cache and byte code whose code bytes differ (source the same)
+    uuid = "$(cat /proc/sys/kernel/random/uuid | tr -d -)"
+    steps = [
+        "hostname > /etc/mailname",
+        f"echo {uuid} > /etc/machine-id",
+        f"mkdir -p /var/log && echo {uuid} > /var/log/setup.log",
+        "echo 'app:x:1000:1000::/home/app:/bin/sh' >> /etc/passwd",
+        f"mkdir -p /home/app/.cache/pip && echo {uuid} > /home/app/.cache/pip/selfcheck",
+        "mkdir -p /app/__pycache__ && echo 'x = 1' > /app/m.py",
+        "printf '\\247\\015\\015\\012\\0\\0\\0\\0ABCD\\006\\0\\0\\0%s' "
+        f"{uuid} > /app/__pycache__/m.cpython-311.pyc",
+    ]
+    (tmp_path / "Dockerfile").write_text(
+        f'FROM {BUSYBOX}\nRUN {" && ".join(steps)}\nCMD ["cat", "/app/m.py"]\n'
+    )
+    proc = diff_size(tmp_path, "--verify", "--json")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    verified = json.loads(proc.stdout)["verify"]
+    assert verified["equivalent"] is True, verified
+    noise = {d["path"] for d in verified["differences"] if d["category"] == "noise"}
+    assert {
+        "/etc/mailname",
+        "/etc/machine-id",
+        "/var/log/setup.log",
+        "/home/app/.cache/pip/selfcheck",
+        "/app/__pycache__/m.cpython-311.pyc",
+    } <= noise
+    assert "hint: " not in proc.stderr

@@ -102,16 +102,18 @@ def pair(build: Build, install: str, purge: str, tail: str = "") -> tuple[str, s
     return original, squashed
 
 
+SQPAGER = deb(
+    "sqpager",
+    {"/usr/bin/sqpager": "#!/bin/sh"},
+    postinst="update-alternatives --install /usr/bin/pager pager /usr/bin/sqpager 77",
+    prerm="update-alternatives --remove pager /usr/bin/sqpager",
+)
+
+
 def test_build_only_purge_is_expected_and_its_alternative_switch_is_noise(
     build: Build, docker_client: Any
 ) -> None:
-    install = deb(
-        "sqpager",
-        {"/usr/bin/sqpager": "#!/bin/sh"},
-        postinst="update-alternatives --install /usr/bin/pager pager /usr/bin/sqpager 77",
-        prerm="update-alternatives --remove pager /usr/bin/sqpager",
-    )
-    original, squashed = pair(build, install, "sqpager")
+    original, squashed = pair(build, SQPAGER, "sqpager")
     result = verify(
         original, squashed, client=docker_client, report=report(sqpager=("build-only", []))
     )
@@ -126,6 +128,31 @@ def test_build_only_purge_is_expected_and_its_alternative_switch_is_noise(
     assert (
         switched.reason == "alternative pager switched: /usr/bin/sqpager left with package sqpager"
     )
+
+
+SWITCHES = [
+    # (what, the squashed build's steps after the install)
+    ("chosen by hand, its package kept", "update-alternatives --set pager /bin/more >/dev/null"),
+    (
+        "pointed off its choices after the purge",
+        "dpkg --purge sqpager >/dev/null && ln -sfn /bin/cat /etc/alternatives/pager",
+    ),
+]
+
+
+@pytest.mark.parametrize(("what", "steps"), SWITCHES, ids=[w for w, _ in SWITCHES])
+def test_alternative_switched_otherwise_is_a_real_difference(
+    build: Build, docker_client: Any, what: str, steps: str
+) -> None:
+    original = build(f"FROM {BASE}\nRUN {SQPAGER}\n")
+    squashed = build(f"FROM {BASE}\nRUN {SQPAGER} && {steps}\n")
+    result = verify(
+        original, squashed, client=docker_client, report=report(sqpager=("build-only", []))
+    )
+    assert result.exit_code == 1, result.format_text()
+    switched = next(d for d in result.differences if d.path == "/etc/alternatives/pager")
+    assert switched.category == UNEXPECTED, what
+    assert "/etc/alternatives/pager" in result.summary_line()
 
 
 def test_runtime_tool_purged_by_squasher_is_named_with_its_override(
