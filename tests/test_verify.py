@@ -24,9 +24,6 @@ from squasher.inspect.classify import (
     UNEXPECTED,
     Classifier,
     Difference,
-    Evidence,
-    ProtectedPackage,
-    PurgeDecision,
 )
 from squasher.inspect.layers import FileEntry, FinalFilesystem
 from squasher.inspect.verify import (
@@ -38,6 +35,11 @@ from squasher.inspect.verify import (
     compare_filesystems,
     human_bytes,
     make_resolver,
+)
+from squasher.inspect.verify_difference import (
+    Evidence,
+    ProtectedPackage,
+    PurgeDecision,
 )
 from squasher.inspect.verify_evidence import (
     called_names,

@@ -18,12 +18,14 @@ from squasher.inspect.classify import (
     UNEXPECTED,
     Classifier,
     Difference,
-    Evidence,
-    PurgeDecision,
     settle_linker_cache,
 )
 from squasher.inspect.layers import FileEntry, FinalFilesystem
-from squasher.inspect.verify_difference import CATEGORIES
+from squasher.inspect.verify_difference import (
+    CATEGORIES,
+    Evidence,
+    PurgeDecision,
+)
 from squasher.inspect.verify_result import ImageSide, VerifyResult
 from squasher.inspect.verify_rules import PATH_RULES, home_cache_of, is_font_cache, is_font_path
 from squasher.pkg import MANAGERS
@@ -191,7 +193,7 @@ def test_font_caches_are_fc_cache_output_beside_fonts() -> None:
 
 
 def test_host_file_shapes_accept_only_what_a_build_writes() -> None:
-    from squasher.inspect.verify_readback import _has_shape, _pyc_layout
+    from squasher.inspect.verify_noise import _has_shape, _pyc_layout
 
     for name in (b"3f2a9c1d0b7e\n", b"buildkitsandbox\n", b"3f2a9c1d0b7e.example.internal\n"):
         assert _has_shape("hostname", name, b""), name

@@ -31,12 +31,14 @@ from squasher.inspect.classify import (
     REMOVED,
     Classifier,
     Difference,
-    Evidence,
     settle_linker_cache,
 )
 from squasher.inspect.layers import FileEntry, FinalFilesystem
 from squasher.inspect.pkgdb import PackageDB
 from squasher.inspect.verify_config import CONFIG_KEYS, DEFAULT_PATH, compare_config
+from squasher.inspect.verify_difference import (
+    Evidence,
+)
 from squasher.inspect.verify_evidence import (
     called_names,
     config_commands,
@@ -46,15 +48,8 @@ from squasher.inspect.verify_evidence import (
     script_paths,
     shared_layers,
 )
-from squasher.inspect.verify_readback import (
-    elf_needed,
-    font_cache_noise,
-    host_noise,
-    purged_but_needed,
-    pyc_noise,
-    read_files,
-    shadow_noise,
-)
+from squasher.inspect.verify_noise import font_cache_noise, host_noise, pyc_noise, shadow_noise
+from squasher.inspect.verify_readback import elf_needed, purged_but_needed, read_files
 from squasher.inspect.verify_result import ImageSide, VerifyResult, human_bytes
 from squasher.inspect.verify_smoke import (
     SMOKE_TIMEOUT,

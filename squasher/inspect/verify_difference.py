@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
+from squasher.inspect.layers import FinalFilesystem
+from squasher.inspect.pkgdb import PackageDB
 from squasher.inspect.verify_rules import ADDED, CHANGED, REMOVED
 
 __all__ = ["ADDED", "CHANGED", "REMOVED"]
@@ -62,3 +65,43 @@ class ProtectedPackage:
 
     package: str
     line: int | None = None
+
+
+# why the rewrite purged a package, as its report says
+BUILD_ONLY = "build-only"
+RUNTIME_TOOL = "runtime-tool"
+REMOVED_BY_ORIGINAL = "removed-by-original"
+NAMED_BY_USER = "named-by-user"
+
+
+@dataclass(frozen=True)
+class PurgeDecision:
+    """Why the rewrite purged a package (from its report): ``kind`` and the commands it provided."""
+
+    kind: str = BUILD_ONLY
+    commands: tuple[str, ...] = ()
+
+
+@dataclass
+class Evidence:
+    """What the classifier knows beyond the differences themselves."""
+
+    original_db: PackageDB = field(default_factory=PackageDB)
+    squashed_db: PackageDB = field(default_factory=PackageDB)
+    # the base image's packages (the layers both images share); None when not known
+    base_db: PackageDB | None = None
+    protected: dict[str, ProtectedPackage] = field(default_factory=dict)  # package -> why kept
+    decisions: dict[str, PurgeDecision] = field(default_factory=dict)  # purged package -> why
+    # command names the image's CMD, ENTRYPOINT, HEALTHCHECK and the scripts they run name
+    called: frozenset[str] = frozenset()
+    cleanup_globs: list[str] = field(default_factory=list)  # paths the original's cleanup removes
+    # map a package-database path to where it really is in that image (usrmerge: /lib -> /usr/lib)
+    resolve_original: Callable[[str], str] = lambda p: p
+    resolve_squashed: Callable[[str], str] = lambda p: p
+    # the final filesystems (kinds and hashes of the paths both have)
+    original_fs: FinalFilesystem | None = None
+    squashed_fs: FinalFilesystem | None = None
+    # changed files whose contents read back prove them build noise: path -> reason
+    noise: dict[str, str] = field(default_factory=dict)
+    # (path, change) pairs that also differ between two builds of the original: not reproducible
+    not_reproducible: frozenset[tuple[str, str]] = frozenset()

@@ -11,9 +11,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from squasher.errors import SquasherError
-from squasher.inspect.classify import ProtectedPackage, PurgeDecision
 from squasher.inspect.layers import FinalFilesystem
 from squasher.inspect.pkgdb import base_name
+from squasher.inspect.verify_difference import (
+    ProtectedPackage,
+    PurgeDecision,
+)
 from squasher.pkg.base import Protection
 from squasher.report.rewrite import RewriteReport
 from squasher.shell.query import parse_commands, strip_wrappers
