@@ -103,3 +103,17 @@ def test_html_is_self_contained_and_escaped() -> None:
 def test_markdown_table() -> None:
     md = size_report.render_markdown(_result())
     assert "| size | 463 MB | 76 MB |" in md
+
+
+def test_the_verdict_of_verify_is_shown_when_it_ran() -> None:
+    result = _result()
+    assert "verify:" not in size_report.render_table(result)
+    result.verify = {
+        "equivalent": True,
+        "verdict": "summary: expected 3 (1.2 kB), protected 0 (0 B), unexpected 0 (0 B): equivalent",
+    }
+    table = size_report.render_table(result)
+    line = "verify: expected 3 (1.2 kB), protected 0 (0 B), unexpected 0 (0 B): equivalent"
+    assert line in table.splitlines()
+    assert table.index(line) < table.index("saved 387 MB")
+    assert line in size_report.render_markdown(result).splitlines()

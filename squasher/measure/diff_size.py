@@ -311,4 +311,4 @@ def _verify(
     result = verify(
         original_id, squashed_id, client=client, report=report, build_log="\n".join(build_log)
     )
-    return result.to_json()
+    return {**result.to_json(), "verdict": result.summary_line()}

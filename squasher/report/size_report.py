@@ -100,6 +100,9 @@ def render_table(result: DiffSizeResult, *, colour: bool = False, layers: bool =
         image = getattr(result, which).image
         if image:
             out += [f"kept {which} image {image}"]
+    if result.verify:
+        verdict = str(result.verify.get("verdict", "")).removeprefix("summary: ")
+        out += ["", f"verify: {verdict}"]
     line = saved_line(result)
     out += ["", f"{BOLD}{GREEN}{line}{RESET}" if colour else line]
     return "\n".join(out) + "\n"
@@ -124,6 +127,9 @@ def render_summary(results: Sequence[DiffSizeResult]) -> str:
 def render_markdown(result: DiffSizeResult) -> str:
     lines = [f"### `{result.dockerfile}`", "", "| | original | squashed |", "|---|---:|---:|"]
     lines += [f"| {a} | {b} | {c} |" for a, b, c in summary_rows(result)]
+    if result.verify:
+        verdict = str(result.verify.get("verdict", "")).removeprefix("summary: ")
+        lines += ["", f"verify: {verdict}"]
     lines += ["", f"**{saved_line(result)}**", ""]
     return "\n".join(lines)
 

@@ -91,3 +91,8 @@ def test_verify_of_a_build_differing_only_by_noise_passes_without_the_hint(
         "/app/__pycache__/m.cpython-311.pyc",
     } <= noise
     assert "hint: " not in proc.stderr
+    # the text report says what verify found, on a line of its own
+    text = diff_size(tmp_path, "--verify")
+    assert text.returncode == 0, text.stdout + text.stderr
+    (verdict,) = [line for line in text.stdout.splitlines() if line.startswith("verify: ")]
+    assert verdict.endswith(": equivalent") and " noise " in verdict, verdict
