@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from squasher.inspect.classify import (
@@ -160,6 +160,35 @@ def _has_shape(shape: str, data: bytes, other: bytes) -> bool:
     return False
 
 
+def _content_changes(
+    diffs: Sequence[Difference], wanted: Callable[[str], bool], max_size: int
+) -> list[str]:
+    """The paths ``wanted`` of files that changed in content (and size) only, none over
+    ``max_size`` on either side: the candidates to read back."""
+    return sorted(
+        d.path
+        for d in diffs
+        if d.change == CHANGED
+        and wanted(d.path)
+        and all(x == "content" or x.startswith("size ") for x in d.details)
+        and max(d.original_size or 0, d.squashed_size or 0) <= max_size
+    )
+
+
+def _read_both(
+    client: Any, original: str, squashed: str, paths: Sequence[str]
+) -> Iterator[tuple[str, bytes, bytes]]:
+    """Each path with its bytes in both images (paths either image lacks are left out)."""
+    if not paths:
+        return
+    before = read_files(client, original, paths)
+    after = read_files(client, squashed, paths)
+    for path in paths:
+        a, b = before.get(path), after.get(path)
+        if a is not None and b is not None:
+            yield path, a, b
+
+
 def host_noise(
     client: Any,
     original: str,
@@ -170,23 +199,13 @@ def host_noise(
     """Changed files that an install script wrote from the build host or from randomness
     (``verify_rules.HOST_FILES``): no package of either image ships them, and the content read
     back from both images has the shape such a file has (a host name, a 32-digit id, a key)."""
-    shapes = {
-        d.path: shape
-        for d in diffs
-        if d.change == CHANGED
-        and (shape := host_file_shape(d.path)) is not None
-        and all(x == "content" or x.startswith("size ") for x in d.details)
-        and max(d.original_size or 0, d.squashed_size or 0) <= _HOST_MAX_SIZE
-        and not owned(d.path)
-    }
-    if not shapes:
-        return {}
-    before = read_files(client, original, sorted(shapes))
-    after = read_files(client, squashed, sorted(shapes))
+    paths = _content_changes(
+        diffs, lambda p: host_file_shape(p) is not None and not owned(p), _HOST_MAX_SIZE
+    )
     out: dict[str, str] = {}
-    for path, shape in shapes.items():
-        a, b = before.get(path), after.get(path)
-        if a is not None and b is not None and _has_shape(shape, a, b) and _has_shape(shape, b, a):
+    for path, a, b in _read_both(client, original, squashed, paths):
+        shape = host_file_shape(path) or ""
+        if _has_shape(shape, a, b) and _has_shape(shape, b, a):
             out[path] = HOST_REASON
     return out
 
@@ -207,23 +226,12 @@ def font_cache_noise(
     package ships the cache, and both files read back are fontconfig caches (their magic)."""
     if any(is_font_path(d.path) for d in diffs):
         return {}  # the fonts changed: their cache may rightly differ, the fonts are the question
-    paths = sorted(
-        d.path
-        for d in diffs
-        if d.change == CHANGED
-        and is_font_cache(d.path)
-        and all(x == "content" or x.startswith("size ") for x in d.details)
-        and max(d.original_size or 0, d.squashed_size or 0) <= _FONT_CACHE_MAX_SIZE
-        and not owned(d.path)
+    paths = _content_changes(
+        diffs, lambda p: is_font_cache(p) and not owned(p), _FONT_CACHE_MAX_SIZE
     )
-    if not paths:
-        return {}
-    before = read_files(client, original, paths)
-    after = read_files(client, squashed, paths)
     out: dict[str, str] = {}
-    for path in paths:
-        a, b = before.get(path), after.get(path)
-        if a is not None and b is not None and a[:4] in _FONT_CACHE_MAGIC and b[:4] == a[:4]:
+    for path, a, b in _read_both(client, original, squashed, paths):
+        if a[:4] in _FONT_CACHE_MAGIC and b[:4] == a[:4]:
             out[path] = FONT_CACHE_REASON
     return out
 
@@ -244,23 +252,9 @@ def shadow_noise(
 ) -> dict[str, str]:
     """Changed shadow files whose entries are the same but for the day of the last password
     change (field 3, written from the build host's clock): read back from both images."""
-    paths = sorted(
-        d.path
-        for d in diffs
-        if d.change == CHANGED
-        and d.path in SHADOW_FILES
-        and all(x == "content" or x.startswith("size ") for x in d.details)
-        and max(d.original_size or 0, d.squashed_size or 0) <= _HOST_MAX_SIZE
-    )
-    if not paths:
-        return {}
-    before = read_files(client, original, paths)
-    after = read_files(client, squashed, paths)
+    paths = _content_changes(diffs, lambda p: p in SHADOW_FILES, _HOST_MAX_SIZE)
     out: dict[str, str] = {}
-    for path in paths:
-        a, b = before.get(path), after.get(path)
-        if a is None or b is None:
-            continue
+    for path, a, b in _read_both(client, original, squashed, paths):
         entries = _without_change_dates(a)
         if entries is not None and entries == _without_change_dates(b):
             out[path] = SHADOW_REASON
