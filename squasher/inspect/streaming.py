@@ -109,6 +109,11 @@ ImageSource = Literal["auto", "storage", "save"]
 SOURCES: tuple[ImageSource, ...] = ("auto", "storage", "save")
 
 
+def _unavailable(ref: str, err: StorageUnavailable) -> EngineUnavailable:
+    """What ``source="storage"`` says when the storage cannot be read."""
+    return EngineUnavailable(f"cannot read {ref} from the engine's storage: {err}")
+
+
 def _locate(ref: str, attrs: dict[str, Any], source: ImageSource) -> StoredImage | None:
     """The image's place in the engine's storage when it may and can be read there, else None
     (``docker save`` is streamed); ``source="storage"`` insists."""
@@ -118,7 +123,7 @@ def _locate(ref: str, attrs: dict[str, Any], source: ImageSource) -> StoredImage
         return locate(attrs)
     except StorageUnavailable as err:
         if source == "storage":
-            raise EngineUnavailable(f"cannot read {ref} from the engine's storage: {err}") from None
+            raise _unavailable(ref, err) from None
         return None
 
 
@@ -136,7 +141,7 @@ def _from_storage(
         )
     except StorageUnavailable as err:
         if source == "storage":
-            raise EngineUnavailable(f"cannot read {ref} from the engine's storage: {err}") from None
+            raise _unavailable(ref, err) from None
         return None
     image.id = stored.image_id
     return image

@@ -34,15 +34,19 @@ from squasher.inspect.verify_rules import (
 _PYC_MAX_SIZE = 64 << 20  # larger .pyc files are not read back (none is that large)
 
 
-def _pyc_candidates(diffs: Sequence[Difference]) -> list[str]:
-    return [
+def _content_changes(
+    diffs: Sequence[Difference], wanted: Callable[[str], bool], max_size: int
+) -> list[str]:
+    """The paths ``wanted`` of files that changed in content (and size) only, none over
+    ``max_size`` on either side: the candidates to read back."""
+    return sorted(
         d.path
         for d in diffs
         if d.change == CHANGED
-        and d.path.endswith(".pyc")
+        and wanted(d.path)
         and all(x == "content" or x.startswith("size ") for x in d.details)
-        and max(d.original_size or 0, d.squashed_size or 0) <= _PYC_MAX_SIZE
-    ]
+        and max(d.original_size or 0, d.squashed_size or 0) <= max_size
+    )
 
 
 def _pyc_digests(client: Any, image: str, paths: Sequence[str]) -> dict[str, tuple[bytes, str]]:
@@ -70,7 +74,7 @@ def pyc_noise(
     file that is the same in both images (same magic and flags, and the source size the header
     records, or the source hash, matches that file), or differing only in the source mtime of
     the header. Every changed ``.pyc`` is read back, streamed, from both images."""
-    candidates = _pyc_candidates(diffs)
+    candidates = _content_changes(diffs, lambda p: p.endswith(".pyc"), _PYC_MAX_SIZE)
     if not candidates:
         return {}
     before = _pyc_digests(client, original, candidates)
@@ -158,21 +162,6 @@ def _has_shape(shape: str, data: bytes, other: bytes) -> bool:
     if shape == "public-key":
         return data.startswith((b"ssh-", b"ecdsa-")) and data.rstrip(b"\n").count(b"\n") == 0
     return False
-
-
-def _content_changes(
-    diffs: Sequence[Difference], wanted: Callable[[str], bool], max_size: int
-) -> list[str]:
-    """The paths ``wanted`` of files that changed in content (and size) only, none over
-    ``max_size`` on either side: the candidates to read back."""
-    return sorted(
-        d.path
-        for d in diffs
-        if d.change == CHANGED
-        and wanted(d.path)
-        and all(x == "content" or x.startswith("size ") for x in d.details)
-        and max(d.original_size or 0, d.squashed_size or 0) <= max_size
-    )
 
 
 def _read_both(
