@@ -76,6 +76,36 @@ def test_table_has_both_columns_and_saved_line() -> None:
     assert "kept squashed image sha256:abc" in text
 
 
+def test_stages_report_lists_the_delta_layer_by_layer() -> None:
+    """The stages form's table says what each final-stage layer holds and what it removes; a
+    layer of a large COPY names its line."""
+    result = _result()
+    result.strategy = "stages"
+    result.report = {
+        "delta": {
+            "layers": [
+                {"layer": "packages", "files": 120, "bytes": 77_100},
+                {"layer": "libraries", "files": 0, "bytes": 0},
+                {"layer": "copy-6", "files": 20, "bytes": 28_000_000},
+                {"layer": "application", "files": 3, "bytes": 41_500},
+            ],
+            "removed": ["/etc/motd"],
+        }
+    }
+    lines = size_report.render_table(result).splitlines()
+    at = lines.index("delta (the final stage's layers, oldest first):")
+    assert lines[at + 1 : at + 6] == [
+        "  packages                                          77 kB  120 files",
+        "  libraries                                           0 B  0 files",
+        "  copy-6 (what samples/c-make/Dockerfile:6 copied)  28 MB  20 files",
+        "  application                                       42 kB  3 files",
+        "removed from the base: /etc/motd",
+    ]
+    cached = {"layers": [{"layer": "application", "files": None, "bytes": 10}], "removed": None}
+    result.report = {"delta": cached}
+    assert "  application  10 B" in size_report.render_table(result).splitlines()
+
+
 def test_json_has_the_documented_fields() -> None:
     data = json.loads(json.dumps(_result().to_json()))
     for key in (

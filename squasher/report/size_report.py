@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
+from typing import Any
 
 from squasher.measure.diff_size import DiffSizeResult, ImageMeasure
 from squasher.report import humanize
@@ -66,6 +67,27 @@ def saved_line(result: DiffSizeResult) -> str:
     )
 
 
+def delta_lines(delta: dict[str, Any], dockerfile: str) -> list[str]:
+    """What the stages form's final stage copies, layer by layer, and the base paths it
+    removes (a cached build printed no summary: then only the layers' bytes are known)."""
+    out = ["delta (the final stage's layers, oldest first):"]
+    rows = []
+    for layer in delta.get("layers") or []:
+        name = str(layer["layer"])
+        if name.startswith("copy-"):
+            name = f"{name} (what {dockerfile}:{name[5:]} copied)"
+        files = "" if layer.get("files") is None else f"{layer['files']} files"
+        rows.append((name, human_bytes(int(layer["bytes"])), files))
+    out += ["  " + line for line in _table(rows or [("", "", "")], right={1})]
+    removed = delta.get("removed")
+    if removed:
+        shown = ", ".join(removed[:5]) + (
+            f" and {len(removed) - 5} more" if len(removed) > 5 else ""
+        )
+        out.append(f"removed from the base: {shown}")
+    return out
+
+
 def render_table(result: DiffSizeResult, *, colour: bool = False, layers: bool = True) -> str:
     """The human report: summary, per-layer sizes of both images, then what was saved."""
     out = [f"{result.dockerfile} ({result.strategy} strategy, {result.builder})", ""]
@@ -94,6 +116,8 @@ def render_table(result: DiffSizeResult, *, colour: bool = False, layers: bool =
             out += [f"note: {line}"]
     if result.report and result.strategy in ("script", "mount"):
         out += ["", *staging_lines(result.report)]
+    if result.strategy == "stages" and result.report.get("delta"):
+        out += ["", *delta_lines(result.report["delta"], result.dockerfile)]
     if result.tag:
         out += [f"squashed image tagged {result.tag}"]
     for which in ("original", "squashed"):
