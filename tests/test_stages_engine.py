@@ -240,6 +240,60 @@ def test_deploy_delta_keeps_lower_layers(
     assert f"({builder})" in out
 
 
+def _large_copy_case(root: Path, builder: str) -> Path:
+    """2 MB of assets COPY'd as a non-root USER before the application's source."""
+    ctx = root / f"large-copy-{builder}"
+    (ctx / "assets" / "tiles").mkdir(parents=True)
+    for i in range(4):
+        (ctx / "assets" / "tiles" / f"tile-{i}.bin").write_bytes(bytes([i]) * (512 * 1024))
+    (ctx / "app.sh").write_text("ls -l /srv/assets/tiles | wc -l\necho app\n")
+    (ctx / "Dockerfile").write_text(
+        f"FROM {BUSYBOX}\n"
+        "RUN mkdir -p /app && chown 1000:1000 /app\n"
+        "USER 1000:1000\n"
+        "COPY --chown=1000:1000 assets/ /srv/assets/\n"
+        "COPY app.sh /app/\n"
+        "RUN sh /app/app.sh > /app/out && id -u >> /app/out\n"
+        'CMD ["cat", "/app/out"]\n'
+    )
+    return ctx
+
+
+@pytest.mark.parametrize("builder", BUILDERS)
+def test_a_large_copy_gets_a_layer_that_survives_a_deploy(
+    module_scratch: Scratch, tmp_path: Path, builder: str, docker_client: Any
+) -> None:
+    """A COPY of at least 1 MiB of the context gets a layer of its own, between the libraries
+    and the application: after a change of the application's source the rebuilt image has the
+    same layers up to and including it (the original's own layering), and the application layer
+    holds only the application. The steps that record what the COPY placed run as root and give
+    the USER back."""
+    ctx = _large_copy_case(tmp_path, builder)
+    squashed_file = _squash(ctx)
+    text = squashed_file.read_text()
+    assert "COPY --from=squasher-build /.squasher-delta/copy-4/ /" in text
+    assert 'mark-copy.sh", "after", "4"]\nUSER 1000:1000\nCOPY app.sh' in text
+    original, first, log = _pair(module_scratch, ctx, builder)
+    assert "squasher-delta\tcopy-4\t4\t2097152" in log, log
+    result = verify(original, first, client=docker_client)
+    assert result.equivalent, _unexpected(result)
+    _code, out = module_scratch.run(first, [])
+    assert out.split() == ["5", "app", "1000"]
+
+    (ctx / "app.sh").write_text((ctx / "app.sh").read_text() + "echo changed\n")
+    second = module_scratch.build(ctx, "Dockerfile.squashed", builder=builder).image_id  # type: ignore[arg-type]
+    before, after = _layers(docker_client, first), _layers(docker_client, second)
+    base = len(_layers(docker_client, BUSYBOX))
+    # base, packages, libraries, the COPY's layer; then the application and the removals' RUN
+    assert before[: base + 3] == after[: base + 3]
+    assert before[base + 3] != after[base + 3]
+    sizes = {layer.diff_id: layer.size for layer in read_image(second, client=docker_client).layers}
+    assert sizes[after[base + 2]] >= 2 << 20
+    assert sizes[after[base + 3]] < 64 << 10, sizes[after[base + 3]]
+    _code, out = module_scratch.run(second, [])
+    assert out.split() == ["5", "app", "changed", "1000"]
+
+
 # every path of the image's /app with its mode, and what the build read of the context
 _APP_LISTING = (
     "cd /app && find . | sort | while read -r p; do "

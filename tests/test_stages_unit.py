@@ -428,3 +428,103 @@ def test_add_of_a_wildcard_keeps_reading_the_context_and_warns(tmp_path: Path) -
     assert ".squasher/context.tar" not in result.files
     assert result.report is not None
     assert [w for w in result.report.warnings if "Dockerfile:2: ADD" in w]
+
+
+@pytest.mark.parametrize("awk", AWKS, ids=[a[0] for a in AWKS])
+def test_delta_awk_gives_a_large_copy_what_it_placed_and_nothing_changed_since(
+    awk: list[str], tmp_path: Path
+) -> None:
+    """copy-7.lines holds what the COPY on line 7 placed: a path whose final line is the same
+    goes into that COPY's layer (with its parents), one changed since goes to the application,
+    and a later COPY's line for the same path wins."""
+    tile = _line(FILE, "/srv/assets/tile.bin", size=4096, ino=50, ctime=120, mtime=90)
+    index = _line(FILE, "/srv/assets/index.txt", size=10, ino=51, ctime=120, mtime=90)
+    again = _line(FILE, "/srv/assets/again.txt", size=3, ino=52, ctime=130, mtime=90)
+    base_lines = [_line(DIR, "/")]
+    final_lines = [
+        _line(DIR, "/"),
+        _line(DIR, "/srv", ino=48, ctime=160),
+        _line(DIR, "/srv/assets", ino=49, ctime=120, mtime=90),
+        again,
+        _line(FILE, "/srv/assets/index.txt", size=12, ino=51, ctime=160, mtime=160),
+        tile,
+    ]
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "copy-7.lines").write_text(
+        "\n".join([_line(DIR, "/srv/assets", ino=49, ctime=120, mtime=90), tile, index]) + "\n"
+    )
+    (state / "copy-9.lines").write_text(again + "\n")
+    base, final = tmp_path / "base", tmp_path / "final"
+    base.write_text("\n".join(base_lines) + "\n")
+    final.write_text("\n".join(final_lines) + "\n")
+    program = tmp_path / "delta.awk"
+    program.write_text(sh_file("delta.awk"))
+    summary = tmp_path / "summary"
+    variables = {
+        "since": 200, "epoch": 315532800, "delta": "/D", "copies": "7 9", "state": state,
+        "removals": "/D/application/.squasher-remove", "summary": summary,
+    }  # fmt: skip
+    argv = [*awk, *[f"-v{k}={v}" for k, v in variables.items()], "-f", str(program)]
+    script = subprocess.run(
+        [*argv, str(base), str(final)], capture_output=True, text=True, check=True
+    ).stdout
+    assert _has(script, "ln --", "'/srv/assets/tile.bin'", " '/D/copy-7/srv/assets/'")
+    assert _has(script, "ln --", "'/srv/assets/again.txt'", " '/D/copy-9/srv/assets/'")
+    assert _has(script, "ln --", "'/srv/assets/index.txt'", " '/D/application/srv/assets/'")
+    # the COPY's own directory keeps its time there; /srv, changed since, is a parent only
+    assert _has(script, "touch -h -d @90 --", "'/D/copy-7/srv/assets'")
+    assert _has(script, "touch -h -d @315532800 --", "'/D/copy-7/srv'")
+    assert _has(script, "touch -h -d @100 --", "'/D/application/srv'")
+    assert _has(script, "mkdir -p --", "'/D/copy-9/.squasher-layers/copy-9'")
+    report = parse_delta_log(summary.read_text())
+    assert report is not None
+    assert [(layer.layer, layer.files, layer.bytes) for layer in report.layers] == [
+        ("packages", 0, 0),
+        ("libraries", 0, 0),
+        ("copy-7", 1, 4096),
+        ("copy-9", 1, 3),
+        ("application", 1, 12),
+    ]
+
+
+def test_large_copies_are_marked_as_root_and_get_their_layers() -> None:
+    """Around each large COPY the build stage records what it placed, as root, the USER in
+    force given back after; the final stage copies each one's layer between the libraries and
+    the application."""
+    text = _render(
+        f"FROM {BUSYBOX}\nUSER app\nCOPY a /a\nUSER root\nCOPY b /b\nCOPY c /c\n",
+        large_copies={3, 5},
+    )
+    build, final = text.split("\n\nFROM ")[1], text.split("\n\nFROM ")[-1]
+    assert (
+        "COPY .squasher/stage-0/begin.sh .squasher/stage-0/mark-copy.sh /.squasher-stages/" in build
+    )
+    mark = 'RUN ["/bin/sh", "/.squasher-stages/mark-copy.sh", "{}", "{}"]'
+    assert (
+        f"USER app\nUSER root\n{mark.format('before', 3)}\nUSER app\nCOPY a /a\n"
+        f"USER root\n{mark.format('after', 3)}\nUSER app\nUSER root\n"
+        f"{mark.format('before', 5)}\nCOPY b /b\n{mark.format('after', 5)}\nCOPY c /c\n"
+    ) in build
+    copies = [line for line in final.splitlines() if line.startswith("COPY --from=")]
+    assert [c.split()[2].split("/")[2] for c in copies] == [
+        "packages", "libraries", "copy-3", "copy-5", "application",
+    ]  # fmt: skip
+    plain = _render(f"FROM {BUSYBOX}\nCOPY a /a\n")
+    assert "mark-copy" not in plain and "copy-" not in plain
+
+
+def test_a_copy_is_large_from_one_mebibyte_of_the_context(tmp_path: Path) -> None:
+    from squasher.rewriting.stages import OWN_LAYER_BYTES, large_context_copies
+
+    (tmp_path / "big").mkdir()
+    (tmp_path / "big" / "f").write_bytes(b"x" * OWN_LAYER_BYTES)
+    (tmp_path / "small").write_bytes(b"x" * (OWN_LAYER_BYTES - 1))
+    (tmp_path / ".dockerignore").write_text("big/ignored\n")
+    (tmp_path / "big" / "ignored").write_bytes(b"x" * OWN_LAYER_BYTES)
+    df = parse_text(
+        f"FROM {BUSYBOX}\nCOPY big /big\nCOPY small /small\nCOPY --from=0 /x /x\n"
+        "ADD http://example.invalid/f /f\nCOPY sm* /s/\n"
+    )
+    # a wildcard counts as the whole context
+    assert large_context_copies(df.stages[0].instructions, tmp_path) == [2, 6]

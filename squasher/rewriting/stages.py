@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from squasher.context.snapshot import SKELETON_FILE
-from squasher.parse.model import Dockerfile
+from squasher.parse.model import Dockerfile, Instruction
 from squasher.plan.base import BaseInfo
 from squasher.plan.purge import PurgeOptions
 from squasher.report.rewrite import PackageDecision, RewriteReport
@@ -34,7 +34,7 @@ def rewrite_stages(
     ``report``."""
     from squasher.context.dockerignore import DockerIgnore
     from squasher.render.dockerfile import MARKER
-    from squasher.render.stages import render_stages
+    from squasher.render.stages import render_stages, target_stage
 
     name = source.name
     ignore_path = out_path.with_name(out_path.name + ".dockerignore")
@@ -50,6 +50,7 @@ def rewrite_stages(
         options=options,
         context_stage=stage,
         reading_context_stage=readers,
+        large_copies=large_context_copies(target_stage(df, target).instructions, context),
     )
     report.warnings.extend(warnings)
     from squasher.plan.context_reads import whole_context_copies
@@ -86,6 +87,25 @@ def rewrite_stages(
         "# the build context's .dockerignore, as the original build reads it (squasher)\n" + rules
     ).encode("utf-8")
     return rendered.dockerfile, files
+
+
+# a COPY of the context that carries at least this much gets a layer of its own in the final
+# stage; smaller ones go with the application (re-sent on a deploy, they cost less than this)
+OWN_LAYER_BYTES = 1 << 20
+
+
+def large_context_copies(instructions: Sequence[Instruction], context: Path) -> list[int]:
+    """The start lines of the COPY/ADD instructions that read at least ``OWN_LAYER_BYTES`` of
+    the context (a wildcard or a variable counts as the whole context)."""
+    from squasher.context.staging import staged_context_bytes
+    from squasher.plan.context_reads import instruction_reads
+
+    lines = []
+    for inst in instructions:
+        reads = instruction_reads(inst)
+        if reads and staged_context_bytes(context, reads) >= OWN_LAYER_BYTES:
+            lines.append(inst.start_line)
+    return lines
 
 
 def _context_stage(

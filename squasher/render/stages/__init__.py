@@ -8,21 +8,26 @@ Dockerfile.squashed, for the stage that becomes the image (the last, or ``target
     COPY .squasher/<stage>/begin.sh /.squasher-stages/begin.sh
     RUN ["/bin/sh", "/.squasher-stages/begin.sh"]     records the base's file system, installs
                                                       the protection wrappers
-    ...every instruction of the original stage, as written...
+    ...every instruction of the original stage, as written; around each large COPY of the
+    context (``large_copies``) a RUN of mark-copy.sh before and after, which records what it
+    placed...
     COPY .squasher/<stage>/end.sh .squasher/<stage>/delta.awk /.squasher-stages/
     RUN ["/bin/sh", "/.squasher-stages/end.sh"]       purges, cleans, lays the delta out
 
     FROM base AS <name>
     COPY --from=<name>-squasher-build /.squasher-delta/packages/ /
     COPY --from=<name>-squasher-build /.squasher-delta/libraries/ /
+    COPY --from=<name>-squasher-build /.squasher-delta/copy-<line>/ /   one per large COPY
     COPY --from=<name>-squasher-build /.squasher-delta/application/ /
     RUN ["/bin/sh", "-c", "cd /.squasher-remove && ..."]   removes the base paths the build
                                                       removed (listed as empty files)
     ...ENV, ARG, WORKDIR, USER, CMD, LABEL ... of the original stage, as written, in order...
 
 The delta's layers go from what changes least (package-manager files and databases) to what
-changes most (the application): a rebuild after a change of application files makes the same
-lower layers (delta.awk fixes the times the final step touches). Other stages stay as written.
+changes most (the application), with what each large COPY of the context placed (and nothing
+changed since) in a layer of its own before the application, in the original's order: a
+rebuild after a change of application files makes the same lower layers (delta.awk fixes the
+times the final step touches). Other stages stay as written.
 The build log carries what the delta holds (:func:`parse_delta_log`).
 
 An instruction that reads the whole context (``COPY . .``, ``ADD .``, a wildcard COPY) reads
@@ -34,7 +39,7 @@ references then count that stage too.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -45,8 +50,14 @@ from squasher.pkg import build_tools as bt
 from squasher.plan.base import BaseInfo
 from squasher.plan.purge import PurgeOptions
 from squasher.render.dockerfile import read_context_stage, shift_stage_indexes
-from squasher.render.stages.delta import DELTA_DIR, LAYERS
-from squasher.render.stages.scripts import begin_sh, end_sh, sh_file, stage_packages
+from squasher.render.stages.delta import DELTA_DIR, delta_layers
+from squasher.render.stages.scripts import (
+    begin_sh,
+    end_sh,
+    mark_copy_sh,
+    sh_file,
+    stage_packages,
+)
 
 if TYPE_CHECKING:
     from squasher.context.snapshot import ContextStage
@@ -203,6 +214,30 @@ def superseded_workdirs(stage: Stage, escape: str = "\\") -> set[int]:
     return {line for line in workdirs if line < absolute[-1]}
 
 
+def _with_copy_marks(
+    stage: Stage, kept: Callable[[Instruction, bool], str], copies: Collection[int], user: str
+) -> list[str]:
+    """The stage's instructions as kept, each COPY on the lines ``copies`` between the steps
+    that record what it placed (as root: they list the whole file system; the USER in force,
+    ``user`` at first, is restored after them)."""
+    out: list[str] = []
+
+    def mark(when: str, line: int) -> list[str]:
+        step = f"RUN {json.dumps(['/bin/sh', f'{SCRIPTS_DIR}/mark-copy.sh', when, str(line)])}\n"
+        return [_user_line("root"), step, user] if user else [step]
+
+    for inst in stage.instructions:
+        if inst.keyword == "USER":
+            as_root = bool(inst.args) and inst.args[0] in _ROOT_USERS
+            user = "" if as_root else _text(inst)
+        if inst.start_line in copies:
+            out += [*mark("before", inst.start_line), kept(inst, False)]
+            out += mark("after", inst.start_line)
+        else:
+            out.append(kept(inst, False))
+    return out
+
+
 def render_stages(
     df: Dockerfile,
     *,
@@ -214,10 +249,13 @@ def render_stages(
     options: PurgeOptions | None = None,
     context_stage: ContextStage | None = None,
     reading_context_stage: Collection[int] = (),
+    large_copies: Collection[int] = (),
 ) -> StagesOutput:
     """Dockerfile.squashed and the scripts of the stages form (see the module docstring).
     ``reading_context_stage``: the ids of the instructions that read ``context_stage`` (the
-    context without squasher's files, a first stage) instead of the build context."""
+    context without squasher's files, a first stage) instead of the build context.
+    ``large_copies``: the start lines of the target stage's COPY/ADD instructions whose files
+    get a layer of their own in the final stage."""
     options = options or PurgeOptions()
     stage = target_stage(df, target)
     _check_base(stage, name, base_info)
@@ -229,11 +267,16 @@ def render_stages(
     label = f'stage {stage.index} "{stage.name}"' if stage.name else f"stage {stage.index}"
     pkgs = stage_packages(df, stage, name, options)
     rel = f".squasher/{key}"
+    copies = sorted(
+        inst.start_line for inst in stage.instructions if inst.start_line in large_copies
+    )
     files = {
         f"{rel}/begin.sh": begin_sh(name, label, pkgs, options),
-        f"{rel}/end.sh": end_sh(name, label, pkgs, options),
+        f"{rel}/end.sh": end_sh(name, label, pkgs, options, copies),
         f"{rel}/delta.awk": sh_file("delta.awk"),
     }
+    if copies:
+        files[f"{rel}/mark-copy.sh"] = mark_copy_sh(name, label)
     base_user = _base_user(stage, base_info)
     root_switch = base_user not in _ROOT_USERS
 
@@ -270,11 +313,14 @@ def render_stages(
         out.append("# squasher: record the base, protect what the build needs\n")
         if root_switch:
             out.append(_user_line("root"))
-        out.append(f"COPY {rel}/begin.sh {SCRIPTS_DIR}/begin.sh\n")
+        if copies:
+            out.append(f"COPY {rel}/begin.sh {rel}/mark-copy.sh {SCRIPTS_DIR}/\n")
+        else:
+            out.append(f"COPY {rel}/begin.sh {SCRIPTS_DIR}/begin.sh\n")
         out.append(f"RUN {json.dumps(run)}\n")
         if root_switch:
             out.append(_user_line(base_user))
-        out += [kept(inst, False) for inst in s.instructions]
+        out += _with_copy_marks(s, kept, copies, _user_line(base_user) if root_switch else "")
         out.append("# squasher: purge the build tools, clean, collect the delta\n")
         if root_switch or any(inst.keyword == "USER" for inst in s.instructions):
             out.append(_user_line("root"))
@@ -282,7 +328,7 @@ def render_stages(
         out.append(f"RUN {json.dumps(['/bin/sh', f'{SCRIPTS_DIR}/end.sh'])}\n")
         out.append("\n")
         out.append(_from_line(s, s.name))
-        for layer in LAYERS:
+        for layer in delta_layers(copies):
             out.append(f"COPY --from={build} {DELTA_DIR}/{layer}/ /\n")
         if root_switch:
             out.append(_user_line("root"))

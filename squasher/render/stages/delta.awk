@@ -9,7 +9,12 @@
 #            base and after the build
 #   since    files modified at or after this time (the final step's) get the time `epoch`
 #   epoch    that fixed time
-#   delta    the root of the layer trees (delta/packages, delta/libraries, delta/application)
+#   copies   the start lines of the large COPYs of the context, in order ("7 12"): each has
+#            a layer tree delta/copy-LINE, after libraries and before application
+#   state    the directory of copy-LINE.lines, the listing lines of what each of those COPYs
+#            placed or changed (mark-copy.sh)
+#   delta    the root of the layer trees (delta/packages, delta/libraries, delta/copy-LINE ...,
+#            delta/application)
 #   removals the directory of the removal list (in the application tree)
 #   summary  where the per-layer counts and the removals are written
 #
@@ -68,12 +73,13 @@ function parent(p) {
 
 # 1 packages: what the package managers installed, and their databases, and what their install
 # scripts generate (the CA bundle); 2 libraries: language packages, and the files a pip
-# package's RECORD lists outside its directory (its commands); 3 application: the rest, and
+# package's RECORD lists outside its directory (its commands); then one layer per large COPY of
+# the context: what it placed and nothing changed since; last, application: the rest, and
 # what every run of the final step rewrites (logs, the dynamic linker's caches). A compiled
 # Python module (__pycache__/NAME.TAG.pyc) goes with its source NAME.py.
 function layer(p,   src) {
 	if (p ~ /^\/var\/log(\/|$)/ || p ~ /^\/var\/cache\/ldconfig(\/|$)/ || p == "/etc/ld.so.cache")
-		return 3
+		return APP
 	if (p ~ /^\/(var\/lib\/(dpkg|apt|rpm)|var\/cache\/(debconf|apt)|lib\/apk|etc\/apk)(\/|$)/)
 		return 1
 	if (p ~ /^\/(usr\/lib\/sysimage\/rpm|etc\/alternatives|etc\/ssl\/certs)(\/|$)/ || p in OWN)
@@ -89,7 +95,9 @@ function layer(p,   src) {
 		return 2
 	if (p ~ /^\/usr\/local\/lib\/(python|node)[^\/]*(\/|$)/ || p ~ /^\/(root\/)?go\/pkg\/mod(\/|$)/)
 		return 2
-	return 3
+	if ((p in COPIED) && (p in IDX) && KEY7[IDX[p]] == COPIED[p])
+		return COPY_LAYER[p]
+	return APP
 }
 
 # batched commands: add(cmd, tail, arg) collects args of `cmd ARGS tail`; flush() prints them
@@ -125,7 +133,20 @@ function flush(   i, key) {
 BEGIN {
 	NAME[1] = "packages"
 	NAME[2] = "libraries"
-	NAME[3] = "application"
+	ncopies = split(copies, COPY_LINE, " ")
+	for (j = 1; j <= ncopies; j++) {
+		NAME[2 + j] = "copy-" COPY_LINE[j]
+		# a later COPY's line for a path is the newer one
+		file_lines = state "/copy-" COPY_LINE[j] ".lines"
+		while ((getline line < file_lines) > 0) {
+			p = parse(line)
+			COPIED[p] = F[1] " " F[2] " " F[3] " " F[4] " " F[5] " " F[6] " " F[7]
+			COPY_LAYER[p] = 2 + j
+		}
+		close(file_lines)
+	}
+	APP = 3 + ncopies
+	NAME[APP] = "application"
 	while ((getline line < owned) > 0)
 		OWN[line] = 1
 	close(owned)
@@ -164,7 +185,8 @@ file == 1 {
 	MODE[n] = hexval(F[1])
 	OWNER[n] = F[2] ":" F[3]
 	SIZE[n] = F[4]
-	MTIME[n] = F[8]
+	MTIME[n] = F[8] + 0
+	KEY7[n] = F[1] " " F[2] " " F[3] " " F[4] " " F[5] " " F[6] " " F[7]
 	if (is_dir(MODE[n]))
 		key = F[1] " " F[2] " " F[3]
 	else
@@ -217,7 +239,7 @@ END {
 	print "# made by delta.awk: the delta's layer trees"
 	print "set -e"
 	for (i = 1; i <= n; i++)
-		for (l = 1; l <= 3; l++)
+		for (l = 1; l <= APP; l++)
 			if ((l, i) in TREE)
 				add("mkdir -p --", "", q(delta "/" NAME[l] P[i]))
 	flush()
@@ -236,12 +258,12 @@ END {
 		FILES[L[i]]++
 	}
 	for (i = 1; i <= n; i++)
-		for (l = 1; l <= 3; l++)
+		for (l = 1; l <= APP; l++)
 			if ((l, i) in TREE)
 				add("chown " OWNER[i] " --", "", q(delta "/" NAME[l] P[i]))
 	flush()
 	for (i = 1; i <= n; i++)
-		for (l = 1; l <= 3; l++)
+		for (l = 1; l <= APP; l++)
 			if ((l, i) in TREE)
 				add("chmod " sprintf("0%04o", MODE[i] % 4096) " --", "", q(delta "/" NAME[l] P[i]))
 	flush()
@@ -249,7 +271,7 @@ END {
 	for (i = 1; i <= n; i++) {
 		if ((i in CHANGED) && !is_dir(MODE[i]) && !(i in LEADER) && MTIME[i] >= since)
 			add("touch -h -d @" epoch " --", "", q(delta "/" NAME[L[i]] P[i]))
-		for (l = 1; l <= 3; l++) {
+		for (l = 1; l <= APP; l++) {
 			if (!((l, i) in TREE))
 				continue
 			t = (TREE[l, i] == "own" && MTIME[i] < since) ? MTIME[i] : epoch
@@ -279,7 +301,7 @@ END {
 	STAMP[++nstamp] = removals
 	# one empty directory per layer, removed with the list: an empty layer right after another
 	# makes the classic builder lose the second ("failed to get layer")
-	for (l = 1; l <= 3; l++) {
+	for (l = 1; l <= APP; l++) {
 		print "mkdir -p -- " q(delta "/" NAME[l] "/.squasher-layers/" NAME[l])
 		STAMP[++nstamp] = delta "/" NAME[l] "/.squasher-layers/" NAME[l]
 		STAMP[++nstamp] = delta "/" NAME[l] "/.squasher-layers"
@@ -290,7 +312,7 @@ END {
 	for (i = 1; i <= nstamp; i++)
 		add("touch -h -d @" epoch " --", "", q(STAMP[i]))
 	flush()
-	for (l = 1; l <= 3; l++)
+	for (l = 1; l <= APP; l++)
 		printf "squasher-delta\t%s\t%d\t%.0f\n", NAME[l], FILES[l], BYTES[l] > summary
 	printf "squasher-removals\t%d\n", count_removed > summary
 	close(summary)

@@ -4,10 +4,19 @@ cached."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 DELTA_DIR = "/.squasher-delta"
-LAYERS = ("packages", "libraries", "application")
+_LAYER_DIR = re.compile(re.escape(DELTA_DIR) + r"/(packages|libraries|copy-[0-9]+|application)/")
+
+
+def delta_layers(copies: Sequence[int] = ()) -> list[str]:
+    """The delta's layers, from what changes least to what changes most: the packages, the
+    language libraries, one per large COPY of the context (``copies``: their start lines, in
+    order), the application."""
+    return ["packages", "libraries", *(f"copy-{line}" for line in copies), "application"]
 
 
 @dataclass
@@ -49,7 +58,7 @@ def delta_from_layers(layers: list[tuple[int, str]]) -> dict[str, object]:
     only, the file counts unknown (None)."""
     found: list[dict[str, object]] = []
     for size, created_by in layers:
-        for layer in LAYERS:
-            if f"{DELTA_DIR}/{layer}/" in created_by:
-                found.append({"layer": layer, "files": None, "bytes": size})
+        match = _LAYER_DIR.search(created_by)
+        if match:
+            found.append({"layer": match.group(1), "files": None, "bytes": size})
     return {"layers": found, "removed": None}

@@ -242,7 +242,8 @@ find /tmp /var/tmp -mindepth 1 -maxdepth 1 "$squasher_newer" "$SQUASHER_STATE/ma
 	! -path "$SQUASHER_STATE" -exec rm -rf {} \; 2>/dev/null || true
 
 # squasher stages: collect the delta, what the build added or changed relative to the base,
-# into one tree per layer under /.squasher-delta, and the base's paths the build removed as
+# into one tree per layer under /.squasher-delta (one per large COPY of the context in
+# $SQUASHER_COPIES, their start lines), and the base's paths the build removed as
 # empty files under /.squasher-delta/application/.squasher-remove (the final stage removes them)
 squasher_check_names
 squasher_list_fs > "$SQUASHER_STATE/final.list" || exit 1
@@ -298,6 +299,7 @@ squasher_since=$(stat -c %Y "$SQUASHER_STATE/end-marker") || exit 1
 awk -v owned="$SQUASHER_STATE/owned.list" -v libraries="$SQUASHER_STATE/libraries.list" \
 	-v base_sums="$SQUASHER_STATE/base.sums" -v final_sums="$SQUASHER_STATE/final.sums" \
 	-v since="$squasher_since" -v epoch=315532800 \
+	-v copies="$SQUASHER_COPIES" -v state="$SQUASHER_STATE" \
 	-v delta=/.squasher-delta -v removals=/.squasher-delta/application/.squasher-remove \
 	-v summary="$SQUASHER_STATE/summary" \
 	-f /.squasher-stages/delta.awk "$SQUASHER_STATE/base.list" "$SQUASHER_STATE/final.list" \
