@@ -246,12 +246,15 @@ def _large_copy_case(root: Path, builder: str) -> Path:
     (ctx / "assets" / "tiles").mkdir(parents=True)
     for i in range(4):
         (ctx / "assets" / "tiles" / f"tile-{i}.bin").write_bytes(bytes([i]) * (512 * 1024))
+    (ctx / "assets" / "config.txt").write_text("mode=fast\n")
+    (ctx / "assets" / "draft.txt").write_text("not shipped\n")
     (ctx / "app.sh").write_text("ls -l /srv/assets/tiles | wc -l\necho app\n")
     (ctx / "Dockerfile").write_text(
         f"FROM {BUSYBOX}\n"
         "RUN mkdir -p /app && chown 1000:1000 /app\n"
         "USER 1000:1000\n"
         "COPY --chown=1000:1000 assets/ /srv/assets/\n"
+        "RUN chmod 600 /srv/assets/config.txt && rm /srv/assets/draft.txt\n"
         "COPY app.sh /app/\n"
         "RUN sh /app/app.sh > /app/out && id -u >> /app/out\n"
         'CMD ["cat", "/app/out"]\n'
@@ -264,15 +267,16 @@ def test_a_large_copy_gets_a_layer_that_survives_a_deploy(
     module_scratch: Scratch, tmp_path: Path, builder: str, docker_client: Any
 ) -> None:
     """A COPY of at least 1 MiB of the context gets a layer of its own, between the libraries
-    and the application: after a change of the application's source the rebuilt image has the
-    same layers up to and including it (the original's own layering), and the application layer
-    holds only the application. The steps that record what the COPY placed run as root and give
-    the USER back."""
+    and the application, with what it placed and no later step changed (a file chmod'ed later
+    goes with the application, a removed one nowhere): after a change of the application's
+    source the rebuilt image has the same layers up to and including it, and the application
+    layer holds only the application. The steps that record what the COPY placed run as root
+    and give the USER back."""
     ctx = _large_copy_case(tmp_path, builder)
     squashed_file = _squash(ctx)
     text = squashed_file.read_text()
     assert "COPY --from=squasher-build /.squasher-delta/copy-4/ /" in text
-    assert 'mark-copy.sh", "after", "4"]\nUSER 1000:1000\nCOPY app.sh' in text
+    assert 'mark-copy.sh", "after", "4"]\nUSER 1000:1000\nRUN chmod' in text
     original, first, log = _pair(module_scratch, ctx, builder)
     assert "squasher-delta\tcopy-4\t4\t2097152" in log, log
     result = verify(original, first, client=docker_client)
