@@ -426,9 +426,13 @@ def readme_section(results: dict[str, Any]) -> str:
             "[benchmarks/RESULTS.md](benchmarks/RESULTS.md), raw figures in "
             "[benchmarks/results.json](benchmarks/results.json).",
             "",
+            targets_table(results),
+            "",
             ratios_table(samples),
             "",
             sizes_table(samples),
+            "",
+            deploy_table(samples),
             "",
             "![image sizes per sample and variant](benchmarks/chart.svg)",
             README_END,

@@ -466,6 +466,8 @@ def test_readme_section_is_appended_once_then_replaced() -> None:
     first = report.update_readme(base, report.readme_section(full_results()))
     assert first.startswith(base.rstrip("\n"))
     assert first.count("## Benchmark") == 1 and "benchmarks/chart.svg" in first
+    # the targets, each met or missed with its figures, and the deploy deltas (none here)
+    assert "| target | status | measured |" in first and "Not measured in this run." in first
     again = report.update_readme(first, report.readme_section(full_results()))
     assert again == first
     changed = copy.deepcopy(full_results())
