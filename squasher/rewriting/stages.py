@@ -60,7 +60,14 @@ def rewrite_stages(
     for d in rendered.decisions:
         report.packages.append(
             PackageDecision(
-                rendered.stage_key, d.manager, d.package, d.build_only, d.reason, d.where
+                rendered.stage_key,
+                d.manager,
+                d.package,
+                d.build_only,
+                d.reason,
+                d.where,
+                d.kind,
+                list(d.commands),
             )
         )
     for line, why in rendered.unanalysed:

@@ -4,7 +4,7 @@ A base made here has git and make installed and marked automatic (as a Node base
 tools). On it, two Dockerfiles share one template: both install python3, python3-pip, gcc and
 libpq-dev, compile two programs and add a test CA to the system trust store; one's CMD runs pip,
 the other's does not. Each is rewritten by squasher and both images are built (classic builder),
-once per module. Then:
+once per module; the one whose CMD runs pip also through ``--strategy stages``. Then:
 
 - git and make (the base's, automatic) survive; gcc is gone (a build tool);
 - pip is purged where nothing the image runs names it, and kept (and works) where its CMD does;
@@ -99,12 +99,12 @@ class Pair:
     report: Any  # the rewrite report
 
 
-def _build_pair(scratch: Scratch, ctx: Path, dockerfile: str) -> Pair:
+def _build_pair(scratch: Scratch, ctx: Path, dockerfile: str, strategy: str = "script") -> Pair:
     (ctx / "Dockerfile").write_text(dockerfile)
     (ctx / "hello.c").write_text(HELLO_C)
     (ctx / "pqver.c").write_text(PQVER_C)
     original = scratch.build(ctx, "Dockerfile", builder="classic").image_id
-    result = rewrite(ctx / "Dockerfile", context=ctx, builder="classic")
+    result = rewrite(ctx / "Dockerfile", context=ctx, builder="classic", strategy=strategy)
     result.write()
     built = scratch.build(ctx, result.output_path.name, builder="classic")
     return Pair(original, built.image_id, "\n".join(built.log), result.report)
@@ -138,6 +138,16 @@ def pip_in_cmd(scratch_module: Scratch, tmp_path_factory: pytest.TempPathFactory
     cmd = '["sh", "-c", "python3 -m pip --version && hello"]'
     text = TEMPLATE.format(base=DEBIAN, certs=MAKE_CERTS, cmd=cmd)
     return _build_pair(scratch_module, tmp_path_factory.mktemp("pip-in-cmd"), text)
+
+
+@pytest.fixture(scope="module")
+def pip_in_cmd_stages(scratch_module: Scratch, tmp_path_factory: pytest.TempPathFactory) -> Pair:
+    """The same Dockerfile as ``pip_in_cmd`` through ``--strategy stages``: the final purge
+    there weighs the same evidence."""
+    cmd = '["sh", "-c", "python3 -m pip --version && hello"]'
+    text = TEMPLATE.format(base=DEBIAN, certs=MAKE_CERTS, cmd=cmd)
+    ctx = tmp_path_factory.mktemp("pip-in-cmd-stages")
+    return _build_pair(scratch_module, ctx, text, strategy="stages")
 
 
 def _sh(scratch: Scratch, image: str, command: str) -> tuple[int, str]:
@@ -174,15 +184,20 @@ def test_pip_nothing_runs_is_purged_as_a_runtime_tool(
     assert _decision(pip_unused, "libpq-dev").kind == "removed-by-original"
 
 
-def test_pip_the_cmd_runs_is_kept_and_works(scratch_module: Scratch, pip_in_cmd: Pair) -> None:
-    pip = _decision(pip_in_cmd, "python3-pip")
+@pytest.mark.parametrize("which", ["pip_in_cmd", "pip_in_cmd_stages"])
+def test_pip_the_cmd_runs_is_kept_and_works(
+    which: str, scratch_module: Scratch, request: pytest.FixtureRequest
+) -> None:
+    pair: Pair = request.getfixturevalue(which)
+    pip = _decision(pair, "python3-pip")
     assert not pip.purged and pip.kind == ""
     assert pip.reason == "runtime tool (pip, pip3): Dockerfile:14 CMD runs pip"
-    status, out = scratch_module.run(pip_in_cmd.squashed)
+    assert _decision(pair, "gcc").kind == "build-only"
+    status, out = scratch_module.run(pair.squashed)
     assert status == 0 and "pip " in out and "hello" in out, out
 
 
-@pytest.mark.parametrize("which", ["pip_unused", "pip_in_cmd"])
+@pytest.mark.parametrize("which", ["pip_unused", "pip_in_cmd", "pip_in_cmd_stages"])
 def test_ca_store_intact_and_tls_verifies(
     which: str, scratch_module: Scratch, request: pytest.FixtureRequest
 ) -> None:

@@ -14,7 +14,13 @@ from squasher.pkg import MANAGERS, cleanup_sh, detect_ops
 from squasher.pkg import build_tools as bt
 from squasher.pkg.apt import Apt
 from squasher.pkg.directives import parse_directives
-from squasher.plan.purge import INSTALL_WRAPPERS_SH, REMOVE_WRAPPERS_SH, PurgeOptions, run_text
+from squasher.plan.purge import (
+    INSTALL_WRAPPERS_SH,
+    REMOVE_WRAPPERS_SH,
+    PurgeOptions,
+    run_evidence,
+    run_text,
+)
 from squasher.render.runtime import helpers, needed
 from squasher.util.standard_path import STANDARD_PATH, with_standard_path
 
@@ -60,6 +66,7 @@ def stage_packages(df: Dockerfile, stage: Stage, name: str, options: PurgeOption
         keep=options.keep_packages,
         directives=parse_directives(df.source, df.path),
         no_purge=not options.purge,
+        evidence=run_evidence(df, options.context),
     )
     return Packages(sorted({op.manager for op in ops}), decisions, unanalysed)
 
