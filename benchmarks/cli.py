@@ -160,6 +160,26 @@ def run(args: argparse.Namespace, save: Callable[[dict[str, Any]], None]) -> dic
         default_key=variants.default_key(defaults),
     )
     max_seconds = args.max_minutes * 60 if args.max_minutes is not None else None
+
+    def results_so_far(results: list[Any], incomplete: bool) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "command": "python -m benchmarks " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+            "started": started,
+            "finished": _utc(),
+            "machine": {**machine_at_start, "load_at_end": machine.load_average()},
+            "engine": machine.engine(client),
+            "tools": machine.tools(),
+            "variants": [v.key for v in wanted],
+            "default_strategy": defaults,
+            "estimated_minutes": round(estimated.seconds / 60, 1),
+            "samples": [r.to_json() for r in results],
+            "micro": None,
+        }
+        if incomplete:
+            # the samples measured so far, each whole; the others and the micro-benchmarks not
+            data["incomplete"] = [s.name for s in chosen[len(results) :]]
+        return data
+
     results, keeper = run_all(
         client,
         chosen,
@@ -167,21 +187,11 @@ def run(args: argparse.Namespace, save: Callable[[dict[str, Any]], None]) -> dic
         options,
         max_seconds=max_seconds,
         estimates={s.name: s for s in estimated.samples},
+        finished=lambda done: save(results_so_far(done, True)),
     )
-    data: dict[str, Any] = {
-        "command": "python -m benchmarks " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
-        "started": started,
-        "finished": _utc(),
-        "machine": {**machine_at_start, "load_at_end": machine.load_average()},
-        "engine": machine.engine(client),
-        "tools": machine.tools(),
-        "variants": [v.key for v in wanted],
-        "default_strategy": defaults,
-        "estimated_minutes": round(estimated.seconds / 60, 1),
-        "samples": [r.to_json() for r in results],
-        "micro": None,
-    }
-    save(data)  # the builds are the expensive part: keep them even if the micro runs fail
+    data = results_so_far(results, False)
+    # the builds are the expensive part: keep them even if the micro runs fail or are stopped
+    save({**data, "incomplete": ["micro-benchmarks"]} if not args.skip_micro else data)
     try:
         if not args.skip_micro:
             images = [(which, i.ref, i.sample, i.variant, i.size) for which, i in keeper.three()]

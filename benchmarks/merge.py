@@ -134,6 +134,7 @@ def merge(parts: list[tuple[Path, dict[str, Any]]]) -> dict[str, Any]:
                 "load_at_end": (d.get("machine") or {}).get("load_at_end"),
                 "samples": [s["name"] for s in d["samples"] if not s.get("skipped")],
                 "micro": bool(d.get("micro")),
+                "incomplete": d.get("incomplete") or [],
             }
             for path, d in parts
         ],

@@ -261,7 +261,7 @@ def _run_lines(results: dict[str, Any]) -> list[str]:
     if not parts:
         return [
             f"- Run: {results.get('started')} → {results.get('finished')} UTC, "
-            f"`{results.get('command')}`."
+            f"`{results.get('command')}`{_stopped(results.get('incomplete'))}."
         ]
     out = [
         f"- Run: in {len(parts)} parts on this machine, engine and commit (merged with "
@@ -282,9 +282,14 @@ def _run_lines(results: dict[str, Any]) -> list[str]:
             f"  {number}. {part.get('started')} → {part.get('finished')} UTC, load "
             f"{part.get('load_at_start')} → {part.get('load_at_end')}, "
             f"`{part.get('command')}`: {', '.join(part.get('samples') or []) or 'no sample'}"
-            f"{micro}."
+            f"{micro}{_stopped(part.get('incomplete'))}."
         )
     return out
+
+
+def _stopped(incomplete: list[str] | None) -> str:
+    """What a run stopped before: it saved each sample it measured whole, and nothing of these."""
+    return f" (stopped before {', '.join(incomplete)})" if incomplete else ""
 
 
 def skipped_lines(samples: list[dict[str, Any]]) -> str:

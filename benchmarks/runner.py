@@ -446,11 +446,13 @@ def run_all(
     max_seconds: float | None,
     log: Log = stderr_log,
     estimates: dict[str, SampleEstimate] | None = None,
+    finished: Callable[[list[SampleResult]], None] | None = None,
 ) -> tuple[list[SampleResult], Keeper]:
     """Run every sample in turn; after ``max_seconds`` no build starts (the rest is reported as
     skipped or not built), and a sample whose estimate would run past it is not started (it is
-    reported as skipped, the next ones are tried). The keeper holds the images kept for the
-    analyze timings."""
+    reported as skipped, the next ones are tried). ``finished`` is called with the results so
+    far after each sample (a run stopped later keeps them). The keeper holds the images
+    kept for the analyze timings."""
     started = time.monotonic()
     if max_seconds is not None:
         options.deadline = started + max_seconds
@@ -476,7 +478,11 @@ def run_all(
             skipped.skipped = why
             log(f"{sample.name}: skipped ({skipped.skipped})")
             results.append(skipped)
+            if finished is not None:
+                finished(results)
             continue
         with tempfile.TemporaryDirectory(prefix=f"squasher-bench-{sample.name}-") as tmp:
             results.append(_run_sample(client, sample, variants, options, Path(tmp), log, keeper))
+        if finished is not None:
+            finished(results)
     return results, keeper

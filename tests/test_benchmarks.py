@@ -954,6 +954,34 @@ def test_merge_of_a_run_made_in_parts(tmp_path: Path) -> None:
     assert refused(samples_only, with_sample).startswith("tools.squasher")
 
 
+def test_a_stopped_run_keeps_each_sample_it_measured_and_says_what_it_did_not() -> None:
+    """A run saves its results after each sample; one stopped later merges with the samples it
+    measured, and the report names what it stopped before."""
+    from benchmarks.merge import merge
+    from benchmarks.runner import Options, run_all
+
+    saved: list[list[str]] = []
+    # no sample builds here: a time cap of 0 s skips both, and each still reports as done
+    chosen = [s for s in samples.discover() if s.name in ("seed", "interleaved")]
+    run_all(
+        None,  # type: ignore[arg-type]
+        chosen,
+        [],
+        Options(),
+        max_seconds=-1,
+        log=lambda _line: None,
+        finished=lambda done: saved.append([r.name for r in done]),
+    )
+    assert saved == [["seed"], ["seed", "interleaved"]]
+
+    stopped = _part("a", ["seed"], incomplete=["onelove", "micro-benchmarks"])
+    merged = merge([(Path("one.json"), stopped), (Path("two.json"), _part("bb", ["go"]))])
+    assert merged["parts"][0]["incomplete"] == ["onelove", "micro-benchmarks"]
+    assert "(stopped before onelove, micro-benchmarks)." in report.results_md(merged)
+    alone = _part("a", ["seed"], incomplete=["micro-benchmarks"])
+    assert "(stopped before micro-benchmarks)." in report.results_md(alone)
+
+
 def test_merge_from_the_command_line(tmp_path: Path) -> None:
     for name, names in (("a", ["seed"]), ("b", ["c-make"])):
         (tmp_path / f"{name}.json").write_text(json.dumps(_part(name, names)))
