@@ -259,16 +259,38 @@ _PYTHON_MODULE_DIRS = (
 )
 
 
+# Python files a project's build runs and the image does not: their imports are the build's
+# (``setup.py`` imports setuptools to build and install the package). Such a file counts again
+# when something the image runs names it (``python setup.py ...`` in CMD): the planner writes
+# the names that do not count into the state file ``python-build-scripts`` at the start.
+PYTHON_BUILD_SCRIPTS = ("setup.py",)
+
+
+def python_build_scripts_sh(names: Sequence[str]) -> str:
+    """sh recording ``names`` (of :data:`PYTHON_BUILD_SCRIPTS`) as build scripts for
+    ``python_imports_sh``."""
+    return "".join(
+        [
+            "# squasher: Python build scripts whose imports are the build's, not the image's\n",
+            f"mkdir -p {S}\n",
+            list_file_sh("python-build-scripts", list(names)),
+        ]
+    )
+
+
 def python_imports_sh(needs: str) -> str:
     """sh appending to state file ``needs`` a ``FILE<TAB>MODULE/__init__.py`` line for each of
     :data:`PYTHON_SYSTEM_MODULES` that a new, unowned ``*.py`` file imports, when the module
     comes from a system directory (needs ``built_files_sh``'s ``owned`` list and
-    ``$squasher_newer``)."""
+    ``$squasher_newer``). A file named in state file ``python-build-scripts`` is left out."""
     modules = "|".join(PYTHON_SYSTEM_MODULES)
+    scripts = state("python-build-scripts")
     return (
         f"find / -xdev \\( {_PRUNE} -o -path {S} \\) -prune \\\n"
         f"\t-o -type f -name '*.py' \"$squasher_newer\" {state('marker')} -print 2>/dev/null \\\n"
         f"\t| {only_in('-', state('owned'))} \\\n"
+        f"\t| awk -v f={scripts} 'BEGIN {{ while ((getline l < f) > 0) s[l] = 1 }} "
+        '{ n = $0; sub(/.*\\//, "", n) } !(n in s)\' \\\n'
         "\t| tr '\\n' '\\0' | xargs -0 -r grep -HoE "
         f"'^[[:space:]]*(import|from)[[:space:]]+({modules})([.[:space:],]|$)' 2>/dev/null \\\n"
         '\t| awk \'{ f = $0; sub(/:[^:]*$/, "", f); m = $NF; sub(/[.,[:space:]].*/, "", m); '

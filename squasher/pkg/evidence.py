@@ -15,6 +15,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from squasher.pkg.common import PYTHON_BUILD_SCRIPTS
+
 _COMPOSE = re.compile(r"^(docker-)?compose[\w.-]*\.ya?ml$")
 _COMPOSE_KEY = re.compile(r"^(\s*)(-\s+)?(command|entrypoint)\s*:(.*)$")
 _SKIP_DIRS = frozenset({".git", "node_modules", ".squasher", "__pycache__", ".venv", "venv"})
@@ -115,3 +117,10 @@ def _compose_commands(text: str) -> str:
             out.append(stripped)
             i += 1
     return "\n".join(out)
+
+
+def python_build_scripts(evidence: Iterable[Evidence]) -> list[str]:
+    """The Python build scripts (``setup.py``) nothing the image runs names: their imports do
+    not keep a package."""
+    found = list(evidence)
+    return [name for name in PYTHON_BUILD_SCRIPTS if named_by(found, [name]) is None]

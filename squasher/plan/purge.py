@@ -31,8 +31,9 @@ from squasher.pkg import MANAGERS, ScriptOps, cleanup_sh, detect_ops
 from squasher.pkg import build_tools as bt
 from squasher.pkg.apt import Apt
 from squasher.pkg.base import PkgOp
+from squasher.pkg.common import python_build_scripts_sh
 from squasher.pkg.directives import parse_directives
-from squasher.pkg.evidence import Evidence, context_evidence
+from squasher.pkg.evidence import Evidence, context_evidence, python_build_scripts
 from squasher.plan.hooks import ScriptHooks
 from squasher.plan.model import CopyOp, RunStep, Segment, StagePlan
 
@@ -168,6 +169,7 @@ class PurgeHooks(ScriptHooks):
         self.stages: dict[str, StagePackages] = {}
         directives = parse_directives(df.source, df.path)
         evidence = run_evidence(df, options.context)
+        self.build_scripts = python_build_scripts(evidence)
         for sp in stages:
             info = StagePackages()
             numbers: list[int] = []
@@ -213,6 +215,7 @@ class PurgeHooks(ScriptHooks):
         if seg.number == info.first_segment:
             for name in info.managers():
                 lines.append(MANAGERS[name].snapshot_sh().rstrip("\n"))
+            lines.append(python_build_scripts_sh(self.build_scripts).rstrip("\n"))
             if self.options.no_recommends and "apt" in info.managers():
                 lines.append(Apt().no_recommends_sh().rstrip("\n"))
             if not self.options.exact:

@@ -13,7 +13,9 @@ from squasher.parse.model import Dockerfile, Stage
 from squasher.pkg import MANAGERS, cleanup_sh, detect_ops
 from squasher.pkg import build_tools as bt
 from squasher.pkg.apt import Apt
+from squasher.pkg.common import python_build_scripts_sh
 from squasher.pkg.directives import parse_directives
+from squasher.pkg.evidence import python_build_scripts
 from squasher.plan.purge import (
     INSTALL_WRAPPERS_SH,
     REMOVE_WRAPPERS_SH,
@@ -46,6 +48,7 @@ class Packages:
     managers: list[str]
     decisions: list[bt.Decision]
     unanalysed: list[tuple[int, str]]
+    build_scripts: list[str]  # Python build scripts whose imports keep nothing (setup.py)
 
 
 def stage_packages(df: Dockerfile, stage: Stage, name: str, options: PurgeOptions) -> Packages:
@@ -60,15 +63,17 @@ def stage_packages(df: Dockerfile, stage: Stage, name: str, options: PurgeOption
             unanalysed.append((inst.start_line, found.error))
             continue
         ops.extend(found.ops)
+    evidence = run_evidence(df, options.context)
     decisions = bt.decide(
         ops,
         purge=options.purge_packages,
         keep=options.keep_packages,
         directives=parse_directives(df.source, df.path),
         no_purge=not options.purge,
-        evidence=run_evidence(df, options.context),
+        evidence=evidence,
     )
-    return Packages(sorted({op.manager for op in ops}), decisions, unanalysed)
+    managers = sorted({op.manager for op in ops})
+    return Packages(managers, decisions, unanalysed, python_build_scripts(evidence))
 
 
 def _header(name: str, label: str, what: str, listing_only: bool = False) -> list[str]:
@@ -90,6 +95,8 @@ def begin_sh(name: str, label: str, pkgs: Packages, options: PurgeOptions) -> st
     """The build stage's first step: record the base, snapshot the packages, install wrappers."""
     out = _header(name, label, "the build stage's first step")
     out.append(sh_file("record-base.sh").rstrip("\n"))
+    if pkgs.managers:
+        out += ["", python_build_scripts_sh(pkgs.build_scripts).rstrip("\n")]
     purging = [m for m in pkgs.managers if MANAGERS[m].purges]
     for manager in pkgs.managers:
         out += ["", MANAGERS[manager].snapshot_sh().rstrip("\n")]

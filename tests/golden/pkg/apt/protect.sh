@@ -51,6 +51,7 @@ if command -v dpkg-query >/dev/null 2>&1 && [ -e "$SQUASHER_STATE/marker" ]; the
 	find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /var/lib/dpkg -o -path /var/lib/apt -o -path /lib/apk/db -o -path /var/lib/rpm -o -path /usr/lib/sysimage/rpm -o -path /var/cache -o -path /var/log -o -path "$SQUASHER_STATE" \) -prune \
 		-o -type f -name '*.py' "$squasher_newer" "$SQUASHER_STATE/marker" -print 2>/dev/null \
 		| awk -v f="$SQUASHER_STATE/owned" 'BEGIN { while ((getline l < f) > 0) s[l] = 1 } !($0 in s)' - \
+		| awk -v f="$SQUASHER_STATE/python-build-scripts" 'BEGIN { while ((getline l < f) > 0) s[l] = 1 } { n = $0; sub(/.*\//, "", n) } !(n in s)' \
 		| tr '\n' '\0' | xargs -0 -r grep -HoE '^[[:space:]]*(import|from)[[:space:]]+(pkg_resources|setuptools|distutils)([.[:space:],]|$)' 2>/dev/null \
 		| awk '{ f = $0; sub(/:[^:]*$/, "", f); m = $NF; sub(/[.,[:space:]].*/, "", m); if (!seen[m]++) print f "\t" m }' \
 		| while IFS="$squasher_tab" read -r squasher_f squasher_mod; do
