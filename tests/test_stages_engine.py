@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -246,7 +247,9 @@ def _large_copy_case(root: Path, builder: str) -> Path:
     (ctx / "assets" / "tiles").mkdir(parents=True)
     for i in range(4):
         (ctx / "assets" / "tiles" / f"tile-{i}.bin").write_bytes(bytes([i]) * (512 * 1024))
-    (ctx / "assets" / "config.txt").write_text("mode=fast\n")
+    # unique to the run, so that no earlier build serves the first one from its cache (the
+    # test reads the summary the last step prints)
+    (ctx / "assets" / "config.txt").write_text(f"mode=fast\nrun={uuid.uuid4().hex}\n")
     (ctx / "assets" / "draft.txt").write_text("not shipped\n")
     (ctx / "app.sh").write_text("ls -l /srv/assets/tiles | wc -l\necho app\n")
     (ctx / "Dockerfile").write_text(

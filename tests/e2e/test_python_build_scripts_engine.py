@@ -12,8 +12,8 @@ import pytest
 from conftest import DEBIAN
 
 from squasher.engine import Scratch
-from squasher.pkg.evidence import Evidence, python_build_scripts
 from squasher.inspect.verify import verify
+from squasher.pkg.evidence import Evidence, python_build_scripts
 from squasher.rewriting import rewrite
 
 pytestmark = pytest.mark.engine
