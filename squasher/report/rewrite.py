@@ -14,9 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from squasher.util.units import human_bytes
+
+if TYPE_CHECKING:
+    from squasher.pkg.build_tools import Decision
 
 
 @dataclass
@@ -65,6 +68,14 @@ class PackageDecision:
     # and "" for a package that is kept.
     kind: str = ""
     commands: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, stage: str, decision: Decision) -> PackageDecision:
+        """The report's entry for one of the purge's decisions in ``stage``."""
+        d = decision
+        return cls(
+            stage, d.manager, d.package, d.build_only, d.reason, d.where, d.kind, list(d.commands)
+        )
 
 
 @dataclass

@@ -33,18 +33,7 @@ def purge_hooks(
     name = Path(df.path).name
     for key, info in sorted(hooks.stages.items()):
         for d in info.decisions:
-            report.packages.append(
-                PackageDecision(
-                    key,
-                    d.manager,
-                    d.package,
-                    d.build_only,
-                    d.reason,
-                    d.where,
-                    d.kind,
-                    list(d.commands),
-                )
-            )
+            report.packages.append(PackageDecision.of(key, d))
         for line, why in info.unanalysed:
             report.unanalysed.append(f"{name}:{line}: not analysed (bashlex: {why})")
     return hooks

@@ -58,18 +58,7 @@ def rewrite_stages(
     kept = [inst for s in df.stages for inst in s.instructions]
     report.warnings.extend(whole_context_copies(kept, name, stage is not None))
     for d in rendered.decisions:
-        report.packages.append(
-            PackageDecision(
-                rendered.stage_key,
-                d.manager,
-                d.package,
-                d.build_only,
-                d.reason,
-                d.where,
-                d.kind,
-                list(d.commands),
-            )
-        )
+        report.packages.append(PackageDecision.of(rendered.stage_key, d))
     for line, why in rendered.unanalysed:
         report.unanalysed.append(f"{name}:{line}: not analysed (bashlex: {why})")
     files = {rel: text.encode("utf-8") for rel, text in rendered.files.items()}
