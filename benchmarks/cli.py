@@ -69,6 +69,17 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--no-analyze", action="store_true", help="skip efficiency/reclaimable")
     p.add_argument("--skip-micro", action="store_true", help="skip the micro-benchmarks")
     p.add_argument(
+        "--micro-only",
+        action="store_true",
+        help="measure no sample, only the micro-benchmarks (a part of a run made in parts)",
+    )
+    p.add_argument(
+        "--analyze-sizes",
+        default="20,90,1500",
+        help="MB, comma-separated: busybox images of these sizes made for the analyze timings, "
+        "beside the run's smallest, median and largest image ('' for none)",
+    )
+    p.add_argument(
         "--max-minutes",
         type=float,
         default=None,
@@ -94,6 +105,12 @@ def parser() -> argparse.ArgumentParser:
         metavar="RESULTS_JSON",
         help="build nothing: merge the results.json of runs made in parts (one machine, one "
         "engine, one commit, each sample in one part) into OUTPUT_DIR/results.json",
+    )
+    p.add_argument(
+        "--across-machines",
+        action="store_true",
+        help="with --merge: the parts may come from machines with different processors (same "
+        "cores, memory and kernel); each sample's table is still of one machine",
     )
     p.add_argument("--repeat", type=int, default=5, help="runs per micro-benchmark timing")
     p.add_argument(
@@ -196,7 +213,12 @@ def run(args: argparse.Namespace, save: Callable[[dict[str, Any]], None]) -> dic
         if not args.skip_micro:
             images = [(which, i.ref, i.sample, i.variant, i.size) for which, i in keeper.three()]
             data["micro"] = run_micro(
-                images, repeat=args.repeat, analyze_repeat=args.analyze_repeat, log=stderr_log
+                images,
+                repeat=args.repeat,
+                analyze_repeat=args.analyze_repeat,
+                analyze_sizes=_sizes(args.analyze_sizes),
+                client=client,
+                log=stderr_log,
             )
             data["finished"] = _utc()
     finally:
@@ -224,8 +246,20 @@ def _estimate(args: argparse.Namespace, chosen: list[Any], wanted: list[Any]) ->
     )
 
 
+def _sizes(text: str) -> list[int]:
+    try:
+        return [int(n) for n in _names(text) or []]
+    except ValueError:
+        raise SystemExit(f"python -m benchmarks: --analyze-sizes: not MB: {text!r}") from None
+
+
 def _selection(args: argparse.Namespace) -> tuple[list[Any], list[Any]]:
     from benchmarks import samples, variants
+
+    if args.micro_only:
+        if args.samples or args.skip_micro:
+            raise SystemExit("python -m benchmarks: --micro-only measures no sample")
+        return [], variants.select_variants(None)[0]
 
     chosen, unknown = samples.select(
         samples.discover(), _names(args.samples), skip_slow=args.skip_slow
@@ -244,6 +278,7 @@ def _interrupt(signum: int, frame: Any) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
+    _sizes(args.analyze_sizes)  # refused before anything is built
     signal.signal(signal.SIGTERM, _interrupt)
     out_dir: Path = args.output_dir
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -253,11 +288,13 @@ def main(argv: list[str] | None = None) -> None:
         print("estimated run time:")
         print("\n".join(_estimate(args, chosen, wanted).lines()))
         return
+    if args.across_machines and not args.merge:
+        raise SystemExit("python -m benchmarks: --across-machines is an option of --merge")
     if args.merge:
         from benchmarks.merge import MergeError, merge_files
 
         try:
-            results = merge_files(args.merge)
+            results = merge_files(args.merge, across_machines=args.across_machines)
         except MergeError as err:
             raise SystemExit(f"python -m benchmarks: --merge: {err}") from None
         results_path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")

@@ -9,6 +9,14 @@ analyze against docker save and dive), may come from another clean commit, since
 tables do not depend on it; the merged file names that commit (``micro_tools``) and RESULTS.md
 says which figures it holds. The merged file keeps every part's command, times and load under
 ``parts``, and RESULTS.md says the run was made in parts.
+
+A second exception, asked for by name (``across_machines``): the parts may come from machines
+with different processors, when the cores, the memory and the kernel are the same. Every ratio
+and target of the tables compares the variants of one sample, and those were measured side by
+side in one part on one machine; what differs is how the times of two samples compare, which no
+table does. Sizes do not depend on the processor (the same images measured on an Intel and an
+AMD machine agreed within 4 bytes). Each part then records its processor, and RESULTS.md names
+it beside the part's samples.
 """
 
 from __future__ import annotations
@@ -22,6 +30,8 @@ from benchmarks.variants import VARIANTS
 
 # what must be equal in every part
 MACHINE_KEYS = ("cpu", "cores", "memory_bytes", "kernel")
+# what must be equal even in a merge across machines
+SHARED_MACHINE_KEYS = ("cores", "memory_bytes", "kernel")
 ENGINE_KEYS = ("version", "api_version", "storage_driver", "host")
 TOOL_KEYS = ("squasher", "squasher_commit", "docker_squash", "dive")
 
@@ -57,7 +67,9 @@ def _measured(data: dict[str, Any]) -> bool:
     return any(not s.get("skipped") for s in data["samples"])
 
 
-def merge(parts: list[tuple[Path, dict[str, Any]]]) -> dict[str, Any]:
+def merge(
+    parts: list[tuple[Path, dict[str, Any]]], *, across_machines: bool = False
+) -> dict[str, Any]:
     if not parts:
         raise MergeError("no results to merge")
     for path, data in parts:
@@ -73,7 +85,12 @@ def merge(parts: list[tuple[Path, dict[str, Any]]]) -> dict[str, Any]:
     micro_only = [(path, d) for path, d in parts if not _measured(d) and d.get("micro")]
     _same(measuring or parts, "tools", TOOL_KEYS)
     _same(parts, "tools", TOOL_KEYS[:1] + TOOL_KEYS[2:])
-    _same(parts, "machine", MACHINE_KEYS)
+    try:
+        _same(parts, "machine", SHARED_MACHINE_KEYS if across_machines else MACHINE_KEYS)
+    except MergeError as err:
+        if across_machines or "machine.cpu" not in str(err):
+            raise
+        raise MergeError(f"{err} (--across-machines merges parts from two processors)") from None
     _same(parts, "engine", ENGINE_KEYS)
     defaults = {json.dumps(d.get("default_strategy"), sort_keys=True) for _, d in parts}
     if len(defaults) > 1:
@@ -114,6 +131,9 @@ def merge(parts: list[tuple[Path, dict[str, Any]]]) -> dict[str, Any]:
         if d["tools"].get("squasher_commit") != first["tools"].get("squasher_commit")
     ]
     machine = {k: v for k, v in (first.get("machine") or {}).items() if not k.startswith("load")}
+    cpus = list(dict.fromkeys(str((d.get("machine") or {}).get("cpu")) for _, d in parts))
+    if len(cpus) > 1:
+        machine["cpu"] = " / ".join(cpus)
     return {
         "command": f"merged from {len(parts)} invocations of python -m benchmarks (see parts)",
         "started": min(str(d.get("started")) for _, d in parts),
@@ -132,6 +152,7 @@ def merge(parts: list[tuple[Path, dict[str, Any]]]) -> dict[str, Any]:
                 "finished": d.get("finished"),
                 "load_at_start": (d.get("machine") or {}).get("load_at_start"),
                 "load_at_end": (d.get("machine") or {}).get("load_at_end"),
+                **({"cpu": (d.get("machine") or {}).get("cpu")} if len(cpus) > 1 else {}),
                 "samples": [s["name"] for s in d["samples"] if not s.get("skipped")],
                 "micro": bool(d.get("micro")),
                 "incomplete": d.get("incomplete") or [],
@@ -144,5 +165,5 @@ def merge(parts: list[tuple[Path, dict[str, Any]]]) -> dict[str, Any]:
     }
 
 
-def merge_files(paths: list[Path]) -> dict[str, Any]:
-    return merge([(path, _load(path)) for path in paths])
+def merge_files(paths: list[Path], *, across_machines: bool = False) -> dict[str, Any]:
+    return merge([(path, _load(path)) for path in paths], across_machines=across_machines)

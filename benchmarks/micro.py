@@ -301,10 +301,14 @@ def run_micro(
     *,
     repeat: int = 5,
     analyze_repeat: int = 2,
+    analyze_sizes: Sequence[int] = (),
+    client: Any = None,
     log: Callable[[str], None] = lambda _: None,
 ) -> dict[str, Any]:
     """Every micro-benchmark; ``images`` are (which, image ref, sample, variant, size) for the
-    analyze timings: the smallest, a median and the largest image of the run."""
+    analyze timings: the smallest, a median and the largest image of the run. ``analyze_sizes``
+    (MB) adds busybox images of those sizes made for the purpose (``benchmarks.analyze_speed``),
+    so that the target's range is covered whatever the samples' images weigh."""
     out: dict[str, Any] = {}
     log("micro: squasher --help vs import click")
     out["startup"] = startup_timing(max(repeat, 5))
@@ -320,6 +324,10 @@ def run_micro(
         )
         timed.append(analyze_vs_dive(ref, sample, variant, size, analyze_repeat, which).to_json())
     out["analyze_at_sizes"] = timed
+    if analyze_sizes:
+        from benchmarks.analyze_speed import run_sizes
+
+        out["analyze_generated"] = run_sizes(client, analyze_sizes, analyze_repeat, log=log)
     # the largest alone, under the key earlier runs used
     out["analyze_vs_dive"] = next((t for t in timed if t["which"] == "largest"), None)
     return out

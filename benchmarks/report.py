@@ -263,10 +263,14 @@ def _run_lines(results: dict[str, Any]) -> list[str]:
             f"- Run: {results.get('started')} → {results.get('finished')} UTC, "
             f"`{results.get('command')}`{_stopped(results.get('incomplete'))}."
         ]
+    across = any(part.get("cpu") for part in parts)
+    where = "on one engine and commit, on machines alike but for the processor (named per part; "
+    where += "every table row was measured side by side on one of them)" if across else ""
     out = [
-        f"- Run: in {len(parts)} parts on this machine, engine and commit (merged with "
-        f"`python -m benchmarks --merge`), {results.get('started')} → "
-        f"{results.get('finished')} UTC:"
+        f"- Run: in {len(parts)} parts "
+        f"{where if across else 'on this machine, engine and commit'} (merged with "
+        f"`python -m benchmarks --merge{' --across-machines' if across else ''}`), "
+        f"{results.get('started')} → {results.get('finished')} UTC:"
     ]
     micro_tools = results.get("micro_tools")
     if micro_tools:
@@ -278,8 +282,9 @@ def _run_lines(results: dict[str, Any]) -> list[str]:
         )
     for number, part in enumerate(parts, start=1):
         micro = ", and the micro-benchmarks" if part.get("micro") else ""
+        cpu = f"on {part['cpu']}, " if part.get("cpu") else ""
         out.append(
-            f"  {number}. {part.get('started')} → {part.get('finished')} UTC, load "
+            f"  {number}. {cpu}{part.get('started')} → {part.get('finished')} UTC, load "
             f"{part.get('load_at_start')} → {part.get('load_at_end')}, "
             f"`{part.get('command')}`: {', '.join(part.get('samples') or []) or 'no sample'}"
             f"{micro}{_stopped(part.get('incomplete'))}."

@@ -203,12 +203,27 @@ def stages_deploy(samples: list[dict[str, Any]]) -> Target:
     return _judge("stages: deploy delta ≤ the changed files + 1 MB", misses, measured)
 
 
+def generated_timings(micro: dict[str, Any]) -> list[dict[str, Any]]:
+    """The analyze timings of the images made for them (``benchmarks.analyze_speed``), in the
+    shape of the run's own images' timings."""
+    return [
+        {
+            **row,
+            "which": f"made {row.get('megabytes')} MB",
+            "image_sample": "busybox + generated files",
+            "size": row.get("image_bytes"),
+        }
+        for row in micro.get("analyze_generated") or []
+    ]
+
+
 def _timings(results: dict[str, Any]) -> tuple[list[dict[str, Any]], bool]:
     """The analyze timings and whether they cover the three sizes (older runs: the largest)."""
     micro = results.get("micro") or {}
     timed = micro.get("analyze_at_sizes")
-    if timed is not None:
-        return list(timed), True
+    generated = generated_timings(micro)
+    if timed is not None or generated:
+        return list(timed or []) + generated, True
     largest = micro.get("analyze_vs_dive")
     return ([largest] if largest else []), False
 

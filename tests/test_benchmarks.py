@@ -926,6 +926,24 @@ def test_merge_of_a_run_made_in_parts(tmp_path: Path) -> None:
     dirty["tools"] = {**dirty["tools"], "uncommitted": ["squasher/rewriting.py"]}
     assert "uncommitted changes (squasher/rewriting.py)" in refused(one, dirty)
     assert "cores differs" in refused(one, _part("c", ["go"], machine={"cpu": "EPYC", "cores": 4}))
+    intel = {"cpu": "Xeon", "cores": 2, "load_at_start": 0.5, "load_at_end": 1.5}
+    assert "machine.cpu differs" in refused(one, _part("c", ["go"], machine=intel))
+    assert "--across-machines" in refused(one, _part("c", ["go"], machine=intel))
+    # asked for by name, a merge accepts another processor, never other cores, and says so
+    across = merge(
+        [(Path("one.json"), one), (Path("two.json"), _part("c", ["go"], machine=intel))],
+        across_machines=True,
+    )
+    assert [p.get("cpu") for p in across["parts"]] == ["EPYC", "Xeon"]
+    assert across["machine"]["cpu"] == "EPYC / Xeon"
+    text = report.results_md(across)
+    assert "on machines alike but for the processor" in text
+    assert "  2. on Xeon, 2026-12-02 01:00 → 2026-12-02 01:30 UTC" in text
+    with pytest.raises(MergeError, match="cores differs"):
+        merge(
+            [(Path("a.json"), one), (Path("b.json"), _part("c", ["go"], machine={"cores": 4}))],
+            across_machines=True,
+        )
     assert "micro-benchmarks ran in more than one part" in refused(
         one, _part("c", ["go"], micro={"rewrite": []})
     )
@@ -1064,3 +1082,46 @@ def test_each_variant_reuses_only_its_own_cache(tmp_path: Path, docker_client: A
     assert (tmp_path / "run" / "context" / "app.conf").read_text() == "port = 80\n"
     assert (tmp_path / "run" / "reference" / "app.conf").read_text() == "port = 80\n"
     assert result.touched == "app.conf" and result.touched_bytes == len(b"port = 80\n") + 34
+
+
+def test_the_images_made_for_analyze_count_as_sizes_of_the_target() -> None:
+    """A part that ran only the micro-benchmarks has no image of its own: the busybox images
+    made for the analyze timings are its sizes, in the targets and in RESULTS.md."""
+
+    def made(megabytes: int, save: float, ours: float, dive: float) -> dict[str, Any]:
+        def timing(seconds: float) -> dict[str, Any]:
+            return {"median_seconds": seconds, "min_seconds": seconds, "runs": [seconds] * 2}
+
+        return {
+            "megabytes": megabytes,
+            "image_bytes": megabytes * MB + 2 * MB,
+            "docker_save": timing(save),
+            "squasher_analyze": timing(ours),
+            "squasher_analyze_save": timing(ours * 1.5),
+            "dive_ci": timing(dive),
+            "analyze_over_save": round(ours / save, 3),
+            "target_ratio": 1.1,
+            "error": None,
+        }
+
+    micro_data = {"analyze_at_sizes": [], "analyze_generated": [made(20, 0.2, 0.3, 0.25)]}
+    found = report.targets(results(micro_data=micro_data))
+    target = _by_name(found, "analyze ≤ 1.1x")
+    assert target.met is False
+    assert "made 20 MB (busybox + generated files, 22.0 MB) 0.30 s vs 0.20 s (1.50x)" in target.detail
+    micro_data["analyze_generated"] = [made(20, 0.2, 0.1, 0.25), made(1500, 9.0, 6.0, 40.0)]
+    found = report.targets(results(micro_data=micro_data))
+    assert _by_name(found, "analyze ≤ 1.1x").met is True
+    assert _by_name(found, "analyze faster than dive").detail.startswith("met at 2 sizes")
+    text = report.results_md(results(micro_data=micro_data))
+    assert "| 1,502 MB | 9.00 s | 6.00 s | 9.00 s | 40.00 s | 0.67x |" in text
+
+
+def test_a_micro_only_run_measures_no_sample_and_checks_its_sizes() -> None:
+    with pytest.raises(SystemExit, match="--micro-only measures no sample"):
+        cli.main(["--micro-only", "--samples", "seed", "--estimate"])
+    with pytest.raises(SystemExit, match="--analyze-sizes: not MB"):
+        cli.main(["--analyze-sizes", "20,lots", "--estimate"])
+    args = cli.parser().parse_args(["--micro-only"])
+    chosen, wanted = cli._selection(args)
+    assert chosen == [] and wanted
