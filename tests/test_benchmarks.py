@@ -1108,7 +1108,9 @@ def test_the_images_made_for_analyze_count_as_sizes_of_the_target() -> None:
     found = report.targets(results(micro_data=micro_data))
     target = _by_name(found, "analyze ≤ 1.1x")
     assert target.met is False
-    assert "made 20 MB (busybox + generated files, 22.0 MB) 0.30 s vs 0.20 s (1.50x)" in target.detail
+    assert (
+        "made 20 MB (busybox + generated files, 22.0 MB) 0.30 s vs 0.20 s (1.50x)" in target.detail
+    )
     micro_data["analyze_generated"] = [made(20, 0.2, 0.1, 0.25), made(1500, 9.0, 6.0, 40.0)]
     found = report.targets(results(micro_data=micro_data))
     assert _by_name(found, "analyze ≤ 1.1x").met is True
