@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from benchmarks.micro import Timing, dive_cli, squasher_cli, time_command
+from benchmarks.micro import Timing, compile_bytecode, dive_cli, squasher_cli, time_command
 
 DEFAULT_SIZES_MB = (20, 90, 1500)
 BASE = "busybox:latest"
@@ -166,6 +166,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--json", type=Path, help="also write the figures here")
     args = p.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    compile_bytecode()
     rows = run_sizes(connect(), sizes, args.repeat, log=lambda m: print(m, file=sys.stderr))
     if args.json is not None:
         args.json.write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")

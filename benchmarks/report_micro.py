@@ -63,4 +63,11 @@ def micro_section(results: dict[str, Any]) -> str:
             f"`python -c 'import click'` {fmt_ms(startup['python_import_click']['median_seconds'])}; "
             f"`python -c pass` {fmt_ms(startup['python_bare']['median_seconds'])} (medians)."
         )
+    compiled = micro.get("bytecode_compiled")
+    if compiled is not None:
+        lines.append(
+            "- squasher's modules were compiled to bytecode before the timings, as pip does "
+            "when it installs a wheel"
+            + ("." if compiled else " (some failed to compile: their start-up is slower).")
+        )
     return "\n".join(lines) if lines else "Not run (`--skip-micro`)."

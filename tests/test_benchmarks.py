@@ -1127,3 +1127,19 @@ def test_a_micro_only_run_measures_no_sample_and_checks_its_sizes() -> None:
     args = cli.parser().parse_args(["--micro-only"])
     chosen, wanted = cli._selection(args)
     assert chosen == [] and wanted
+
+
+def test_the_micro_benchmarks_time_squasher_compiled_as_an_installed_wheel() -> None:
+    """Under PYTHONDONTWRITEBYTECODE an editable install compiles every module in every run;
+    the timings are of squasher as pip installs it, with its bytecode."""
+    import importlib.util
+
+    import squasher.inspect.analysis as analysis
+    from benchmarks.micro import compile_bytecode
+
+    cached = Path(importlib.util.cache_from_source(analysis.__file__))
+    cached.unlink(missing_ok=True)
+    assert compile_bytecode() is True
+    assert cached.is_file()
+    text = report.results_md(results(micro_data={"bytecode_compiled": True}))
+    assert "compiled to bytecode before the timings, as pip does" in text
