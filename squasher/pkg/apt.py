@@ -25,6 +25,7 @@ from squasher.pkg.apt_sh import (
     INSTALLED,
     PURGE_OPTS,
     SIMULATE_WRAPPED,
+    data_readers_sh,
     runtime_tools_sh,
     simulate_sh,
 )
@@ -310,7 +311,7 @@ class Apt:
             + f"\t{only_in(state('apt-manual-now'), state('apt-build-only'))}\n"
             + f"\tcat {state('apt-keep')}\n"
             # runtime data (CA store, zoneinfo ...) never goes as collateral
-            + f"\tgrep -xE '{data_regex()}' {state('apt-installed')}\n"
+            + f"\tgrep -xE '{data_regex(readers_checked=True)}' {state('apt-installed')}\n"
             + f"}} | LC_ALL=C sort -u | {also_in('-', state('apt-installed'))} "
             + f"> {state('apt-remark')}\n"
             + "apt-mark auto '.*' > /dev/null\n"
@@ -323,6 +324,7 @@ class Apt:
             + runtime_tools_sh(build_only)
             + f"sed 's/:.*//' {state('apt-protected')} | {also_in('-', state('apt-installed'))} "
             + "| xargs -r apt-mark manual > /dev/null\n"
+            + data_readers_sh()
             + f"squasher_before=$({_INSTALLED_KIB})\n"
             + f"apt-get purge -y --auto-remove {PURGE_OPTS}\n"
             # packages the build removed without purging keep their conffiles in /etc:

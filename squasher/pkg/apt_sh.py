@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from squasher.pkg.base import FREED_TAG, PROTECT_TAG
 from squasher.pkg.common import state
-from squasher.pkg.runtime import tool_commands
+from squasher.pkg.runtime import DATA_READERS, tool_commands
 
 INSTALLED = (
     "dpkg-query -W -f='${db:Status-Status} ${Package}\\n' "
@@ -104,3 +104,32 @@ def runtime_tools_sh(build_only: Sequence[str]) -> str:
         + "".join(f'\tsquasher_named {p} {c} "$squasher_f"\n' for p, c in pairs)
         + f"done < {state('apt-built')}\n"
     )
+
+
+def data_readers_sh() -> str:
+    """sh keeping a data package of :data:`DATA_READERS` (the MIME database) that only the
+    build's packages pulled in while the library that reads it stays after the purge: printed
+    as a protection, with the library. It goes when the purge would take the library too. Runs
+    once the protected packages are marked manual, so the simulated purge is the real one.
+    Needs ``apt-installed``, ``apt-remark`` (what is kept anyway) and ``apt-protected``."""
+    out = ["# data read only through a library stays while the library does\n"]
+    for package, (library, data) in sorted(DATA_READERS.items()):
+        out.append(
+            f"if grep -qx {package} {state('apt-installed')} "
+            + f"&& ! grep -qx {package} {state('apt-remark')}; then\n"
+            + f"\trm -f {state('apt-would')}\n"
+            + simulate_sh(f"apt-get -s purge --auto-remove {PURGE_OPTS}", "\t")
+            + f"\tsquasher_reader=$(dpkg -S '*/{library}' 2>/dev/null | sed -n '1s/:.*//p')\n"
+            + f"\tsquasher_path=$(dpkg -S '*/{library}' 2>/dev/null | sed -n '1s/^[^ ]* //p')\n"
+            # no simulation to go by: keep it
+            + f'\tif [ ! -e {state("apt-would")} ] || {{ [ -n "$squasher_reader" ] '
+            + f'&& ! grep -qx "$squasher_reader" {state("apt-would")}; }}; then\n'
+            + f"\t\tprintf '{PROTECT_TAG}\\tapt\\t%s\\t%s\\treads {data}\\tfinal purge\\n' "
+            + f'{package} "${{squasher_path:-{library}}}"\n'
+            + f"\t\tprintf '%s\\n' {package} >> {state('apt-protected')}\n"
+            + f"\t\tapt-mark manual {package} > /dev/null\n"
+            + "\tfi\n"
+            + f"\trm -f {state('apt-would')}\n"
+            + "fi\n"
+        )
+    return "".join(out)

@@ -26,13 +26,22 @@ RUNTIME_DATA: tuple[str, ...] = (
     "media-types",  # /etc/mime.types
     "mime-support",
     "mailcap",  # dnf's /etc/mime.types
-    "shared-mime-info",
     "locales",
     "locales-all",
     "glibc-langpack-*",
     "glibc-all-langpacks",
     "musl-locales",
 )
+
+# data read only through a library: package -> (the library, what it reads). Such a package stays
+# while a reader does: when the purge takes the library too (nothing kept links it), nothing is
+# left to read the data and the package goes with it. shared-mime-info is the freedesktop MIME
+# database, read through GLib's GIO (g_content_type_guess); node, Python and the like read
+# /etc/mime.types (media-types) instead. Where a manager has no check of its readers (apk, dnf),
+# these are kept like the rest of RUNTIME_DATA.
+DATA_READERS: dict[str, tuple[str, str]] = {
+    "shared-mime-info": ("libgio-2.0.so.0", "/usr/share/mime"),
+}
 
 # package -> the commands it provides (the words that name it in what the image runs)
 RUNTIME_TOOLS: dict[str, tuple[str, ...]] = {
@@ -71,7 +80,7 @@ RUNTIMES: dict[str, tuple[str, ...]] = {
 def is_runtime_data(package: str) -> bool:
     """True for a package of :data:`RUNTIME_DATA` (``:arch`` suffix ignored)."""
     name = package.split(":", 1)[0].lower()
-    return any(fnmatchcase(name, p) for p in RUNTIME_DATA)
+    return name in DATA_READERS or any(fnmatchcase(name, p) for p in RUNTIME_DATA)
 
 
 def tool_commands(package: str) -> tuple[str, ...]:
@@ -84,10 +93,12 @@ def tool_runtimes(package: str) -> tuple[str, ...]:
     return RUNTIMES.get(package.split(":", 1)[0].lower(), ())
 
 
-def data_regex() -> str:
-    """An extended regular expression matching a whole :data:`RUNTIME_DATA` name (``grep -xE``)."""
+def data_regex(*, readers_checked: bool = False) -> str:
+    """An extended regular expression matching a whole :data:`RUNTIME_DATA` name (``grep -xE``);
+    with the :data:`DATA_READERS` packages unless the manager checks their readers itself."""
 
     def one(glob: str) -> str:
         return glob.replace(".", "\\.").replace("+", "\\+").replace("*", ".*")
 
-    return "|".join(one(p) for p in sorted(RUNTIME_DATA))
+    names = [*RUNTIME_DATA, *([] if readers_checked else DATA_READERS)]
+    return "|".join(one(p) for p in sorted(names))

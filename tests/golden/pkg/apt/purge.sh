@@ -13,7 +13,7 @@ if command -v apt-mark >/dev/null 2>&1; then
 		awk -v f="$SQUASHER_STATE/apt-force" 'BEGIN { while ((getline l < f) > 0) s[l] = 1 } !($0 in s)' "$SQUASHER_STATE/apt-base"
 		awk -v f="$SQUASHER_STATE/apt-build-only" 'BEGIN { while ((getline l < f) > 0) s[l] = 1 } !($0 in s)' "$SQUASHER_STATE/apt-manual-now"
 		cat "$SQUASHER_STATE/apt-keep"
-		grep -xE 'ca-certificates|ca-certificates-bundle|ca-certificates-java|glibc-all-langpacks|glibc-langpack-.*|iana-etc|locales|locales-all|mailcap|media-types|mime-support|musl-locales|netbase|setup|shared-mime-info|tzdata' "$SQUASHER_STATE/apt-installed"
+		grep -xE 'ca-certificates|ca-certificates-bundle|ca-certificates-java|glibc-all-langpacks|glibc-langpack-.*|iana-etc|locales|locales-all|mailcap|media-types|mime-support|musl-locales|netbase|setup|tzdata' "$SQUASHER_STATE/apt-installed"
 	} | LC_ALL=C sort -u | awk -v f="$SQUASHER_STATE/apt-installed" 'BEGIN { while ((getline l < f) > 0) s[l] = 1 } $0 in s' - > "$SQUASHER_STATE/apt-remark"
 	apt-mark auto '.*' > /dev/null
 	xargs -r apt-mark manual < "$SQUASHER_STATE/apt-remark" > /dev/null
@@ -148,6 +148,21 @@ if command -v apt-mark >/dev/null 2>&1; then
 		squasher_named python3-pip pip3 "$squasher_f"
 	done < "$SQUASHER_STATE/apt-built"
 	sed 's/:.*//' "$SQUASHER_STATE/apt-protected" | awk -v f="$SQUASHER_STATE/apt-installed" 'BEGIN { while ((getline l < f) > 0) s[l] = 1 } $0 in s' - | xargs -r apt-mark manual > /dev/null
+	# data read only through a library stays while the library does
+	if grep -qx shared-mime-info "$SQUASHER_STATE/apt-installed" && ! grep -qx shared-mime-info "$SQUASHER_STATE/apt-remark"; then
+		rm -f "$SQUASHER_STATE/apt-would"
+		if squasher_sim=$(apt-get -s purge --auto-remove -o APT::AutoRemove::RecommendsImportant=false -o APT::AutoRemove::SuggestsImportant=false 2>/dev/null); then
+			printf '%s\n' "$squasher_sim" | awk '$1 == "Purg" || $1 == "Remv" { n = $2; sub(/:.*/, "", n); print n }' | LC_ALL=C sort -u > "$SQUASHER_STATE/apt-would"
+		fi
+		squasher_reader=$(dpkg -S '*/libgio-2.0.so.0' 2>/dev/null | sed -n '1s/:.*//p')
+		squasher_path=$(dpkg -S '*/libgio-2.0.so.0' 2>/dev/null | sed -n '1s/^[^ ]* //p')
+		if [ ! -e "$SQUASHER_STATE/apt-would" ] || { [ -n "$squasher_reader" ] && ! grep -qx "$squasher_reader" "$SQUASHER_STATE/apt-would"; }; then
+			printf 'squasher-protect\tapt\t%s\t%s\treads /usr/share/mime\tfinal purge\n' shared-mime-info "${squasher_path:-libgio-2.0.so.0}"
+			printf '%s\n' shared-mime-info >> "$SQUASHER_STATE/apt-protected"
+			apt-mark manual shared-mime-info > /dev/null
+		fi
+		rm -f "$SQUASHER_STATE/apt-would"
+	fi
 	squasher_before=$(dpkg-query -W -f="\${db:Status-Status} \${Installed-Size}\n" 2>/dev/null | awk '$1 == "installed" { s += $2 } END { print s + 0 }')
 	apt-get purge -y --auto-remove -o APT::AutoRemove::RecommendsImportant=false -o APT::AutoRemove::SuggestsImportant=false
 	[ -e "$SQUASHER_STATE/apt-config-files" ] || : > "$SQUASHER_STATE/apt-config-files"
