@@ -264,17 +264,20 @@ def _run_lines(results: dict[str, Any]) -> list[str]:
             f"`{results.get('command')}`{_stopped(results.get('incomplete'))}."
         ]
     across = any(part.get("cpu") for part in parts)
-    where = "on one engine and commit, on machines alike but for the processor (named per part; "
-    where += "every table row was measured side by side on one of them)" if across else ""
+    micro_tools = results.get("micro_tools")
+    commit = "commit (but the micro-benchmarks)" if micro_tools else "commit"
+    where = (
+        f"on one engine and {commit}, on machines alike but for the processor (named per "
+        "part; each sample's figures come from one part, measured side by side on one machine)"
+        if across
+        else f"on this machine, engine and {commit}"
+    )
     out = [
-        f"- Run: in {len(parts)} parts "
-        f"{where if across else 'on this machine, engine and commit'} (merged with "
+        f"- Run: in {len(parts)} parts {where} (merged with "
         f"`python -m benchmarks --merge{' --across-machines' if across else ''}`), "
         f"{results.get('started')} → {results.get('finished')} UTC:"
     ]
-    micro_tools = results.get("micro_tools")
     if micro_tools:
-        out[0] = out[0].replace("engine and commit", "engine and commit (but the micro-benchmarks)")
         out.append(
             f"  The micro-benchmarks (squasher's own speed) ran at commit "
             f"{micro_tools.get('squasher_commit')}, a later one; every sample table is of "
