@@ -20,6 +20,8 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 
 from squasher.pkg.apt_sh import (
+    APT_GET,
+    APT_MARK,
     BOOKKEEPING_CLEAN,
     BOOKKEEPING_SNAPSHOT,
     INSTALLED,
@@ -95,6 +97,22 @@ NO_RECOMMENDS_CONF = "/etc/apt/apt.conf.d/00squasher-no-recommends"
 _CONFIG_FILES = (
     "dpkg-query -W -f='${db:Status-Status} ${Package}\\n' "
     "| awk '$1 == \"config-files\" { print $2 }' | LC_ALL=C sort -u"
+)
+# the owners of each needed path: reads the file lists named on stdin (a list that cannot be
+# read owns nothing), then prints OWNER, FILE, PATH for each line FILE, PATH, REAL of "needed",
+# with the owners of the first of PATH, REAL and their other spellings under a merged /usr
+# that a package lists
+_OWNERS_AWK = (
+    "function twin(p) { if (p ~ /^\\/usr\\/(s?bin\\/|lib)/) return substr(p, 5); "
+    'if (p ~ /^\\/(s?bin\\/|lib)/) return "/usr" p; return p } '
+    '{ pkg = $0; sub(/^.*\\//, "", pkg); sub(/\\.list$/, "", pkg); '
+    'while ((getline l < $0) > 0) owners[l] = (l in owners) ? owners[l] " " pkg : pkg; '
+    "close($0) } "
+    'END { FS = "\\t"; while ((getline line < needed) > 0) { split(line, v, FS); '
+    'n = split(v[2] FS twin(v[2]) FS v[3] FS twin(v[3]), try, FS); hit = ""; '
+    'for (i = 1; i <= n && hit == ""; i++) if (try[i] in owners) hit = owners[try[i]]; '
+    'k = split(hit, o, " "); '
+    'for (i = 1; i <= k; i++) print o[i] "\\t" v[1] "\\t" v[2] } }'
 )
 # the KiB the installed packages take, by their Installed-Size
 _INSTALLED_KIB = (
@@ -201,7 +219,7 @@ class Apt:
             "apt",
             "record the hand-installed packages and the start of the build",
             "command -v apt-mark >/dev/null 2>&1",
-            f"apt-mark showmanual | LC_ALL=C sort -u > {state('apt-manual')}\n"
+            f"{APT_MARK} showmanual | LC_ALL=C sort -u > {state('apt-manual')}\n"
             + f": >> {state('apt-protected')}\n"
             + f"{_CONFIG_FILES} > {state('apt-config-files')}\n"
             # the base's whole installed set, whatever its marks: the purge never removes it
@@ -214,35 +232,27 @@ class Apt:
         body = (
             protect_start_sh(where)
             + built_needs_sh("apt", "cat /var/lib/dpkg/info/*.list")
-            # one line per needed path (the first file that needs it), then its owner
-            + f": > {state('apt-protect-new')}\n"
+            # one line per needed path (the first file that needs it) and its real path
             + each_needed_path_sh("apt-needs")
-            + "\tsquasher_owner=\n"
-            + '\tfor squasher_p in "$squasher_lib" "$squasher_real"; do\n'
-            + '\t\tcase "$squasher_p" in\n'
-            + '\t\t/usr/bin/* | /usr/sbin/* | /usr/lib*) squasher_twin="${squasher_p#/usr}" ;;\n'
-            + '\t\t/bin/* | /sbin/* | /lib*) squasher_twin="/usr$squasher_p" ;;\n'
-            + '\t\t*) squasher_twin="$squasher_p" ;;\n'
-            + "\t\tesac\n"
-            + '\t\tfor squasher_q in "$squasher_p" "$squasher_twin"; do\n'
-            + '\t\t\tsquasher_owner=$(dpkg-query --search "$squasher_q" 2>/dev/null \\\n'
-            + "\t\t\t\t| awk -F ': ' '!/^diversion / { gsub(/, /, \" \", $1); print $1; exit }')\n"
-            + '\t\t\t[ -z "$squasher_owner" ] || break 2\n'
-            + "\t\tdone\n"
-            + "\tdone\n"
-            + "\tfor squasher_pkg in $squasher_owner; do\n"
-            + '\t\tsquasher_base="${squasher_pkg%%:*}"\n'
-            + '\t\tcase "$squasher_base" in\n'
-            + "\t\t*-minimal)\n"
-            + "\t\t\tif dpkg-query -W -f='${db:Status-Status}\\n' \"${squasher_base%-minimal}\" "
+            + '\tprintf \'%s\\t%s\\t%s\\n\' "$squasher_f" "$squasher_lib" "$squasher_real"\n'
+            + f"done > {state('apt-needed')}\n"
+            # then its owners, read from the packages' file lists in one pass (what
+            # dpkg-query --search reads, once a path): the path, then its real path, each also
+            # in its other spelling under a merged /usr
+            + "printf '%s\\n' /var/lib/dpkg/info/*.list \\\n"
+            + f"\t| awk -v needed={state('apt-needed')} '{_OWNERS_AWK}' \\\n"
+            + '\t| while IFS="$squasher_tab" read -r squasher_pkg squasher_f squasher_lib; do\n'
+            + '\tsquasher_base="${squasher_pkg%%:*}"\n'
+            + '\tcase "$squasher_base" in\n'
+            + "\t*-minimal)\n"
+            + "\t\tif dpkg-query -W -f='${db:Status-Status}\\n' \"${squasher_base%-minimal}\" "
             + "2>/dev/null | grep -qx installed; then\n"
-            + '\t\t\t\tprintf \'%s\\t%s\\t%s\\n\' "${squasher_base%-minimal}" "$squasher_f" '
+            + '\t\t\tprintf \'%s\\t%s\\t%s\\n\' "${squasher_base%-minimal}" "$squasher_f" '
             + '"$squasher_lib"\n'
-            + "\t\t\tfi\n"
-            + "\t\t\t;;\n"
-            + "\t\tesac\n"
-            + '\t\tprintf \'%s\\t%s\\t%s\\n\' "$squasher_pkg" "$squasher_f" "$squasher_lib"\n'
-            + "\tdone\n"
+            + "\t\tfi\n"
+            + "\t\t;;\n"
+            + "\tesac\n"
+            + '\tprintf \'%s\\t%s\\t%s\\n\' "$squasher_pkg" "$squasher_f" "$squasher_lib"\n'
             + f"done > {state('apt-protect-new')}\n"
             # only what the removal would really take (when it was simulated) is protected
             + f"if [ -e {state('apt-would')} ]; then\n"
@@ -264,7 +274,7 @@ class Apt:
             + "'BEGIN { while ((getline d < deps) > 0) dep[d] = 1 } "
             + '{ name = $1; sub(/:.*/, "", name) } !dep[name] && !seen[$1]++ '
             + f'{{ print "{PROTECT_TAG}\\tapt\\t" $1 "\\t" $2 "\\t" $3 "\\t" w }}\'\n'
-            + f"xargs -r apt-mark manual < {state('apt-protect-pkgs')} > /dev/null\n"
+            + f"xargs -r {APT_MARK} manual < {state('apt-protect-pkgs')} > /dev/null\n"
             + f"LC_ALL=C sort -u -o {state('apt-protected')} {state('apt-protected')} "
             + f"{state('apt-protect-pkgs')}\n"
         )
@@ -294,15 +304,16 @@ class Apt:
         self, build_only: Sequence[str], keep: Sequence[str], force: Sequence[str] = ()
     ) -> str:
         body = (
+            "# apt reads no package lists here: marks and removals need only what is installed\n"
             # apt-mark prints native packages without ":arch": match both spellings
-            list_file_sh("apt-build-only", [*build_only, *(b.split(":")[0] for b in build_only)])
+            + list_file_sh("apt-build-only", [*build_only, *(b.split(":")[0] for b in build_only)])
             + list_file_sh("apt-keep", keep)
             + list_file_sh("apt-force", force)
             + "".join(
                 f"[ -e {state(f)} ] || : > {state(f)}\n"
                 for f in ("apt-manual", "apt-base", "apt-protected")
             )
-            + f"apt-mark showmanual | LC_ALL=C sort -u > {state('apt-manual-now')}\n"
+            + f"{APT_MARK} showmanual | LC_ALL=C sort -u > {state('apt-manual-now')}\n"
             + f"{INSTALLED} > {state('apt-installed')}\n"
             + "{\n"
             + f"\t{only_in(state('apt-manual'), state('apt-force'))}\n"
@@ -314,19 +325,19 @@ class Apt:
             + f"\tgrep -xE '{data_regex(readers_checked=True)}' {state('apt-installed')}\n"
             + f"}} | LC_ALL=C sort -u | {also_in('-', state('apt-installed'))} "
             + f"> {state('apt-remark')}\n"
-            + "apt-mark auto '.*' > /dev/null\n"
-            + f"xargs -r apt-mark manual < {state('apt-remark')} > /dev/null\n"
+            + f"{APT_MARK} auto '.*' > /dev/null\n"
+            + f"xargs -r {APT_MARK} manual < {state('apt-remark')} > /dev/null\n"
             # what the purge would take without the protection: only those are reported
             + f"rm -f {state('apt-would')}\n"
-            + simulate_sh(f"apt-get -s purge --auto-remove {PURGE_OPTS}")
+            + simulate_sh(f"{APT_GET} -s purge --auto-remove {PURGE_OPTS}")
             + self.protect_sh("final purge")
             + f"rm -f {state('apt-would')}\n"
             + runtime_tools_sh(build_only)
             + f"sed 's/:.*//' {state('apt-protected')} | {also_in('-', state('apt-installed'))} "
-            + "| xargs -r apt-mark manual > /dev/null\n"
+            + f"| xargs -r {APT_MARK} manual > /dev/null\n"
             + data_readers_sh()
             + f"squasher_before=$({_INSTALLED_KIB})\n"
-            + f"apt-get purge -y --auto-remove {PURGE_OPTS}\n"
+            + f"{APT_GET} purge -y --auto-remove {PURGE_OPTS}\n"
             # packages the build removed without purging keep their conffiles in /etc:
             # purge those (not the ones the base image already had in that state)
             + f"[ -e {state('apt-config-files')} ] || : > {state('apt-config-files')}\n"
@@ -337,8 +348,8 @@ class Apt:
             + f"printf '{FREED_TAG}\\tapt\\tpurge\\t%s\\n' "
             + '"$((squasher_before - squasher_after))"\n'
             # the marks as the build left them: what only squasher marked manual is auto again
-            + f"apt-mark showmanual | {only_in('-', state('apt-manual-now'))} "
-            + "| xargs -r apt-mark auto > /dev/null\n"
+            + f"{APT_MARK} showmanual | {only_in('-', state('apt-manual-now'))} "
+            + f"| xargs -r {APT_MARK} auto > /dev/null\n"
         )
         return guarded_sh(
             "squasher apt: purge the build-only packages and what only they needed",

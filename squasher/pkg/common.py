@@ -81,8 +81,9 @@ def built_files_sh(owned_cmd: str, out: str) -> str:
         newer_sh()
         # squasher's own wrappers (plan/purge.py lists them in ``wrappers``) count as owned
         + f"{{ {owned_cmd}; cat {state('wrappers')}; }} 2>/dev/null \\\n"
-        "\t| awk '{ print } /^\\/(bin|sbin|lib[^\\/]*)\\// { print \"/usr\" $0 }' \\\n"
-        f"\t| LC_ALL=C sort -u > {state('owned')}\n"
+        # a set, read by only_in: no order needed
+        "\t| awk '{ print } /^\\/(bin|sbin|lib[^\\/]*)\\// { print \"/usr\" $0 }' "
+        f"> {state('owned')}\n"
         f"find / -xdev \\( {_PRUNE} -o -path {S} \\) -prune \\\n"
         f'\t-o -type f "$squasher_newer" {state("marker")} \\\n'
         "\t\\( -perm -100 -o -perm -010 -o -perm -001 -o -name '*.so' -o -name '*.so.*' \\) \\\n"

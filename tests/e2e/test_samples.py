@@ -154,14 +154,15 @@ def check_sample(
         s = Sample(name, sample_copy(name, Path(tmp) / name))  # on the suite's base images
         original = build_and_probe(s, "original", build_image, run_in_image, docker_client)
         reference = build_and_probe(s, "reference", build_image, run_in_image, docker_client)
+        fails_with = s.original_fails_with  # read while the copy still exists
     assert reference.status == 0, f"{name} reference probe failed:\n{reference.output}"
     assert reference.output.strip()
-    if s.original_fails_with is None:
+    if fails_with is None:
         assert original.status == 0, f"{name} original probe failed:\n{original.output}"
         assert original.output == reference.output
     else:
         assert original.status != 0, f"{name} original was expected to be broken"
-        assert s.original_fails_with in original.output
+        assert fails_with in original.output
     assert reference.size <= original.size
     return original, reference
 

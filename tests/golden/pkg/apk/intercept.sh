@@ -14,8 +14,7 @@ if command -v apk >/dev/null 2>&1 && command -v scanelf >/dev/null 2>&1 && [ -e 
 		squasher_newer=-newer
 	fi
 	{ awk '/^F:/ { d = substr($0, 3) } /^R:/ { print "/" d "/" substr($0, 3) }' /lib/apk/db/installed; cat "$SQUASHER_STATE/wrappers"; } 2>/dev/null \
-		| awk '{ print } /^\/(bin|sbin|lib[^\/]*)\// { print "/usr" $0 }' \
-		| LC_ALL=C sort -u > "$SQUASHER_STATE/owned"
+		| awk '{ print } /^\/(bin|sbin|lib[^\/]*)\// { print "/usr" $0 }' > "$SQUASHER_STATE/owned"
 	find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /var/lib/dpkg -o -path /var/lib/apt -o -path /lib/apk/db -o -path /var/lib/rpm -o -path /usr/lib/sysimage/rpm -o -path /var/cache -o -path /var/log -o -path "$SQUASHER_STATE" \) -prune \
 		-o -type f "$squasher_newer" "$SQUASHER_STATE/marker" \
 		\( -perm -100 -o -perm -010 -o -perm -001 -o -name '*.so' -o -name '*.so.*' \) \

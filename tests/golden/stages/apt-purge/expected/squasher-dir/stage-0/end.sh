@@ -70,13 +70,14 @@ __sq_remove_wrappers
 
 # squasher apt: purge the build-only packages and what only they needed
 if command -v apt-mark >/dev/null 2>&1; then
+	# apt reads no package lists here: marks and removals need only what is installed
 	printf '%s\n' gcc libc6-dev > "$SQUASHER_STATE/apt-build-only"
 	: > "$SQUASHER_STATE/apt-keep"
 	: > "$SQUASHER_STATE/apt-force"
 	[ -e "$SQUASHER_STATE/apt-manual" ] || : > "$SQUASHER_STATE/apt-manual"
 	[ -e "$SQUASHER_STATE/apt-base" ] || : > "$SQUASHER_STATE/apt-base"
 	[ -e "$SQUASHER_STATE/apt-protected" ] || : > "$SQUASHER_STATE/apt-protected"
-	apt-mark showmanual | LC_ALL=C sort -u > "$SQUASHER_STATE/apt-manual-now"
+	apt-mark -o Dir::State::Lists="$SQUASHER_STATE/apt-no-lists" showmanual | LC_ALL=C sort -u > "$SQUASHER_STATE/apt-manual-now"
 	dpkg-query -W -f='${db:Status-Status} ${Package}\n' | awk '$1 == "installed" { print $2 }' | LC_ALL=C sort -u > "$SQUASHER_STATE/apt-installed"
 	{
 		awk -v f="$SQUASHER_STATE/apt-force" 'BEGIN { while ((getline l < f) > 0) s[l] = 1 } !($0 in s)' "$SQUASHER_STATE/apt-manual"
@@ -85,10 +86,10 @@ if command -v apt-mark >/dev/null 2>&1; then
 		cat "$SQUASHER_STATE/apt-keep"
 		grep -xE 'ca-certificates|ca-certificates-bundle|ca-certificates-java|glibc-all-langpacks|glibc-langpack-.*|iana-etc|locales|locales-all|mailcap|media-types|mime-support|musl-locales|netbase|setup|tzdata' "$SQUASHER_STATE/apt-installed"
 	} | LC_ALL=C sort -u | awk -v f="$SQUASHER_STATE/apt-installed" 'BEGIN { while ((getline l < f) > 0) s[l] = 1 } $0 in s' - > "$SQUASHER_STATE/apt-remark"
-	apt-mark auto '.*' > /dev/null
-	xargs -r apt-mark manual < "$SQUASHER_STATE/apt-remark" > /dev/null
+	apt-mark -o Dir::State::Lists="$SQUASHER_STATE/apt-no-lists" auto '.*' > /dev/null
+	xargs -r apt-mark -o Dir::State::Lists="$SQUASHER_STATE/apt-no-lists" manual < "$SQUASHER_STATE/apt-remark" > /dev/null
 	rm -f "$SQUASHER_STATE/apt-would"
-	if squasher_sim=$(apt-get -s purge --auto-remove -o APT::AutoRemove::RecommendsImportant=false -o APT::AutoRemove::SuggestsImportant=false 2>/dev/null); then
+	if squasher_sim=$(apt-get -o Dir::State::Lists="$SQUASHER_STATE/apt-no-lists" -s purge --auto-remove -o APT::AutoRemove::RecommendsImportant=false -o APT::AutoRemove::SuggestsImportant=false 2>/dev/null); then
 		printf '%s\n' "$squasher_sim" | awk '$1 == "Purg" || $1 == "Remv" { n = $2; sub(/:.*/, "", n); print n }' | LC_ALL=C sort -u > "$SQUASHER_STATE/apt-would"
 	fi
 	# squasher apt: keep the packages that files built so far need (final purge)
@@ -101,8 +102,7 @@ if command -v apt-mark >/dev/null 2>&1; then
 			squasher_newer=-newer
 		fi
 		{ cat /var/lib/dpkg/info/*.list; cat "$SQUASHER_STATE/wrappers"; } 2>/dev/null \
-			| awk '{ print } /^\/(bin|sbin|lib[^\/]*)\// { print "/usr" $0 }' \
-			| LC_ALL=C sort -u > "$SQUASHER_STATE/owned"
+			| awk '{ print } /^\/(bin|sbin|lib[^\/]*)\// { print "/usr" $0 }' > "$SQUASHER_STATE/owned"
 		find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /var/lib/dpkg -o -path /var/lib/apt -o -path /lib/apk/db -o -path /var/lib/rpm -o -path /usr/lib/sysimage/rpm -o -path /var/cache -o -path /var/log -o -path "$SQUASHER_STATE" \) -prune \
 			-o -type f "$squasher_newer" "$SQUASHER_STATE/marker" \
 			\( -perm -100 -o -perm -010 -o -perm -001 -o -name '*.so' -o -name '*.so.*' \) \
@@ -157,35 +157,24 @@ if command -v apt-mark >/dev/null 2>&1; then
 				break
 			done
 		done >> "$SQUASHER_STATE/apt-needs"
-		: > "$SQUASHER_STATE/apt-protect-new"
 		LC_ALL=C sort -t "$squasher_tab" -k2,2 -k1,1 "$SQUASHER_STATE/apt-needs" \
 			| awk -F '\t' '!seen[$2]++' \
 			| while IFS="$squasher_tab" read -r squasher_f squasher_lib; do
 			squasher_real=$(readlink -f "$squasher_lib" 2>/dev/null || echo "$squasher_lib")
-			squasher_owner=
-			for squasher_p in "$squasher_lib" "$squasher_real"; do
-				case "$squasher_p" in
-				/usr/bin/* | /usr/sbin/* | /usr/lib*) squasher_twin="${squasher_p#/usr}" ;;
-				/bin/* | /sbin/* | /lib*) squasher_twin="/usr$squasher_p" ;;
-				*) squasher_twin="$squasher_p" ;;
-				esac
-				for squasher_q in "$squasher_p" "$squasher_twin"; do
-					squasher_owner=$(dpkg-query --search "$squasher_q" 2>/dev/null \
-						| awk -F ': ' '!/^diversion / { gsub(/, /, " ", $1); print $1; exit }')
-					[ -z "$squasher_owner" ] || break 2
-				done
-			done
-			for squasher_pkg in $squasher_owner; do
-				squasher_base="${squasher_pkg%%:*}"
-				case "$squasher_base" in
-				*-minimal)
-					if dpkg-query -W -f='${db:Status-Status}\n' "${squasher_base%-minimal}" 2>/dev/null | grep -qx installed; then
-						printf '%s\t%s\t%s\n' "${squasher_base%-minimal}" "$squasher_f" "$squasher_lib"
-					fi
-					;;
-				esac
-				printf '%s\t%s\t%s\n' "$squasher_pkg" "$squasher_f" "$squasher_lib"
-			done
+			printf '%s\t%s\t%s\n' "$squasher_f" "$squasher_lib" "$squasher_real"
+		done > "$SQUASHER_STATE/apt-needed"
+		printf '%s\n' /var/lib/dpkg/info/*.list \
+			| awk -v needed="$SQUASHER_STATE/apt-needed" 'function twin(p) { if (p ~ /^\/usr\/(s?bin\/|lib)/) return substr(p, 5); if (p ~ /^\/(s?bin\/|lib)/) return "/usr" p; return p } { pkg = $0; sub(/^.*\//, "", pkg); sub(/\.list$/, "", pkg); while ((getline l < $0) > 0) owners[l] = (l in owners) ? owners[l] " " pkg : pkg; close($0) } END { FS = "\t"; while ((getline line < needed) > 0) { split(line, v, FS); n = split(v[2] FS twin(v[2]) FS v[3] FS twin(v[3]), try, FS); hit = ""; for (i = 1; i <= n && hit == ""; i++) if (try[i] in owners) hit = owners[try[i]]; k = split(hit, o, " "); for (i = 1; i <= k; i++) print o[i] "\t" v[1] "\t" v[2] } }' \
+			| while IFS="$squasher_tab" read -r squasher_pkg squasher_f squasher_lib; do
+			squasher_base="${squasher_pkg%%:*}"
+			case "$squasher_base" in
+			*-minimal)
+				if dpkg-query -W -f='${db:Status-Status}\n' "${squasher_base%-minimal}" 2>/dev/null | grep -qx installed; then
+					printf '%s\t%s\t%s\n' "${squasher_base%-minimal}" "$squasher_f" "$squasher_lib"
+				fi
+				;;
+			esac
+			printf '%s\t%s\t%s\n' "$squasher_pkg" "$squasher_f" "$squasher_lib"
 		done > "$SQUASHER_STATE/apt-protect-new"
 		if [ -e "$SQUASHER_STATE/apt-would" ]; then
 			awk -F '\t' -v would="$SQUASHER_STATE/apt-would" 'BEGIN { while ((getline d < would) > 0) take[d] = 1 } { name = $1; sub(/:.*/, "", name) } take[name]' "$SQUASHER_STATE/apt-protect-new" > "$SQUASHER_STATE/apt-protect-taken"
@@ -197,15 +186,15 @@ if command -v apt-mark >/dev/null 2>&1; then
 			| LC_ALL=C sort -u > "$SQUASHER_STATE/apt-protect-deps"
 		LC_ALL=C sort -t "$squasher_tab" -k1,1 -k2,2 "$SQUASHER_STATE/apt-protect-new" \
 			| awk -F '\t' -v w="$squasher_where" -v deps="$SQUASHER_STATE/apt-protect-deps" 'BEGIN { while ((getline d < deps) > 0) dep[d] = 1 } { name = $1; sub(/:.*/, "", name) } !dep[name] && !seen[$1]++ { print "squasher-protect\tapt\t" $1 "\t" $2 "\t" $3 "\t" w }'
-		xargs -r apt-mark manual < "$SQUASHER_STATE/apt-protect-pkgs" > /dev/null
+		xargs -r apt-mark -o Dir::State::Lists="$SQUASHER_STATE/apt-no-lists" manual < "$SQUASHER_STATE/apt-protect-pkgs" > /dev/null
 		LC_ALL=C sort -u -o "$SQUASHER_STATE/apt-protected" "$SQUASHER_STATE/apt-protected" "$SQUASHER_STATE/apt-protect-pkgs"
 	fi
 	rm -f "$SQUASHER_STATE/apt-would"
-	sed 's/:.*//' "$SQUASHER_STATE/apt-protected" | awk -v f="$SQUASHER_STATE/apt-installed" 'BEGIN { while ((getline l < f) > 0) s[l] = 1 } $0 in s' - | xargs -r apt-mark manual > /dev/null
+	sed 's/:.*//' "$SQUASHER_STATE/apt-protected" | awk -v f="$SQUASHER_STATE/apt-installed" 'BEGIN { while ((getline l < f) > 0) s[l] = 1 } $0 in s' - | xargs -r apt-mark -o Dir::State::Lists="$SQUASHER_STATE/apt-no-lists" manual > /dev/null
 	# data read only through a library stays while the library does
 	if grep -qx shared-mime-info "$SQUASHER_STATE/apt-installed" && ! grep -qx shared-mime-info "$SQUASHER_STATE/apt-remark"; then
 		rm -f "$SQUASHER_STATE/apt-would"
-		if squasher_sim=$(apt-get -s purge --auto-remove -o APT::AutoRemove::RecommendsImportant=false -o APT::AutoRemove::SuggestsImportant=false 2>/dev/null); then
+		if squasher_sim=$(apt-get -o Dir::State::Lists="$SQUASHER_STATE/apt-no-lists" -s purge --auto-remove -o APT::AutoRemove::RecommendsImportant=false -o APT::AutoRemove::SuggestsImportant=false 2>/dev/null); then
 			printf '%s\n' "$squasher_sim" | awk '$1 == "Purg" || $1 == "Remv" { n = $2; sub(/:.*/, "", n); print n }' | LC_ALL=C sort -u > "$SQUASHER_STATE/apt-would"
 		fi
 		squasher_reader=$(dpkg -S '*/libgio-2.0.so.0' 2>/dev/null | sed -n '1s/:.*//p')
@@ -213,19 +202,19 @@ if command -v apt-mark >/dev/null 2>&1; then
 		if [ ! -e "$SQUASHER_STATE/apt-would" ] || { [ -n "$squasher_reader" ] && ! grep -qx "$squasher_reader" "$SQUASHER_STATE/apt-would"; }; then
 			printf 'squasher-protect\tapt\t%s\t%s\treads /usr/share/mime\tfinal purge\n' shared-mime-info "${squasher_path:-libgio-2.0.so.0}"
 			printf '%s\n' shared-mime-info >> "$SQUASHER_STATE/apt-protected"
-			apt-mark manual shared-mime-info > /dev/null
+			apt-mark -o Dir::State::Lists="$SQUASHER_STATE/apt-no-lists" manual shared-mime-info > /dev/null
 		fi
 		rm -f "$SQUASHER_STATE/apt-would"
 	fi
 	squasher_before=$(dpkg-query -W -f="\${db:Status-Status} \${Installed-Size}\n" 2>/dev/null | awk '$1 == "installed" { s += $2 } END { print s + 0 }')
-	apt-get purge -y --auto-remove -o APT::AutoRemove::RecommendsImportant=false -o APT::AutoRemove::SuggestsImportant=false
+	apt-get -o Dir::State::Lists="$SQUASHER_STATE/apt-no-lists" purge -y --auto-remove -o APT::AutoRemove::RecommendsImportant=false -o APT::AutoRemove::SuggestsImportant=false
 	[ -e "$SQUASHER_STATE/apt-config-files" ] || : > "$SQUASHER_STATE/apt-config-files"
 	dpkg-query -W -f='${db:Status-Status} ${Package}\n' | awk '$1 == "config-files" { print $2 }' | LC_ALL=C sort -u \
 		| awk -v f="$SQUASHER_STATE/apt-config-files" 'BEGIN { while ((getline l < f) > 0) s[l] = 1 } !($0 in s)' - \
 		| xargs -r dpkg --purge > /dev/null
 	squasher_after=$(dpkg-query -W -f="\${db:Status-Status} \${Installed-Size}\n" 2>/dev/null | awk '$1 == "installed" { s += $2 } END { print s + 0 }')
 	printf 'squasher-freed\tapt\tpurge\t%s\n' "$((squasher_before - squasher_after))"
-	apt-mark showmanual | awk -v f="$SQUASHER_STATE/apt-manual-now" 'BEGIN { while ((getline l < f) > 0) s[l] = 1 } !($0 in s)' - | xargs -r apt-mark auto > /dev/null
+	apt-mark -o Dir::State::Lists="$SQUASHER_STATE/apt-no-lists" showmanual | awk -v f="$SQUASHER_STATE/apt-manual-now" 'BEGIN { while ((getline l < f) > 0) s[l] = 1 } !($0 in s)' - | xargs -r apt-mark -o Dir::State::Lists="$SQUASHER_STATE/apt-no-lists" auto > /dev/null
 fi
 
 # squasher apt: drop the package cache and lists, and the build's own apt logs
