@@ -4,7 +4,7 @@ The purge is docker-library's recipe, made automatic and safer:
 
 - snapshot: record ``apt-mark showmanual`` (the base image's hand-installed set) and the marker;
 - protect (before every removal, the original's too): for each ELF file the build created or
-  changed that no package owns, ``ldd`` -> library path -> ``dpkg-query --search`` (trying the
+  changed that no package owns, ``ldd`` -> library path -> its owner in dpkg's file lists (trying the
   path, its target and the other spelling under a merged /usr) -> ``apt-mark manual`` the owner;
   the same for interpreters named in ``#!`` lines of new scripts (``python3-minimal`` also keeps
   ``python3`` when installed). Each package protected is printed (see ``base.PROTECT_TAG``) and
